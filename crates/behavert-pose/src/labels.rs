@@ -1,0 +1,112 @@
+//! Per-frame behaviour labels with their vocabulary.
+
+use crate::error::{PoseError, Result};
+
+/// Per-frame annotations of one recording.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameLabels {
+    /// One behaviour per frame (index into the vocabulary); `None` = unlabelled.
+    Single(Vec<Option<u32>>),
+    /// Several behaviours may hold at once: `[frames][behaviours]`, `None` = unlabelled.
+    Multi(Vec<Vec<Option<bool>>>),
+}
+
+/// Behaviour labels of one recording: the vocabulary and one annotation per frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Labels {
+    /// Behaviour names; a label is an index into this list.
+    pub vocabulary: Vec<String>,
+    /// The per-frame annotations.
+    pub frames: FrameLabels,
+}
+
+impl Labels {
+    /// Labels checked against the vocabulary: every class id is in range, every multi-label row
+    /// has one entry per behaviour.
+    pub fn new(vocabulary: Vec<String>, frames: FrameLabels) -> Result<Self> {
+        let classes = vocabulary.len();
+        match &frames {
+            FrameLabels::Single(ids) => {
+                if let Some((frame, id)) = ids
+                    .iter()
+                    .enumerate()
+                    .find_map(|(f, id)| id.filter(|&id| id as usize >= classes).map(|id| (f, id)))
+                {
+                    return Err(PoseError::invalid(
+                        format!("label of frame {frame}"),
+                        format!("a class id below {classes} (vocabulary {vocabulary:?})"),
+                        id.to_string(),
+                    ));
+                }
+            }
+            FrameLabels::Multi(rows) => {
+                if let Some((frame, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != classes)
+                {
+                    return Err(PoseError::invalid(
+                        format!("labels of frame {frame}"),
+                        format!("{classes} entries, one per behaviour"),
+                        row.len().to_string(),
+                    ));
+                }
+            }
+        }
+        Ok(Self { vocabulary, frames })
+    }
+
+    /// Number of annotated frames (labelled or not).
+    pub fn len(&self) -> usize {
+        match &self.frames {
+            FrameLabels::Single(ids) => ids.len(),
+            FrameLabels::Multi(rows) => rows.len(),
+        }
+    }
+
+    /// True when no frame is annotated.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Frames per behaviour (frames with the behaviour on, for multi-label data).
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.vocabulary.len()];
+        match &self.frames {
+            FrameLabels::Single(ids) => ids.iter().flatten().for_each(|&id| counts[id as usize] += 1),
+            FrameLabels::Multi(rows) => rows.iter().for_each(|row| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, on)| **on == Some(true))
+                    .for_each(|(c, _)| counts[c] += 1)
+            }),
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocabulary() -> Vec<String> {
+        ["attack", "investigation", "other"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn out_of_range_class_is_refused_with_its_frame() {
+        let err = Labels::new(vocabulary(), FrameLabels::Single(vec![Some(0), Some(3)])).unwrap_err();
+        assert!(err.to_string().contains("frame 1"), "{err}");
+    }
+
+    #[test]
+    fn class_counts_skip_unlabelled_frames() {
+        let labels =
+            Labels::new(vocabulary(), FrameLabels::Single(vec![Some(2), None, Some(2), Some(0)]))
+                .unwrap();
+        assert_eq!(labels.class_counts(), vec![1, 0, 2]);
+        let multi = Labels::new(
+            vocabulary(),
+            FrameLabels::Multi(vec![vec![Some(true), Some(false), None]; 2]),
+        )
+        .unwrap();
+        assert_eq!(multi.class_counts(), vec![2, 0, 0]);
+    }
+}
