@@ -1,1 +1,10 @@
+//! BehavERT: a BERT encoder over pose frames, its checkpoints, training and evaluation.
+//!
+//! Data flows one way: pose files are read by `behavert-pose`, turned into tensors here, and
+//! the `behavert` command line drives both.
 
+pub mod device;
+pub mod error;
+pub mod model;
+
+pub use error::{ModelError, Result};

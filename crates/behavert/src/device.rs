@@ -1,0 +1,69 @@
+//! Choosing the compute device from a user's `--device` string.
+
+use burn::tensor::Device;
+
+use crate::error::{ModelError, Result};
+
+/// The device named by `name`: `cpu` (the Flex backend, always built), `cuda`, `cuda:N` or
+/// `wgpu`, `wgpu:N` (only in builds with the matching cargo feature).
+pub fn parse_device(name: &str) -> Result<Device> {
+    let unavailable = |feature: &str| ModelError::Device {
+        name: name.to_string(),
+        reason: format!(
+            "this build has no {feature} backend; rebuild with `--features {feature}` \
+             (devices available here: cpu)"
+        ),
+    };
+    let (kind, index) = match name.split_once(':') {
+        Some((kind, index)) => {
+            let index = index.parse::<usize>().map_err(|_| ModelError::Device {
+                name: name.to_string(),
+                reason: format!("expected a device index after ':', found {index:?}"),
+            })?;
+            (kind, Some(index))
+        }
+        None => (name, None),
+    };
+    match kind {
+        "cpu" | "flex" => Ok(Device::flex()),
+        "cuda" => {
+            #[cfg(feature = "cuda")]
+            return Ok(Device::cuda(index.unwrap_or(0)));
+            #[cfg(not(feature = "cuda"))]
+            {
+                let _ = index;
+                Err(unavailable("cuda"))
+            }
+        }
+        "wgpu" => {
+            #[cfg(feature = "wgpu")]
+            return Ok(Device::wgpu(match index {
+                Some(i) => burn::tensor::DeviceKind::DiscreteGpu(i),
+                None => burn::tensor::DeviceKind::DefaultDevice,
+            }));
+            #[cfg(not(feature = "wgpu"))]
+            {
+                let _ = index;
+                Err(unavailable("wgpu"))
+            }
+        }
+        _ => Err(ModelError::Device {
+            name: name.to_string(),
+            reason: "expected one of cpu, cuda, cuda:N, wgpu".to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_is_always_available_and_unknown_names_are_refused() {
+        assert!(parse_device("cpu").is_ok());
+        let err = parse_device("tpu").unwrap_err().to_string();
+        assert!(err.contains("cpu, cuda"), "{err}");
+        let err = parse_device("cuda:x").unwrap_err().to_string();
+        assert!(err.contains("device index"), "{err}");
+    }
+}

@@ -1,0 +1,123 @@
+//! Checkpoint directories: `config.json` + `model.safetensors` with the reference's tensor
+//! names and PyTorch layout, so weights move both ways between BehavERT and PyTorch.
+
+use std::io::Write;
+use std::path::Path;
+
+use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use burn::tensor::Device;
+
+use super::config::ModelConfig;
+use super::network::BehavErt;
+use super::tensor_names;
+use crate::error::{ModelError, Result};
+
+/// File name of the hyper-parameters in a checkpoint directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// File name of the weights in a checkpoint directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+
+/// Reads the `config.json` of checkpoint directory `dir`.
+pub fn load_config(dir: &Path) -> Result<ModelConfig> {
+    let path = dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|source| ModelError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    ModelConfig::from_json(&text, &path.display().to_string())
+}
+
+/// Loads the network saved in checkpoint directory `dir` (ours or the reference's) onto
+/// `device`. Every tensor the config calls for must be present with its shape, and the file
+/// must hold nothing else.
+pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
+    let config = load_config(dir)?;
+    let mut model = BehavErt::new(&config, device)?;
+    let path = dir.join(WEIGHTS_FILE);
+    if !path.is_file() {
+        return Err(ModelError::checkpoint(
+            &path,
+            "file",
+            "the weights of the checkpoint (model.safetensors)",
+            "no such file",
+        ));
+    }
+    let mut store = tensor_names::from_reference(&config).into_iter().fold(
+        SafetensorsStore::from_file(&path)
+            .with_from_adapter(PyTorchToBurnAdapter)
+            .allow_partial(true),
+        |store, (from, to)| store.with_key_remapping(from, to),
+    );
+    let result = model
+        .load_from(&mut store)
+        .map_err(|e| ModelError::checkpoint(&path, "contents", "a safetensors file", e))?;
+    if let Some(error) = result.errors.first() {
+        return Err(ModelError::checkpoint(
+            &path,
+            "tensor",
+            format!("tensors shaped as {} describes", CONFIG_FILE),
+            error,
+        ));
+    }
+    if !result.missing.is_empty() {
+        let names: Vec<_> = result
+            .missing
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        return Err(ModelError::checkpoint(
+            &path,
+            "tensors",
+            format!("every tensor the {CONFIG_FILE} calls for"),
+            format!("none for {}", names.join(", ")),
+        ));
+    }
+    if !result.unused.is_empty() {
+        return Err(ModelError::checkpoint(
+            &path,
+            "tensors",
+            format!("only tensors the {CONFIG_FILE} calls for"),
+            format!("also {}", result.unused.join(", ")),
+        ));
+    }
+    Ok(model)
+}
+
+/// Saves `model` into checkpoint directory `dir` (created if needed). Each file is written
+/// beside its destination and renamed over it, so a crash never leaves a half-written file.
+pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
+    let io_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ModelError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let weights = dir.join(WEIGHTS_FILE);
+    let mut store = tensor_names::to_reference(&model.config).into_iter().fold(
+        SafetensorsStore::from_file(&weights)
+            .with_to_adapter(BurnToPyTorchAdapter)
+            .metadata("format", "pt")
+            .overwrite(true),
+        |store, (from, to)| store.with_key_remapping(from, to),
+    );
+    model.save_into(&mut store).map_err(|e| {
+        ModelError::checkpoint(&weights, "writing", "a writable safetensors file", e)
+    })?;
+    write_atomically(&dir.join(CONFIG_FILE), model.config.to_json().as_bytes())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it onto `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io_error = |source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)?;
+    file.as_file().sync_all().map_err(io_error)?;
+    file.persist(path).map_err(|e| io_error(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,469 @@
+//! Model hyper-parameters: the reference's `config.json` keys, our head list, size presets.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+
+/// Names no head may take: they are the tensor prefixes of the shared head modules.
+const RESERVED_HEAD_NAMES: [&str; 2] = ["pooler", "reconstruction"];
+
+/// Where a head reads from: every frame token, or the pooled CLS token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadLevel {
+    /// Per-frame outputs from the frame tokens.
+    Frame,
+    /// One output per clip from the pooled CLS token.
+    Sequence,
+}
+
+/// What a head's outputs mean, which decides its loss and decoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadKind {
+    /// One class among `outputs` (softmax).
+    Multiclass,
+    /// Any subset of `outputs` behaviours (independent sigmoids).
+    Multilabel,
+    /// `outputs` continuous targets.
+    Regression,
+}
+
+/// One named output head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadConfig {
+    /// Head name; its tensors are stored as `heads.<name>.{weight,bias}`.
+    pub name: String,
+    /// Frame-level or sequence-level.
+    pub level: HeadLevel,
+    /// Classification or regression.
+    pub kind: HeadKind,
+    /// Number of classes or targets.
+    pub outputs: usize,
+}
+
+impl HeadConfig {
+    /// A multiclass frame head.
+    pub fn frame(name: &str, classes: usize) -> Self {
+        Self {
+            name: name.to_string(),
+            level: HeadLevel::Frame,
+            kind: HeadKind::Multiclass,
+            outputs: classes,
+        }
+    }
+
+    /// A multiclass sequence head.
+    pub fn sequence(name: &str, classes: usize) -> Self {
+        Self {
+            level: HeadLevel::Sequence,
+            ..Self::frame(name, classes)
+        }
+    }
+}
+
+/// Encoder size and regularisation: what a `configs/model/*.toml` preset holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Architecture {
+    /// Token width.
+    pub hidden_size: usize,
+    /// Encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Feed-forward width.
+    pub intermediate_size: usize,
+    /// Dropout on embeddings and residual branches.
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities.
+    pub attention_probs_dropout_prob: f64,
+    /// LayerNorm epsilon.
+    pub layer_norm_eps: f64,
+    /// Learned positions, CLS included: the longest window is one less.
+    pub max_position_embeddings: usize,
+}
+
+/// The built-in size presets, `configs/model/<name>.toml`.
+pub const PRESETS: [(&str, &str); 3] = [
+    ("tiny", include_str!("../../../../configs/model/tiny.toml")),
+    (
+        "small",
+        include_str!("../../../../configs/model/small.toml"),
+    ),
+    ("base", include_str!("../../../../configs/model/base.toml")),
+];
+
+impl Architecture {
+    /// The built-in preset `name` (`tiny`, `small`, `base`).
+    pub fn preset(name: &str) -> Result<Self> {
+        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            ModelError::config(
+                "model size",
+                format!("one of {}", PRESETS.map(|(n, _)| n).join(", ")),
+                format!("{name:?}"),
+            )
+        })?;
+        Self::from_toml(text, &format!("configs/model/{name}.toml"))
+    }
+
+    /// An architecture from TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            ModelError::config(
+                origin,
+                "a model size table (configs/model/*.toml)",
+                e.message(),
+            )
+        })
+    }
+}
+
+/// Everything needed to build the network: exactly the keys of the reference's `config.json`,
+/// plus the optional `heads` list for multi-task models.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Always `"behavert"`.
+    pub model_type: String,
+    /// Features per frame (individuals × keypoints × space, plus derived features).
+    pub input_dim: usize,
+    /// Token width.
+    pub hidden_size: usize,
+    /// Encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Feed-forward width.
+    pub intermediate_size: usize,
+    /// Feed-forward activation; only exact `"gelu"` is supported.
+    pub hidden_act: String,
+    /// Dropout on embeddings and residual branches.
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities.
+    pub attention_probs_dropout_prob: f64,
+    /// LayerNorm epsilon.
+    pub layer_norm_eps: f64,
+    /// Learned positions, CLS included.
+    pub max_position_embeddings: usize,
+    /// Classes of the head named `frame` (0 if there is none).
+    pub num_frame_classes: usize,
+    /// Classes of the head named `sequence` (0 if there is none).
+    pub num_sequence_classes: usize,
+    /// Output heads in order; absent in reference checkpoints, which have exactly one
+    /// `frame` and one `sequence` head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heads: Option<Vec<HeadConfig>>,
+    /// Keys this version does not know, kept so a round trip loses nothing.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl ModelConfig {
+    /// A config of the given size for `input_dim` features and the given heads.
+    pub fn new(architecture: &Architecture, input_dim: usize, heads: Vec<HeadConfig>) -> Self {
+        let classes_of = |name: &str| {
+            heads
+                .iter()
+                .find(|h| h.name == name)
+                .map_or(0, |h| h.outputs)
+        };
+        Self {
+            model_type: "behavert".to_string(),
+            input_dim,
+            hidden_size: architecture.hidden_size,
+            num_hidden_layers: architecture.num_hidden_layers,
+            num_attention_heads: architecture.num_attention_heads,
+            intermediate_size: architecture.intermediate_size,
+            hidden_act: "gelu".to_string(),
+            hidden_dropout_prob: architecture.hidden_dropout_prob,
+            attention_probs_dropout_prob: architecture.attention_probs_dropout_prob,
+            layer_norm_eps: architecture.layer_norm_eps,
+            max_position_embeddings: architecture.max_position_embeddings,
+            num_frame_classes: classes_of("frame"),
+            num_sequence_classes: classes_of("sequence"),
+            heads: Some(heads),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// A config from `config.json` text; `origin` names it in errors.
+    pub fn from_json(text: &str, origin: &str) -> Result<Self> {
+        let config: Self = serde_json::from_str(text).map_err(|e| {
+            ModelError::config(
+                format!("{origin} line {} column {}", e.line(), e.column()),
+                "a BehavERT config.json",
+                e,
+            )
+        })?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    /// The config as pretty JSON, the layout of the reference's `config.json`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a config always serialises")
+    }
+
+    /// The output heads in order: the `heads` list, or the reference's `frame` and `sequence`.
+    pub fn heads(&self) -> Vec<HeadConfig> {
+        match &self.heads {
+            Some(heads) => heads.clone(),
+            None => [
+                HeadConfig::frame("frame", self.num_frame_classes),
+                HeadConfig::sequence("sequence", self.num_sequence_classes),
+            ]
+            .into_iter()
+            .filter(|h| h.outputs > 0)
+            .collect(),
+        }
+    }
+
+    /// Heads of one level, in order.
+    pub fn heads_at(&self, level: HeadLevel) -> Vec<HeadConfig> {
+        self.heads()
+            .into_iter()
+            .filter(|h| h.level == level)
+            .collect()
+    }
+
+    /// Longest clip the positions can hold (one position is the CLS token's).
+    pub fn max_frames(&self) -> usize {
+        self.max_position_embeddings.saturating_sub(1)
+    }
+
+    /// Checks every value; `origin` names the config in errors.
+    pub fn validate(&self, origin: &str) -> Result<()> {
+        let place = |key: &str| format!("{origin}: {key}");
+        if self.model_type != "behavert" {
+            return Err(ModelError::config(
+                place("model_type"),
+                "\"behavert\"",
+                &self.model_type,
+            ));
+        }
+        if self.hidden_act != "gelu" {
+            return Err(ModelError::config(
+                place("hidden_act"),
+                "\"gelu\"",
+                &self.hidden_act,
+            ));
+        }
+        for (key, value) in [
+            ("input_dim", self.input_dim),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+        ] {
+            if value == 0 {
+                return Err(ModelError::config(place(key), "a positive integer", value));
+            }
+        }
+        if self.max_position_embeddings < 2 {
+            return Err(ModelError::config(
+                place("max_position_embeddings"),
+                "at least 2 (the CLS token and one frame)",
+                self.max_position_embeddings,
+            ));
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            return Err(ModelError::config(
+                place("hidden_size"),
+                format!(
+                    "a multiple of num_attention_heads ({})",
+                    self.num_attention_heads
+                ),
+                self.hidden_size,
+            ));
+        }
+        for (key, p) in [
+            ("hidden_dropout_prob", self.hidden_dropout_prob),
+            (
+                "attention_probs_dropout_prob",
+                self.attention_probs_dropout_prob,
+            ),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(ModelError::config(place(key), "a probability in [0, 1)", p));
+            }
+        }
+        if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
+            return Err(ModelError::config(
+                place("layer_norm_eps"),
+                "a small positive number",
+                self.layer_norm_eps,
+            ));
+        }
+        self.validate_heads(origin)
+    }
+
+    fn validate_heads(&self, origin: &str) -> Result<()> {
+        let heads = self.heads();
+        for (i, head) in heads.iter().enumerate() {
+            let place = format!("{origin}: heads[{i}]");
+            let well_formed = head.name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && head
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !well_formed || RESERVED_HEAD_NAMES.contains(&head.name.as_str()) {
+                return Err(ModelError::config(
+                    format!("{place}.name"),
+                    format!(
+                        "a name of letters, digits, '_' or '-' starting with a letter, not {}",
+                        RESERVED_HEAD_NAMES.join(" or ")
+                    ),
+                    format!("{:?}", head.name),
+                ));
+            }
+            if heads[..i].iter().any(|h| h.name == head.name) {
+                return Err(ModelError::config(
+                    format!("{place}.name"),
+                    "a name used by no other head",
+                    format!("{:?} twice", head.name),
+                ));
+            }
+            if head.outputs == 0 {
+                return Err(ModelError::config(
+                    format!("{place}.outputs"),
+                    "a positive number of classes or targets",
+                    0,
+                ));
+            }
+        }
+        if self.heads.is_some() {
+            for (name, key, declared) in [
+                ("frame", "num_frame_classes", self.num_frame_classes),
+                (
+                    "sequence",
+                    "num_sequence_classes",
+                    self.num_sequence_classes,
+                ),
+            ] {
+                let actual = heads
+                    .iter()
+                    .find(|h| h.name == name)
+                    .map_or(0, |h| h.outputs);
+                if actual != declared {
+                    return Err(ModelError::config(
+                        format!("{origin}: {key}"),
+                        format!("the outputs of the head named {name:?} ({actual})"),
+                        declared,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REFERENCE_CONFIG: &str = r#"{
+      "model_type": "behavert", "input_dim": 28, "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4, "intermediate_size": 128, "hidden_act": "gelu",
+      "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "layer_norm_eps": 1e-12,
+      "max_position_embeddings": 129, "num_frame_classes": 4, "num_sequence_classes": 3
+    }"#;
+
+    #[test]
+    fn reference_config_reads_and_writes_the_same_keys() {
+        let config = ModelConfig::from_json(REFERENCE_CONFIG, "config.json").unwrap();
+        assert_eq!(
+            config.heads(),
+            vec![
+                HeadConfig::frame("frame", 4),
+                HeadConfig::sequence("sequence", 3)
+            ]
+        );
+        let written: serde_json::Value = serde_json::from_str(&config.to_json()).unwrap();
+        let original: serde_json::Value = serde_json::from_str(REFERENCE_CONFIG).unwrap();
+        assert_eq!(written, original);
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_round_trip() {
+        let text = REFERENCE_CONFIG.replacen('{', r#"{"torch_dtype": "float32","#, 1);
+        let config = ModelConfig::from_json(&text, "config.json").unwrap();
+        assert!(config.to_json().contains("torch_dtype"));
+    }
+
+    #[test]
+    fn presets_have_the_documented_sizes() {
+        let small = Architecture::preset("small").unwrap();
+        assert_eq!(
+            (
+                small.num_hidden_layers,
+                small.hidden_size,
+                small.num_attention_heads
+            ),
+            (4, 256, 4)
+        );
+        assert_eq!(small.intermediate_size, 1024);
+        let base = Architecture::preset("base").unwrap();
+        assert_eq!(
+            (
+                base.num_hidden_layers,
+                base.hidden_size,
+                base.num_attention_heads
+            ),
+            (12, 768, 12)
+        );
+        assert_eq!(base.intermediate_size, 3072);
+        let err = Architecture::preset("huge").unwrap_err().to_string();
+        assert!(err.contains("tiny, small, base"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let bad = REFERENCE_CONFIG.replace("\"hidden_size\": 64", "\"hidden_size\": 66");
+        let err = ModelConfig::from_json(&bad, "ckpt/config.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ckpt/config.json: hidden_size") && err.contains("66"),
+            "{err}"
+        );
+        let bad = REFERENCE_CONFIG.replace("\"gelu\"", "\"relu\"");
+        assert!(
+            ModelConfig::from_json(&bad, "c")
+                .unwrap_err()
+                .to_string()
+                .contains("hidden_act")
+        );
+        let bad = REFERENCE_CONFIG.replace("\"input_dim\": 28,", "");
+        let err = ModelConfig::from_json(&bad, "c").unwrap_err().to_string();
+        assert!(err.contains("input_dim"), "{err}");
+    }
+
+    #[test]
+    fn head_names_are_checked() {
+        let arch = Architecture::preset("tiny").unwrap();
+        let heads = vec![
+            HeadConfig::frame("attack", 2),
+            HeadConfig::frame("attack", 3),
+        ];
+        let err = ModelConfig::new(&arch, 8, heads)
+            .validate("c")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("twice"), "{err}");
+        let heads = vec![HeadConfig::frame("pooler", 2)];
+        assert!(ModelConfig::new(&arch, 8, heads).validate("c").is_err());
+        let heads = vec![
+            HeadConfig::frame("frame", 4),
+            HeadConfig::sequence("strain", 2),
+        ];
+        let config = ModelConfig::new(&arch, 8, heads);
+        config.validate("c").unwrap();
+        assert_eq!(
+            (config.num_frame_classes, config.num_sequence_classes),
+            (4, 0)
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! The whole network: embeddings, post-LN BERT encoder, heads.
+
+use burn::module::Module;
+use burn::nn::DropoutConfig;
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
+
+use super::config::{HeadLevel, ModelConfig};
+use super::embeddings::Embeddings;
+use super::heads::Heads;
+use super::init::bert_normal;
+use crate::error::{ModelError, Result};
+
+/// One batch of clips for the network.
+#[derive(Clone, Debug)]
+pub struct ModelInput {
+    /// `[batch, frames, input_dim]` preprocessed pose features.
+    pub keypoints: Tensor<3>,
+    /// `[batch, frames]`, true for a real frame, false for padding.
+    pub valid: Tensor<2, Bool>,
+    /// `[batch, frames]`, true where the frame is replaced by the mask token (pretraining).
+    pub masked: Option<Tensor<2, Bool>>,
+}
+
+impl ModelInput {
+    /// Clips with no padding and no masked frames.
+    pub fn unpadded(keypoints: Tensor<3>) -> Self {
+        let [batch, frames, _] = keypoints.dims();
+        let valid = Tensor::<2, Bool>::from_data(
+            TensorData::new(vec![true; batch * frames], [batch, frames]),
+            &keypoints.device(),
+        );
+        Self {
+            keypoints,
+            valid,
+            masked: None,
+        }
+    }
+}
+
+/// Every output of the network, as the reference's `forward` returns them.
+#[derive(Clone, Debug)]
+pub struct ModelOutput {
+    /// `[batch, frames + 1, hidden]`, index 0 is the CLS token.
+    pub hidden: Tensor<3>,
+    /// One `[batch, frames, outputs]` tensor per frame head, in config order.
+    pub frame_logits: Vec<Tensor<3>>,
+    /// One `[batch, outputs]` tensor per sequence head, in config order.
+    pub sequence_logits: Vec<Tensor<2>>,
+    /// `[batch, frames, input_dim]` reconstructed features.
+    pub reconstruction: Tensor<3>,
+}
+
+/// The BehavERT network of DESIGN.md §2.
+#[derive(Module, Debug)]
+pub struct BehavErt {
+    /// Frames to tokens.
+    pub embeddings: Embeddings,
+    /// burn's stock encoder in post-LN form: the structure of a BERT layer.
+    pub encoder: TransformerEncoder,
+    /// Output heads.
+    pub heads: Heads,
+    /// The hyper-parameters the network was built from.
+    #[module(skip)]
+    pub config: ModelConfig,
+}
+
+impl BehavErt {
+    /// A freshly initialised network (BERT initialisation) on `device`.
+    pub fn new(config: &ModelConfig, device: &Device) -> Result<Self> {
+        config.validate("model config")?;
+        let mut encoder = TransformerEncoderConfig::new(
+            config.hidden_size,
+            config.intermediate_size,
+            config.num_attention_heads,
+            config.num_hidden_layers,
+        )
+        .with_dropout(config.hidden_dropout_prob)
+        .with_norm_first(false)
+        .with_layer_norm_eps(config.layer_norm_eps)
+        .with_initializer(bert_normal())
+        .init(device);
+        // burn uses one dropout rate per layer; BERT has a separate one for attention weights.
+        for layer in &mut encoder.layers {
+            layer.mha.dropout = DropoutConfig::new(config.attention_probs_dropout_prob).init();
+        }
+        Ok(Self {
+            embeddings: Embeddings::new(config, device),
+            encoder,
+            heads: Heads::new(config, device),
+            config: config.clone(),
+        })
+    }
+
+    /// Position of the head `name` among the heads of its level.
+    pub fn head_index(&self, name: &str) -> Option<(HeadLevel, usize)> {
+        [HeadLevel::Frame, HeadLevel::Sequence]
+            .into_iter()
+            .find_map(|level| {
+                let heads = self.config.heads_at(level);
+                heads
+                    .iter()
+                    .position(|h| h.name == name)
+                    .map(|i| (level, i))
+            })
+    }
+
+    /// Hidden states `[batch, frames + 1, hidden]` (CLS first) of a batch.
+    pub fn encode(&self, input: &ModelInput) -> Result<Tensor<3>> {
+        self.check_input(input)?;
+        let [batch, _, _] = input.keypoints.dims();
+        let _span = tracing::trace_span!("encode", batch).entered();
+        let tokens = self
+            .embeddings
+            .forward(input.keypoints.clone(), input.masked.clone());
+        let cls_is_real = Tensor::<2, Bool>::from_data(
+            TensorData::new(vec![false; batch], [batch, 1]),
+            &tokens.device(),
+        );
+        let padding = Tensor::cat(vec![cls_is_real, input.valid.clone().bool_not()], 1);
+        Ok(self
+            .encoder
+            .forward(TransformerEncoderInput::new(tokens).mask_pad(padding)))
+    }
+
+    /// Frame tokens `[batch, frames, hidden]`: the hidden states without the CLS token.
+    pub fn frame_tokens(hidden: &Tensor<3>) -> Tensor<3> {
+        let [batch, positions, width] = hidden.dims();
+        hidden.clone().slice([0..batch, 1..positions, 0..width])
+    }
+
+    /// Logits `[batch, frames, outputs]` of frame head `head`.
+    pub fn frame_logits(&self, head: usize, hidden: &Tensor<3>) -> Tensor<3> {
+        self.heads.frame[head].forward(Self::frame_tokens(hidden))
+    }
+
+    /// Logits `[batch, outputs]` of sequence head `head`.
+    pub fn sequence_logits(&self, head: usize, hidden: &Tensor<3>) -> Tensor<2> {
+        self.heads.sequence[head].forward(self.heads.pool(hidden))
+    }
+
+    /// Reconstructed features `[batch, frames, input_dim]` of every frame.
+    pub fn reconstruct(&self, hidden: &Tensor<3>) -> Tensor<3> {
+        self.heads
+            .reconstruction
+            .forward(Self::frame_tokens(hidden))
+    }
+
+    /// Every output, as the reference computes them.
+    pub fn forward(&self, input: &ModelInput) -> Result<ModelOutput> {
+        let hidden = self.encode(input)?;
+        let frame_logits = (0..self.heads.frame.len())
+            .map(|i| self.frame_logits(i, &hidden))
+            .collect();
+        let sequence_logits = (0..self.heads.sequence.len())
+            .map(|i| self.sequence_logits(i, &hidden))
+            .collect();
+        let reconstruction = self.reconstruct(&hidden);
+        Ok(ModelOutput {
+            hidden,
+            frame_logits,
+            sequence_logits,
+            reconstruction,
+        })
+    }
+
+    fn check_input(&self, input: &ModelInput) -> Result<()> {
+        let [batch, frames, features] = input.keypoints.dims();
+        if features != self.config.input_dim {
+            return Err(ModelError::input(
+                "keypoints",
+                format!(
+                    "{} features per frame (the model's input_dim)",
+                    self.config.input_dim
+                ),
+                features,
+            ));
+        }
+        if frames == 0 || frames > self.config.max_frames() {
+            return Err(ModelError::input(
+                "keypoints",
+                format!(
+                    "between 1 and {} frames per clip (max_position_embeddings - 1)",
+                    self.config.max_frames()
+                ),
+                frames,
+            ));
+        }
+        let masks = std::iter::once(("valid", &input.valid))
+            .chain(input.masked.iter().map(|m| ("masked", m)));
+        for (name, mask) in masks {
+            if mask.dims() != [batch, frames] {
+                return Err(ModelError::input(
+                    name,
+                    format!("shape [{batch}, {frames}] like the keypoints"),
+                    format!("{:?}", mask.dims()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
