@@ -1,1 +1,30 @@
-fn main() {}
+//! `behavert`: learn animal behaviour from pose tracks. A thin clap layer over the
+//! `behavert-pose` and `behavert` libraries.
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(&cli.log_level);
+    match commands::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("behavert: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Structured logs on stderr; `--log-level` (or `RUST_LOG`) chooses how much.
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,179 @@
+//! The command-line grammar: every subcommand, flag and default.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Learn animal behaviour from pose tracks with a BERT-style transformer.
+#[derive(Debug, Parser)]
+#[command(name = "behavert", version, about, long_about = None)]
+pub struct Cli {
+    /// Log verbosity: error, warn, info, debug or trace (RUST_LOG overrides).
+    #[arg(long, global = true, default_value = "warn")]
+    pub log_level: String,
+    /// Compute device: cpu, or cuda / cuda:N / wgpu in builds with those features.
+    #[arg(long, global = true, default_value = "cpu")]
+    pub device: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// End to end on simulated animals: pretrain, fine-tune, evaluate, report.
+    Demo(DemoArgs),
+    /// What a pose file holds: frames, animals, keypoints, missing data.
+    Inspect(InspectArgs),
+    /// Self-supervised masked-frame pretraining on unlabelled pose tracks.
+    Pretrain(TrainArgs),
+    /// Supervised fine-tuning for behaviour labels, from a pretrained model or from scratch.
+    Finetune(TrainArgs),
+    /// Metrics, plots and an HTML report of a model on labelled data.
+    Evaluate(EvaluateArgs),
+    /// Per-frame behaviour predictions for pose files.
+    Infer(InferArgs),
+    /// Per-frame embeddings for pose files.
+    Embed(EmbedArgs),
+    /// Convert a pose file to another format.
+    Convert(ConvertArgs),
+    /// Configuration and parameter count of a checkpoint or a model size.
+    ModelInfo(ModelInfoArgs),
+}
+
+/// Arguments of `behavert demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write checkpoints, predictions and the report.
+    #[arg(long, default_value = "demo-output")]
+    pub output_dir: PathBuf,
+    /// A one-minute version for smoke tests.
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// Arguments of `behavert inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The pose file (or dataset directory with --dataset).
+    pub path: PathBuf,
+    /// Read the file as this format instead of detecting it.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Inspect a dataset directory (calms21, mabe22, sbea, deepethogram, pair-r24m).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `behavert pretrain` and `behavert finetune`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A training config (configs/training/*.toml or an experiment recipe).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// A dataset name (calms21, mabe22, …).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Where the dataset's files are.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The dataset task (e.g. task1).
+    #[arg(long)]
+    pub task: Option<String>,
+    /// A pretrained checkpoint to start from.
+    #[arg(long)]
+    pub pretrained: Option<PathBuf>,
+    /// Model size: tiny, small or base.
+    #[arg(long)]
+    pub model_size: Option<String>,
+    /// Run directory for checkpoints and logs.
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    /// Continue a killed run from its last checkpoint.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+}
+
+/// Arguments of `behavert evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The checkpoint directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A dataset name.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Where the dataset's files are.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Where to write metrics.json, plots and report.html.
+    #[arg(long)]
+    pub output_dir: PathBuf,
+}
+
+/// Arguments of `behavert infer`.
+#[derive(Debug, Args)]
+pub struct InferArgs {
+    /// The checkpoint directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Pose files to label.
+    #[arg(long, required = true, num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// The predictions CSV to write.
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+/// Arguments of `behavert embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// The checkpoint directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Pose files to embed.
+    #[arg(long, num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// The embeddings .npy to write.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Write a MABe22 submission file instead.
+    #[arg(long)]
+    pub mabe22_submission: Option<PathBuf>,
+}
+
+/// Arguments of `behavert convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The pose file to convert.
+    pub path: PathBuf,
+    /// Target format: npy, dlc-csv, dlc-h5, sleap-h5.
+    #[arg(long)]
+    pub to: String,
+    /// The file to write (never overwritten).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Read the input as this format instead of detecting it.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+/// Arguments of `behavert model-info`.
+#[derive(Debug, Args)]
+pub struct ModelInfoArgs {
+    /// A checkpoint directory (config.json + model.safetensors).
+    #[arg(required_unless_present = "size", conflicts_with = "size")]
+    pub checkpoint: Option<PathBuf>,
+    /// Describe a freshly initialised model of this size instead: tiny, small or base.
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Features per frame of the fresh model (with --size).
+    #[arg(long, default_value_t = 28, requires = "size")]
+    pub input_dim: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
