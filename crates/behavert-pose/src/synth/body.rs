@@ -64,6 +64,8 @@ pub(crate) struct Body {
     pub(crate) speed: f32,
     /// Rate of heading change, rad/s.
     pub(crate) turn_rate: f32,
+    /// Turn rate averaged over ~0.15 s: what head and spine follow (not the step noise).
+    pub(crate) turning: f32,
     pub(crate) bend: f32,
     pub(crate) head_yaw: f32,
     pub(crate) head_reach: f32,
@@ -163,6 +165,7 @@ impl Body {
             heading,
             speed: 0.0,
             turn_rate: 0.0,
+            turning: 0.0,
             bend: 0.0,
             head_yaw: 0.0,
             head_reach: 1.0,
@@ -277,6 +280,7 @@ impl Body {
         dt: f32,
         rng: &mut SimRng,
     ) {
+        self.turning += (self.turn_rate - self.turning) * relax(dt, 0.15);
         let fast = relax(dt, 0.06);
         self.head_yaw += (posture.head_yaw.clamp(-1.4, 1.4) - self.head_yaw) * fast;
         self.head_reach += (posture.head_reach - self.head_reach) * fast;
@@ -287,7 +291,7 @@ impl Body {
         let tail_goal = -0.8 * self.bend + 0.3 * self.look;
         self.tail_swing += (tail_goal - self.tail_swing) * relax(dt, 0.25);
         // Gaze wanders on its own (Ornstein–Uhlenbeck), more when the animal is still.
-        let spread = if self.speed < 0.3 { 0.9 } else { 0.4 };
+        let spread = if self.speed < 0.3 { 0.5 } else { 0.25 };
         self.look += -self.look * dt / 0.6 + spread * dt.sqrt() * rng.normal();
         if self.speed > 0.05 {
             let stride_hz = 2.0 + 2.5 * self.speed.min(4.0);
@@ -299,10 +303,10 @@ impl Body {
     /// The posture of ordinary locomotion: head follows turns and gaze.
     pub(crate) fn roaming_posture(&self) -> Posture {
         Posture {
-            head_yaw: (0.08 * self.turn_rate).clamp(-0.6, 0.6) + 0.5 * self.look,
+            head_yaw: (0.08 * self.turning).clamp(-0.6, 0.6) + 0.5 * self.look,
             head_reach: 1.0,
             paws_to_face: 0.0,
-            bend: (0.12 * self.turn_rate).clamp(-0.7, 0.7),
+            bend: (0.12 * self.turning).clamp(-0.7, 0.7),
             head_lift: 0.0,
         }
     }

@@ -143,9 +143,12 @@ pub(crate) fn observe(
                 let mut error2 = 0.0;
                 for d in 0..dims {
                     let mut v = seen[d] + offset[d];
-                    if d < 2 {
-                        v = v.clamp(0.0, layout.arena[d]);
-                    }
+                    // Estimates stay in the arena: inside the frame, not below the floor.
+                    v = if d < 2 {
+                        v.clamp(0.0, layout.arena[d])
+                    } else {
+                        v.max(0.0)
+                    };
                     out[d] = v;
                     error2 += (v - real[d]) * (v - real[d]);
                 }

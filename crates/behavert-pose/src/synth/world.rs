@@ -2,7 +2,7 @@
 //! decides what it does, and its partner reacts. Behaviour is the cause of motion, never read
 //! off it.
 
-use std::f32::consts::TAU;
+use std::f32::consts::{PI, TAU};
 
 use super::behaviour::{Behaviour, BoutPolicy};
 use super::body::{Anchors, Body, Posture, Steer, Traits, bearing, distance, offset, unit, wrap};
@@ -176,7 +176,7 @@ impl<'a> World<'a> {
                     break;
                 }
             }
-            let body = Body::new(traits, centre, rng.range(-3.14, 3.14));
+            let body = Body::new(traits, centre, rng.range(-PI, PI));
             animals.push(Animal {
                 body,
                 solo: Behaviour::Other,
@@ -450,7 +450,7 @@ impl<'a> World<'a> {
                 body.steer(steer, arena, dt, rng);
                 if distance(body.anchors().nose, partner.anchors.centre) < 0.45 * me.length {
                     self.plan.attack = AttackPhase::Tussle((rng.range(0.2, 0.7) / dt) as usize);
-                    self.plan.tussle_angle = rng.range(-3.14, 3.14);
+                    self.plan.tussle_angle = rng.range(-PI, PI);
                 }
             }
             AttackPhase::Tussle(frames) => {
@@ -521,7 +521,7 @@ impl<'a> World<'a> {
                     let goal = offset(resident.anchors.centre, unit(away), 0.6 * me.length);
                     animal
                         .body
-                        .pulled(goal, away + 3.14, 0.2, 0.04, 0.35, arena, dt, rng);
+                        .pulled(goal, away + PI, 0.2, 0.04, 0.35, arena, dt, rng);
                 } else {
                     let steer = Steer {
                         heading: away,
@@ -650,15 +650,15 @@ fn groom(animal: &mut Animal, t: f32, arena: [f32; 2], dt: f32, rng: &mut SimRng
     let sweep = (TAU * 0.7 * t).sin();
     match animal.groom {
         GroomStyle::Face => Posture {
-            head_yaw: 0.3 * sweep + 0.12 * stroke,
-            head_reach: 0.6 + 0.1 * stroke,
+            head_yaw: 0.3 * sweep + 0.35 * stroke,
+            head_reach: 0.6 + 0.25 * stroke,
             paws_to_face: 0.8 + 0.2 * stroke,
             bend: 0.0,
             head_lift: 0.8,
         },
         GroomStyle::Flank(side) => Posture {
-            head_yaw: side * (0.9 + 0.2 * stroke) + 0.1 * sweep,
-            head_reach: 0.75 + 0.1 * stroke,
+            head_yaw: side * (0.9 + 0.35 * stroke) + 0.1 * sweep,
+            head_reach: 0.75 + 0.2 * stroke,
             paws_to_face: 0.3,
             bend: side * 0.7,
             head_lift: 0.0,
