@@ -50,17 +50,22 @@ impl SimRng {
         self.uniform() < p
     }
 
-    /// Standard normal (Box–Muller; rand_distr would pull in a second rand version).
+    /// Standard normal (Marsaglia's polar method: no trigonometry, one log per pair; rand_distr
+    /// would pull in a second rand version).
     pub(crate) fn normal(&mut self) -> f32 {
         if let Some(z) = self.spare_normal.take() {
             return z;
         }
-        let u1 = self.uniform().max(f32::MIN_POSITIVE);
-        let u2 = self.uniform();
-        let radius = (-2.0 * u1.ln()).sqrt();
-        let angle = std::f32::consts::TAU * u2;
-        self.spare_normal = Some(radius * angle.sin());
-        radius * angle.cos()
+        loop {
+            let u = 2.0 * self.uniform() - 1.0;
+            let v = 2.0 * self.uniform() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let scale = (-2.0 * s.ln() / s).sqrt();
+                self.spare_normal = Some(v * scale);
+                return u * scale;
+            }
+        }
     }
 
     /// Log-normal with the given median and log-space standard deviation.
@@ -92,4 +97,31 @@ pub fn recording_seed(seed: u64, index: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_has_zero_mean_and_unit_spread() {
+        let mut rng = SimRng::new(4, 0);
+        let draws: Vec<f32> = (0..20_000).map(|_| rng.normal()).collect();
+        let mean = draws.iter().sum::<f32>() / draws.len() as f32;
+        let var = draws.iter().map(|z| (z - mean).powi(2)).sum::<f32>() / draws.len() as f32;
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
+    }
+
+    #[test]
+    fn streams_and_recording_seeds_differ() {
+        let (mut a, mut b) = (SimRng::new(1, MOTION_STREAM), SimRng::new(1, NOISE_STREAM));
+        assert_ne!(a.uniform(), b.uniform());
+        let seeds: std::collections::HashSet<u64> =
+            (0..1000).map(|i| recording_seed(5, i)).collect();
+        assert_eq!(seeds.len(), 1000);
+        assert_ne!(recording_seed(5, 0), recording_seed(6, 0));
+    }
 }

@@ -2,7 +2,7 @@
 //! decides what it does, and its partner reacts. Behaviour is the cause of motion, never read
 //! off it.
 
-use std::f32::consts::{PI, TAU};
+use std::f32::consts::{FRAC_PI_2, PI, TAU};
 
 use super::behaviour::{Behaviour, BoutPolicy};
 use super::body::{Anchors, Body, Posture, Steer, Traits, bearing, distance, offset, unit, wrap};
@@ -89,6 +89,9 @@ struct Plan {
     tussle_angle: f32,
     spot: Spot,
     flee_speed: f32,
+    /// Mounts are aligned, not perfectly: a per-bout angle and sideways offset.
+    mount_skew: f32,
+    mount_side: f32,
 }
 
 /// What every animal looked like at the start of the frame; all react to this, so update
@@ -210,6 +213,8 @@ impl<'a> World<'a> {
                 tussle_angle: 0.0,
                 spot: Spot::Face,
                 flee_speed: 2.5,
+                mount_skew: 0.0,
+                mount_side: 0.0,
             },
             solo_policy,
             seen,
@@ -274,6 +279,8 @@ impl<'a> World<'a> {
             .saturating_sub(1);
         plan.attack = AttackPhase::Lunge;
         plan.flee_speed = self.rng.range(2.2, 3.4);
+        plan.mount_skew = 0.15 * self.rng.normal();
+        plan.mount_side = 0.06 * self.rng.normal();
         match behaviour {
             Behaviour::Investigation => {
                 // Sniff whatever part is closest first, as mice do on contact.
@@ -406,12 +413,19 @@ impl<'a> World<'a> {
                 // Aligned on the partner's back, slightly behind, thrusting along its axis.
                 let axis = unit(partner.heading);
                 let thrust = 0.05 * me.length * (TAU * 4.0 * t).sin();
-                let goal = offset(
-                    offset(partner.anchors.centre, axis, -0.3 * partner.length),
-                    axis,
-                    thrust,
+                let side = unit(partner.heading + FRAC_PI_2);
+                let behind = offset(partner.anchors.centre, axis, -0.3 * partner.length + thrust);
+                let goal = offset(behind, side, self.plan.mount_side * partner.length);
+                body.pulled(
+                    goal,
+                    partner.heading + self.plan.mount_skew,
+                    0.3,
+                    0.004,
+                    0.02,
+                    arena,
+                    dt,
+                    rng,
                 );
-                body.pulled(goal, partner.heading, 0.3, 0.004, 0.02, arena, dt, rng);
                 Posture {
                     head_yaw: 0.1 * (TAU * 1.3 * t).sin(),
                     head_reach: 0.9,

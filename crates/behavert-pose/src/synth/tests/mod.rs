@@ -559,3 +559,51 @@ fn threshold_baseline_is_far_from_perfect_but_context_helps() {
         "temporal context does not help: {window_f1} vs {frame_f1}"
     );
 }
+
+/// Tuning aid, not a check: baseline scores and key statistics over several seeds
+/// (`cargo test -p behavert-pose sweep_seeds -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn sweep_seeds() {
+    for seed in 0..8u64 {
+        let train = simulate(&config(1000 + seed, 10_000)).unwrap();
+        let test = simulate(&config(2000 + seed, 10_000)).unwrap();
+        let (train_k, test_k) = (
+            baseline::tracked_kinematics(&train),
+            baseline::tracked_kinematics(&test),
+        );
+        let (train_b, test_b) = (train.behaviours(), test.behaviours());
+        let frame = baseline::knn_predict(
+            baseline::frame_features(&train_k),
+            &train_b,
+            baseline::frame_features(&test_k),
+            15,
+            4,
+        );
+        let window = baseline::knn_predict(
+            baseline::window_features(&train_k, 15),
+            &train_b,
+            baseline::window_features(&test_k, 15),
+            15,
+            4,
+        );
+        let counts = test.labels.class_counts();
+        let k = kinematics(
+            &test.true_positions,
+            Skeleton::Calms21,
+            30.0,
+            test.body_lengths[0],
+        );
+        let b = test.behaviours();
+        let still_other = |f: usize| b[f] == Behaviour::Other && k.body_speed[f] < 0.15;
+        println!(
+            "seed {seed} frame {:.3} window {:.3} counts {counts:?} groom head {:.2} still other head {:.2} mount centre {:.2} align {:.2}",
+            baseline::macro_f1(&test_b, &frame).0,
+            baseline::macro_f1(&test_b, &window).0,
+            median_where(&k.head_motion, is(&b, Behaviour::Grooming)),
+            median_where(&k.head_motion, still_other),
+            median_where(&k.centre_distance, is(&b, Behaviour::Mount)),
+            median_where(&k.alignment, is(&b, Behaviour::Mount))
+        );
+    }
+}
