@@ -33,7 +33,7 @@ mod tests;
 use ndarray::{Array3, Array4};
 
 pub use behaviour::{Behaviour, vocabulary};
-pub use config::{MAX_INDIVIDUALS, NoiseConfig, SimulationConfig};
+pub use config::{MAX_FRAMES, MAX_INDIVIDUALS, NoiseConfig, SimulationConfig};
 pub use rng::recording_seed;
 pub use skeleton::Skeleton;
 

@@ -8,6 +8,9 @@ use crate::pose::Space;
 /// Most individuals the simulator places in one arena.
 pub const MAX_INDIVIDUALS: usize = 3;
 
+/// Most frames in one recording (about 4 days at 30 fps): beyond that, simulate a dataset.
+pub const MAX_FRAMES: usize = 10_000_000;
+
 /// Everything that determines one simulated recording; the same config gives the same recording.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -134,8 +137,12 @@ impl SimulationConfig {
     /// Check every field and resolve defaults; errors name the field, the allowed range and
     /// the value found.
     pub(crate) fn resolve(&self) -> Result<Resolved> {
-        if self.frames == 0 {
-            return Err(invalid("frames", "at least 1 frame", self.frames));
+        if !(1..=MAX_FRAMES).contains(&self.frames) {
+            return Err(invalid(
+                "frames",
+                format!("1 to {MAX_FRAMES} frames"),
+                self.frames,
+            ));
         }
         if !(self.fps.is_finite() && self.fps >= 1.0 && self.fps <= 1000.0) {
             return Err(invalid("fps", "a frame rate between 1 and 1000", self.fps));
@@ -171,14 +178,16 @@ impl SimulationConfig {
         }
         let [min_s, max_s] = self.bout_seconds;
         let fps = self.fps as f32;
-        let min_frames = (min_s * self.fps).round();
-        if !(min_s.is_finite() && max_s.is_finite() && min_frames >= 1.0 && max_s >= min_s) {
+        if !(min_s.is_finite() && max_s.is_finite() && min_s > 0.0 && max_s >= min_s) {
             return Err(invalid(
                 "bout_seconds",
-                "[shortest, longest] with shortest at least one frame and longest >= shortest",
+                "[shortest, longest] with 0 < shortest <= longest",
                 format!("{:?}", self.bout_seconds),
             ));
         }
+        // At low frame rates a short bout still lasts one frame.
+        let min_frames = ((min_s * self.fps).round() as usize).max(1);
+        let max_frames = ((max_s * self.fps).round() as usize).max(min_frames);
         let enabled = self.enabled_behaviours()?;
         let noise = &self.noise;
         if !(noise.jitter.is_finite() && noise.jitter >= 0.0) {
@@ -209,8 +218,8 @@ impl SimulationConfig {
             body_length,
             bouts: BoutPolicy {
                 enabled,
-                min_frames: min_frames as usize,
-                max_frames: ((max_s * self.fps).round() as usize).max(min_frames as usize),
+                min_frames,
+                max_frames,
                 fps,
             },
         })

@@ -197,6 +197,7 @@ fn invalid_configs_are_refused_naming_the_field() {
             "individuals",
         ),
         (config(0, 0), "frames"),
+        (config(0, MAX_FRAMES + 1), "frames"),
         (
             SimulationConfig {
                 fps: 0.0,
