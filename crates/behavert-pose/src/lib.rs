@@ -6,6 +6,7 @@
 pub mod error;
 pub mod labels;
 pub mod pose;
+pub mod synth;
 
 pub use error::{PoseError, Result};
 pub use labels::{FrameLabels, Labels};
