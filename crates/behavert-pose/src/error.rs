@@ -10,11 +10,11 @@ pub type Result<T, E = PoseError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum PoseError {
     /// The operating system refused a read or write.
-    #[error("{}: {source}", path.display())]
+    // The cause is in the message rather than a `source`, so error chains do not repeat it.
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file's content is not what its format promises.
     #[error("{}: {place}: expected {expected}, found {found}", path.display())]
@@ -38,7 +38,7 @@ impl PoseError {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            cause: source,
         }
     }
 

@@ -9,11 +9,11 @@ pub type Result<T, E = ModelError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// The operating system refused a read or write.
-    #[error("{}: {source}", path.display())]
+    // The cause is in the message rather than a `source`, so error chains do not repeat it.
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A configuration value is out of range or inconsistent.
     #[error("{place}: expected {expected}, found {found}")]
@@ -43,6 +43,14 @@ pub enum ModelError {
 }
 
 impl ModelError {
+    /// An I/O failure on `path`.
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            cause,
+        }
+    }
+
     /// A configuration error at `place`.
     pub fn config(
         place: impl Into<String>,

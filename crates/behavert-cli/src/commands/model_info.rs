@@ -18,9 +18,15 @@ pub fn run(args: &ModelInfoArgs, device: &Device) -> anyhow::Result<()> {
         ),
         (None, Some(size)) => {
             let architecture = Architecture::preset(size)?;
-            let heads = vec![HeadConfig::frame("frame", 4), HeadConfig::sequence("sequence", 2)];
+            let heads = vec![
+                HeadConfig::frame("frame", 4),
+                HeadConfig::sequence("sequence", 2),
+            ];
             let config = ModelConfig::new(&architecture, args.input_dim, heads);
-            (BehavErt::new(&config, device)?, format!("a fresh {size} model"))
+            (
+                BehavErt::new(&config, device)?,
+                format!("a fresh {size} model"),
+            )
         }
         (None, None) => unreachable!("clap requires a checkpoint or --size"),
     };
@@ -51,6 +57,9 @@ pub fn run(args: &ModelInfoArgs, device: &Device) -> anyhow::Result<()> {
             head.name, head.level, head.kind, head.outputs
         );
     }
-    println!("  parameters  {parameters} ({:.2} M)", parameters as f64 / 1e6);
+    println!(
+        "  parameters  {parameters} ({:.2} M)",
+        parameters as f64 / 1e6
+    );
     Ok(())
 }

@@ -20,10 +20,7 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 /// Reads the `config.json` of checkpoint directory `dir`.
 pub fn load_config(dir: &Path) -> Result<ModelConfig> {
     let path = dir.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|source| ModelError::Io {
-        path: path.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
     ModelConfig::from_json(&text, &path.display().to_string())
 }
 
@@ -86,11 +83,7 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
 /// Saves `model` into checkpoint directory `dir` (created if needed). Each file is written
 /// beside its destination and renamed over it, so a crash never leaves a half-written file.
 pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
-    let io_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ModelError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     let weights = dir.join(WEIGHTS_FILE);
     let mut store = tensor_names::to_reference(&model.config).into_iter().fold(
         SafetensorsStore::from_file(&weights)
@@ -107,10 +100,7 @@ pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it onto `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_error = |source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io_error = |e| ModelError::io(path, e);
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
