@@ -1,0 +1,266 @@
+//! Training-step time, inference frames/s and peak memory of BehavERT on the CPU (Flex),
+//! side by side with the PyTorch reference (`../shared/bench/torch_bench.py`) in one run.
+//!
+//! `cargo bench -p behavert --bench model_speed [-- SIZE:BATCHxFRAMES ...]`
+//! Default cases: small and base at 16×256 and 4×256. Each measurement runs in its own
+//! process so its peak resident memory is its own. Set `BEHAVERT_BENCH_PYTHON` to choose the
+//! Python interpreter (default `python3`); without torch installed, only Rust is measured.
+
+use std::process::Command;
+use std::time::Instant;
+
+use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
+
+const FEATURES: usize = 28;
+const CLASSES: usize = 4;
+const WARMUP: usize = 2;
+const ITERS: usize = 5;
+const THREADS: &str = "2";
+
+/// One benchmark case.
+#[derive(Clone, Copy)]
+struct Case<'a> {
+    size: &'a str,
+    batch: usize,
+    frames: usize,
+}
+
+impl<'a> Case<'a> {
+    fn parse(text: &'a str) -> Option<Self> {
+        let (size, shape) = text.split_once(':')?;
+        let (batch, frames) = shape.split_once('x')?;
+        Some(Self {
+            size,
+            batch: batch.parse().ok()?,
+            frames: frames.parse().ok()?,
+        })
+    }
+}
+
+/// One measurement: median step time and peak resident memory of its process.
+struct Measurement {
+    median_ms: f64,
+    peak_mb: f64,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        let case = Case::parse(&args[1]).expect("child case");
+        let median_ms = measure_rust(case, &args[2]);
+        println!("RESULT {median_ms} {}", peak_rss_mb());
+        return;
+    }
+    let cases: Vec<String> = if args.is_empty() {
+        ["small:16x256", "small:4x256", "base:16x256", "base:4x256"]
+            .map(String::from)
+            .to_vec()
+    } else {
+        args
+    };
+    println!(
+        "BehavERT (burn {}, Flex CPU) vs PyTorch reference; {THREADS} threads, fp32, median of {ITERS} steps after {WARMUP} warm-up",
+        "0.22.1"
+    );
+    println!(
+        "{:<14} {:<6} {:>11} {:>11} {:>7} {:>12} {:>12} {:>9} {:>9} {:>6}",
+        "case",
+        "mode",
+        "rust ms",
+        "torch ms",
+        "ratio",
+        "rust fr/s",
+        "torch fr/s",
+        "rust MB",
+        "torch MB",
+        "mem×"
+    );
+    for text in &cases {
+        let case = Case::parse(text)
+            .unwrap_or_else(|| panic!("case {text:?}: expected SIZE:BATCHxFRAMES"));
+        for mode in ["train", "infer"] {
+            let rust = run_child(text, mode);
+            let torch = run_torch(case, mode);
+            let frames = (case.batch * case.frames) as f64;
+            let (torch_ms, torch_fps, torch_mb, ratio, mem_ratio) = match &torch {
+                Some(t) => (
+                    format!("{:.1}", t.median_ms),
+                    format!("{:.0}", frames / t.median_ms * 1e3),
+                    format!("{:.0}", t.peak_mb),
+                    format!("{:.2}x", rust.median_ms / t.median_ms),
+                    format!("{:.2}x", rust.peak_mb / t.peak_mb),
+                ),
+                None => Default::default(),
+            };
+            println!(
+                "{:<14} {:<6} {:>11.1} {:>11} {:>7} {:>12.0} {:>12} {:>9.0} {:>9} {:>6}",
+                text,
+                mode,
+                rust.median_ms,
+                torch_ms,
+                ratio,
+                frames / rust.median_ms * 1e3,
+                torch_fps,
+                rust.peak_mb,
+                torch_mb,
+                mem_ratio
+            );
+        }
+    }
+    println!(
+        "ratio = Rust time / PyTorch time (below 1 is faster); mem× = Rust peak RSS / PyTorch peak RSS"
+    );
+}
+
+fn run_child(case: &str, mode: &str) -> Measurement {
+    let exe = std::env::current_exe().expect("bench executable");
+    let output = Command::new(exe)
+        .args(["--child", case, mode])
+        .env("RAYON_NUM_THREADS", THREADS)
+        .output()
+        .expect("run the Rust measurement");
+    parse_result(&output.stdout).unwrap_or_else(|| {
+        panic!(
+            "Rust measurement failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// Runs the reference's benchmark script and reads its median; reports the peak RSS of the
+/// Python process, which the script itself does not print.
+fn run_torch(case: Case, mode: &str) -> Option<Measurement> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/bench/torch_bench.py"
+    );
+    if !std::path::Path::new(script).is_file() {
+        return None;
+    }
+    let python = std::env::var("BEHAVERT_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let wrapper = format!(
+        "import json, resource, runpy, sys, io, contextlib\n\
+         sys.argv = ['torch_bench.py', '--size', '{}', '--batch', '{}', '--frames', '{}', '--mode', '{}', \
+         '--iters', '{ITERS}', '--warmup', '{WARMUP}', '--threads', '{THREADS}', '--classes', '{CLASSES}', '--features', '{FEATURES}']\n\
+         out = io.StringIO()\n\
+         with contextlib.redirect_stdout(out):\n    runpy.run_path({script:?}, run_name='__main__')\n\
+         line = json.loads(out.getvalue().strip().splitlines()[-1])\n\
+         print('RESULT', line['median_ms'], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n",
+        case.size, case.batch, case.frames, mode
+    );
+    let output = Command::new(python)
+        .args(["-c", &wrapper])
+        .env("RAYON_NUM_THREADS", THREADS)
+        .output()
+        .ok()?;
+    let result = parse_result(&output.stdout);
+    if result.is_none() {
+        eprintln!(
+            "PyTorch side skipped: {}",
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+    }
+    result
+}
+
+fn parse_result(stdout: &[u8]) -> Option<Measurement> {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text.lines().find_map(|l| l.strip_prefix("RESULT "))?;
+    let mut numbers = line.split_whitespace().map(|n| n.parse::<f64>());
+    Some(Measurement {
+        median_ms: numbers.next()?.ok()?,
+        peak_mb: numbers.next()?.ok()?,
+    })
+}
+
+/// Peak resident set size of this process in MiB (Linux).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// Same work as the PyTorch script: forward, frame cross-entropy + masked-frame MSE, backward,
+/// AdamW (train); or an eval-mode forward of every head (infer).
+fn measure_rust(case: Case, mode: &str) -> f64 {
+    let mut architecture = Architecture::preset(case.size).expect("model size");
+    architecture.max_position_embeddings = case.frames + 1;
+    let heads = vec![
+        HeadConfig::frame("frame", CLASSES),
+        HeadConfig::sequence("sequence", 2),
+    ];
+    let config = ModelConfig::new(&architecture, FEATURES, heads);
+    let (b, t) = (case.batch, case.frames);
+    let base = Device::flex();
+    base.seed(0);
+    let device = if mode == "train" {
+        base.autodiff()
+    } else {
+        base
+    };
+    let keypoints = Tensor::<3>::random([b, t, FEATURES], Distribution::Normal(0.0, 1.0), &device);
+    let masked_flags: Vec<bool> = (0..b * t).map(|i| (i * 7919) % 100 < 15).collect();
+    let masked_count = masked_flags.iter().filter(|m| **m).count() as f64;
+    let masked = Tensor::<2, Bool>::from_data(TensorData::new(masked_flags, [b, t]), &device);
+    let labels = Tensor::<1, Int>::from_data(
+        TensorData::new(
+            (0..b * t).map(|i| (i % CLASSES) as i64).collect::<Vec<_>>(),
+            [b * t],
+        ),
+        &device,
+    );
+    let input = ModelInput {
+        masked: Some(masked.clone()),
+        ..ModelInput::unpadded(keypoints.clone())
+    };
+    let mut model = BehavErt::new(&config, &device).expect("model");
+    let mut times = Vec::new();
+    if mode == "train" {
+        let mut optimizer = AdamWConfig::new().with_weight_decay(0.01).init();
+        let cross_entropy = CrossEntropyLossConfig::new().init(&device);
+        let mask = masked.float().unsqueeze_dim::<3>(2);
+        for i in 0..WARMUP + ITERS {
+            let start = Instant::now();
+            let hidden = model.encode(&input).expect("encode");
+            let logits = model.frame_logits(0, &hidden).reshape([b * t, CLASSES]);
+            let ce = cross_entropy.forward(logits, labels.clone());
+            let error = model.reconstruct(&hidden) - keypoints.clone();
+            let mse =
+                (error.clone() * error * mask.clone()).sum() / (masked_count * FEATURES as f64);
+            let loss = ce + mse;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(1e-4, model, grads);
+            device.sync().expect("sync");
+            if i >= WARMUP {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    } else {
+        for i in 0..WARMUP + ITERS {
+            let start = Instant::now();
+            let output = model.forward(&input).expect("forward");
+            let _: f32 = output.frame_logits[0].clone().sum().into_scalar();
+            if i >= WARMUP {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    median(times)
+}
