@@ -6,6 +6,7 @@
 pub mod error;
 pub mod labels;
 pub mod pose;
+pub mod preprocess;
 pub mod synth;
 
 pub use error::{PoseError, Result};
