@@ -88,27 +88,25 @@ pub(crate) fn speed_limits(
 /// a track that really moved on is picked up again instead of being lost for good.
 pub(crate) fn drop_jumps(positions: &mut [f32], shape: Shape, limits: &[f32]) {
     let dims = shape.dims;
-    for (i, &limit) in limits.iter().enumerate() {
-        for k in 0..shape.keypoints {
-            let mut last: Option<(usize, [f32; 3])> = None;
-            for f in 0..shape.frames {
-                let at = shape.index(f, i, k);
-                let point = &mut positions[at..at + dims];
-                if point[0].is_nan() {
+    let series = shape.individuals * shape.keypoints;
+    // Frame-major with one state per keypoint track: memory is read once, in order.
+    let mut last: Vec<Option<(usize, [f32; 3])>> = vec![None; series];
+    for (f, frame) in positions.chunks_exact_mut(series * dims).enumerate() {
+        for (s, point) in frame.chunks_exact_mut(dims).enumerate() {
+            if point[0].is_nan() {
+                continue;
+            }
+            let mut current = [0.0f32; 3];
+            current[..dims].copy_from_slice(point);
+            if let Some((frame, previous)) = last[s] {
+                let moved = squared_distance(&current[..dims], &previous[..dims]).sqrt();
+                let allowed = limits[s / shape.keypoints] * (f - frame) as f32;
+                if moved > allowed {
+                    point.fill(f32::NAN);
                     continue;
                 }
-                let mut current = [0.0f32; 3];
-                current[..dims].copy_from_slice(point);
-                if let Some((frame, previous)) = last {
-                    let moved = squared_distance(&current[..dims], &previous[..dims]).sqrt();
-                    let allowed = limit * (f - frame) as f32;
-                    if moved > allowed {
-                        point.fill(f32::NAN);
-                        continue;
-                    }
-                }
-                last = Some((f, current));
             }
+            last[s] = Some((f, current));
         }
     }
 }
@@ -120,30 +118,30 @@ pub(crate) fn fill_gaps(positions: &mut [f32], shape: Shape, max_gap: usize) {
         return;
     }
     let dims = shape.dims;
-    for i in 0..shape.individuals {
-        for k in 0..shape.keypoints {
-            let mut last_seen: Option<usize> = None;
-            for f in 0..shape.frames {
-                let at = shape.index(f, i, k);
-                if positions[at].is_nan() {
-                    continue;
-                }
-                if let Some(before) = last_seen {
-                    let gap = f - before - 1;
-                    if gap > 0 && gap <= max_gap {
-                        let from = shape.index(before, i, k);
-                        for g in before + 1..f {
-                            let t = (g - before) as f32 / (f - before) as f32;
-                            let to = shape.index(g, i, k);
-                            for d in 0..dims {
-                                let (a, b) = (positions[from + d], positions[at + d]);
-                                positions[to + d] = a + t * (b - a);
-                            }
+    let series = shape.individuals * shape.keypoints;
+    let stride = series * dims;
+    let mut last_seen: Vec<Option<usize>> = vec![None; series];
+    for f in 0..shape.frames {
+        for (s, seen) in last_seen.iter_mut().enumerate() {
+            let at = f * stride + s * dims;
+            if positions[at].is_nan() {
+                continue;
+            }
+            if let Some(before) = *seen {
+                let gap = f - before - 1;
+                if gap > 0 && gap <= max_gap {
+                    let from = before * stride + s * dims;
+                    for g in before + 1..f {
+                        let t = (g - before) as f32 / (f - before) as f32;
+                        let to = g * stride + s * dims;
+                        for d in 0..dims {
+                            let (a, b) = (positions[from + d], positions[at + d]);
+                            positions[to + d] = a + t * (b - a);
                         }
                     }
                 }
-                last_seen = Some(f);
             }
+            *seen = Some(f);
         }
     }
 }

@@ -184,9 +184,15 @@ impl Preprocessor {
             clean::drop_jumps(flat, shape, &limits);
         }
         clean::fill_gaps(flat, shape, self.resolved.max_gap);
-        let mut cleaned = pose.clone();
-        cleaned.positions = positions;
-        Ok(cleaned)
+        Ok(Pose {
+            positions,
+            confidence: pose.confidence.clone(),
+            individuals: pose.individuals.clone(),
+            keypoints: pose.keypoints.clone(),
+            fps: pose.fps,
+            source: pose.source.clone(),
+            software: pose.software.clone(),
+        })
     }
 
     /// Align, flatten and append derived features; no cleaning.
