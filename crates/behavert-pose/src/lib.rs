@@ -8,6 +8,7 @@ pub mod labels;
 pub mod pose;
 pub mod preprocess;
 pub mod synth;
+pub mod window;
 
 pub use error::{PoseError, Result};
 pub use labels::{FrameLabels, Labels};
