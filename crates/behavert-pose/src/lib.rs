@@ -3,6 +3,7 @@
 //!
 //! This crate has no deep-learning dependency: everything here is plain arrays and files.
 
+pub mod augment;
 pub mod error;
 pub mod labels;
 pub mod pose;
