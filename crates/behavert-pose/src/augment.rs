@@ -727,6 +727,31 @@ mod tests {
     }
 
     #[test]
+    fn egocentric_features_do_not_see_rotation_or_translation_of_the_arena() {
+        // The training path: clean once, cut a window, augment it, featurise it.
+        let recording = recording(120);
+        let config: crate::preprocess::PreprocessConfig =
+            toml::from_str("body_axis = [\"tail\", \"neck\"]\n[align]\nmode = \"egocentric\"")
+                .unwrap();
+        let layout = PoseLayout::of(&recording.pose);
+        let processor = crate::preprocess::Preprocessor::new(&config, &layout).unwrap();
+        let cleaned = processor.clean(&recording.pose).unwrap();
+        let window = crate::window::pose_window(&cleaned, 20..84).unwrap();
+        let moved = augmenter(&window, "rotation = 180.0\ntranslation = 300.0")
+            .augment(&window, None, 4)
+            .unwrap()
+            .0;
+        let (a, b) = (
+            processor.featurise(&window).unwrap(),
+            processor.featurise(&moved).unwrap(),
+        );
+        assert_eq!(a.observed, b.observed);
+        for (x, y) in a.features.iter().zip(b.features.iter()) {
+            assert!(x.is_nan() || (x - y).abs() < 1e-2, "{x} vs {y}");
+        }
+    }
+
+    #[test]
     fn default_config_changes_nothing_and_bad_configs_are_refused() {
         let pose = recording(40).pose;
         let (same, _) = augmenter(&pose, "").augment(&pose, None, 1).unwrap();
