@@ -3,10 +3,13 @@
 //!
 //! This crate has no deep-learning dependency: everything here is plain arrays and files.
 
+pub mod augment;
 pub mod error;
 pub mod labels;
 pub mod pose;
+pub mod preprocess;
 pub mod synth;
+pub mod window;
 
 pub use error::{PoseError, Result};
 pub use labels::{FrameLabels, Labels};
