@@ -269,7 +269,7 @@ impl ModelConfig {
                 self.max_position_embeddings,
             ));
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(ModelError::config(
                 place("hidden_size"),
                 format!(

@@ -76,7 +76,7 @@ impl Embeddings {
             .position_embeddings
             .weight
             .val()
-            .slice([0..frames + 1])
+            .slice(0..frames + 1)
             .unsqueeze_dim::<3>(0);
         let tokens = Tensor::cat(vec![cls, tokens], 1) + positions;
         self.dropout.forward(self.layer_norm.forward(tokens))
