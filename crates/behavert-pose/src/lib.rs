@@ -6,6 +6,7 @@
 //! writing: [`formats::write`]; summarising: [`inspect::PoseSummary`].
 
 mod atomic;
+pub mod pickle;
 pub mod error;
 pub mod formats;
 pub mod hdf5;
