@@ -271,3 +271,119 @@ pub fn describe_bytes(bytes: &[u8]) -> String {
     let text: String = bytes.iter().map(|&b| std::ascii::escape_default(b).to_string()).collect();
     format!("bytes \"{text}\"")
 }
+
+/// A 1-d compound dataset (PyTables table, `.slp` frames/instances/points) read into memory.
+pub struct Table {
+    /// Number of rows.
+    pub rows: usize,
+    row_size: usize,
+    bytes: Vec<u8>,
+    members: Vec<rust_hdf5::format::messages::datatype::CompoundMember>,
+    name: String,
+    path: PathBuf,
+}
+
+/// How one numeric element is stored.
+#[derive(Clone, Copy, Debug)]
+enum Scalar {
+    Float { size: usize, big: bool },
+    Int { size: usize, big: bool, signed: bool },
+}
+
+fn scalar_of(dt: &rust_hdf5::DatatypeMessage) -> Option<Scalar> {
+    use rust_hdf5::{ByteOrder, DatatypeMessage as D};
+    match dt {
+        D::FloatingPoint { size, byte_order, .. } => Some(Scalar::Float { size: *size as usize, big: *byte_order == ByteOrder::BigEndian }),
+        D::FixedPoint { size, byte_order, signed, .. } => Some(Scalar::Int { size: *size as usize, big: *byte_order == ByteOrder::BigEndian, signed: *signed }),
+        D::Enum { base, .. } => scalar_of(base),
+        D::BitField { size, byte_order, .. } => Some(Scalar::Int { size: *size as usize, big: *byte_order == ByteOrder::BigEndian, signed: false }),
+        _ => None,
+    }
+}
+
+fn decode(s: Scalar, b: &[u8]) -> f64 {
+    let mut buf = [0u8; 8];
+    let (size, big) = match s {
+        Scalar::Float { size, big } | Scalar::Int { size, big, .. } => (size.min(8), big),
+    };
+    buf[..size].copy_from_slice(&b[..size]);
+    if big {
+        buf[..size].reverse();
+    }
+    match s {
+        Scalar::Float { size: 4, .. } => f32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as f64,
+        Scalar::Float { .. } => f64::from_le_bytes(buf),
+        Scalar::Int { signed: true, .. } => {
+            let shift = 64 - 8 * size as u32;
+            (((u64::from_le_bytes(buf)) << shift) as i64 >> shift) as f64
+        }
+        Scalar::Int { .. } => u64::from_le_bytes(buf) as f64,
+    }
+}
+
+impl Table {
+    /// Names of the table's fields.
+    pub fn fields(&self) -> Vec<&str> {
+        self.members.iter().map(|m| m.name.as_str()).collect()
+    }
+
+    fn member(&self, field: &str) -> Result<&rust_hdf5::format::messages::datatype::CompoundMember> {
+        self.members.iter().find(|m| m.name == field).ok_or_else(|| {
+            PoseError::format(&self.path, format!("table `{}`", self.name), format!("a field `{field}`"), format!("fields {:?}", self.fields()))
+        })
+    }
+
+    /// A numeric field (int, float, enum/bool) as f64, one value per row.
+    pub fn column(&self, field: &str) -> Result<Vec<f64>> {
+        let (values, width) = self.array_column(field)?;
+        if width != 1 {
+            return Err(PoseError::format(&self.path, format!("table `{}` field `{field}`", self.name), "a scalar field", format!("an array of {width}")));
+        }
+        Ok(values)
+    }
+
+    /// A numeric field holding a fixed-size array (PyTables `values_block_0`), row-major
+    /// `rows × width`, with its width.
+    pub fn array_column(&self, field: &str) -> Result<(Vec<f64>, usize)> {
+        let member = self.member(field)?;
+        let (width, base) = match &member.datatype {
+            rust_hdf5::DatatypeMessage::Array { dims, base } => (dims.iter().map(|&d| d as usize).product(), base.as_ref()),
+            other => (1, other),
+        };
+        let scalar = scalar_of(base).ok_or_else(|| {
+            PoseError::format(&self.path, format!("table `{}` field `{field}`", self.name), "numbers", format!("{base:?}"))
+        })?;
+        let size = match scalar {
+            Scalar::Float { size, .. } | Scalar::Int { size, .. } => size,
+        };
+        let offset = member.offset as usize;
+        if !(1..=8).contains(&size) || offset + width * size > self.row_size {
+            return Err(PoseError::format(&self.path, format!("table `{}` field `{field}`", self.name), format!("a field inside the {}-byte row", self.row_size), format!("{width}×{size} bytes at offset {offset}")));
+        }
+        let mut out = Vec::with_capacity(self.rows * width);
+        for row in self.bytes.chunks_exact(self.row_size).take(self.rows) {
+            for e in 0..width {
+                out.push(decode(scalar, &row[offset + e * size..]));
+            }
+        }
+        Ok((out, width))
+    }
+}
+
+impl H5 {
+    /// Read 1-d compound dataset `name` as a [`Table`].
+    pub fn read_table(&self, name: &str) -> Result<Table> {
+        let ds = self.dataset(name)?;
+        let dt = ds.datatype().map_err(|e| PoseError::format(&self.path, format!("dataset `{name}`"), "a compound datatype", e.to_string()))?;
+        let rust_hdf5::DatatypeMessage::Compound { size, members } = dt else {
+            return Err(PoseError::format(&self.path, format!("dataset `{name}`"), "a compound (table) datatype", format!("{dt:?}")));
+        };
+        let (bytes, shape) = self.read_raw(name)?;
+        let row_size = size as usize;
+        let rows = shape.iter().product::<usize>();
+        if row_size == 0 || bytes.len() < rows * row_size {
+            return Err(PoseError::format(&self.path, format!("dataset `{name}`"), format!("{rows} rows of {row_size} bytes"), format!("{} bytes", bytes.len())));
+        }
+        Ok(Table { rows, row_size, bytes, members, name: name.to_string(), path: self.path.clone() })
+    }
+}

@@ -980,6 +980,65 @@ fn raw_unicode_escape(line: &str) -> Option<String> {
     Some(out)
 }
 
+/// Encode `value` as a protocol-0 (text) pickle, as PyTables stores non-native attributes.
+/// Arrays are not supported and are written as `None`.
+pub fn dumps_protocol0(value: &PickleValue) -> Vec<u8> {
+    let mut out = Vec::new();
+    write0(value, &mut out);
+    out.push(b'.');
+    out
+}
+
+fn write0(value: &PickleValue, out: &mut Vec<u8>) {
+    match value {
+        PickleValue::None | PickleValue::NdArray(_) | PickleValue::ObjectArray { .. } => out.push(b'N'),
+        PickleValue::Bool(b) => out.extend_from_slice(if *b { b"I01\n" } else { b"I00\n" }),
+        PickleValue::Int(i) => out.extend_from_slice(format!("I{i}\n").as_bytes()),
+        PickleValue::Float(f) => out.extend_from_slice(format!("F{f:?}\n").as_bytes()),
+        PickleValue::Str(s) => {
+            out.push(b'V');
+            for c in s.chars() {
+                // raw-unicode-escape: only the backslash and line breaks need escaping; other
+                // non-ASCII characters are escaped too so the attribute stays ASCII.
+                if c.is_ascii() && c != '\\' && c != '\n' && c != '\r' {
+                    out.push(c as u8);
+                } else if (c as u32) <= 0xffff {
+                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+                } else {
+                    out.extend_from_slice(format!("\\U{:08x}", c as u32).as_bytes());
+                }
+            }
+            out.push(b'\n');
+        }
+        PickleValue::Bytes(b) => {
+            // Python 3 reads protocol-0 `S` strings as text; DeepLabCut attributes never hold bytes.
+            write0(&PickleValue::Str(latin1(b)), out);
+        }
+        PickleValue::List(items) => {
+            out.extend_from_slice(b"(l");
+            for item in items {
+                write0(item, out);
+                out.push(b'a');
+            }
+        }
+        PickleValue::Tuple(items) => {
+            out.push(b'(');
+            for item in items {
+                write0(item, out);
+            }
+            out.push(b't');
+        }
+        PickleValue::Dict(items) => {
+            out.extend_from_slice(b"(d");
+            for (k, v) in items {
+                write0(k, out);
+                write0(v, out);
+                out.push(b's');
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1037,6 +1096,12 @@ mod tests {
         let Some(PickleValue::NdArray(c)) = v.get("c") else { panic!("{v:?}") };
         assert_eq!((c.shape.clone(), c.dtype.descr(), c.fortran_order), (vec![2, 3], ">i2".to_string(), true));
         assert_eq!(c.to_f64().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn protocol_0_writer_round_trips() {
+        let v = PickleValue::List(vec![PickleValue::Tuple(vec![PickleValue::Int(1), PickleValue::List(vec![PickleValue::Tuple(vec![PickleValue::Str("sc\\o,r\u{e9}\n".into()), PickleValue::None, PickleValue::Float(0.5), PickleValue::Bool(true)])])]), PickleValue::Dict(vec![(PickleValue::Str("k".into()), PickleValue::Int(-3))])]);
+        assert_eq!(loads(&dumps_protocol0(&v)).unwrap(), v);
     }
 
     #[test]

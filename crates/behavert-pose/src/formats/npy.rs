@@ -5,7 +5,6 @@
 //! `OUT.json` beside it the names, fps and software; confidence, when present, goes to
 //! `OUT.confidence.npy` `[frames, individuals, keypoints]`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array3, Array4};

@@ -15,7 +15,7 @@ use crate::pose::Pose;
 pub const SINGLE_INDIVIDUAL: &str = "individual_0";
 
 /// The header cells of one value column.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DlcColumn {
     /// Level `scorer` (network name, or the labeller).
     pub scorer: String,
@@ -213,10 +213,7 @@ pub(crate) fn row_values(pose: &Pose, frame: usize, out: &mut Vec<f32>) {
     }
 }
 
-/// The scorer written into output files.
-pub(crate) fn scorer_of(pose: &Pose) -> String {
-    match &pose.software {
-        Some(s) if !s.is_empty() => format!("BehavERT_from_{}", s.replace([' ', ','], "_")),
-        _ => "BehavERT".to_string(),
-    }
+/// The scorer written into output files (DeepLabCut needs one; the source's is not kept).
+pub(crate) fn scorer_of(_pose: &Pose) -> String {
+    "BehavERT".to_string()
 }
