@@ -339,8 +339,7 @@ fn parse_cell(cell: &[u8]) -> Option<f32> {
         return Some(f32::NAN);
     }
     // Parse as f64 then round, exactly as numpy's `astype(float32)` of pandas' float64 column.
-    let text = std::str::from_utf8(cell).ok()?;
-    text.parse::<f64>().ok().map(|v| v as f32)
+    fast_float2::parse::<f64, _>(cell).ok().map(|v| v as f32)
 }
 
 /// Write `pose` as a DeepLabCut CSV file: 3 header rows for one individual, 4 otherwise;
