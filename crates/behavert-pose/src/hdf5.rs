@@ -47,6 +47,7 @@ impl H5 {
                 describe_bytes(&head[..n.min(16)]),
             ));
         }
+        check_length(path, &head[..n])?;
         let file = H5File::open(path).map_err(|e| {
             PoseError::format(path, "HDF5 structure", "a readable HDF5 file", e.to_string())
         })?;
@@ -138,6 +139,15 @@ impl H5 {
         ds.attr(attr).ok()?.read_numeric_as::<f64>().ok()?.first().copied()
     }
 
+    /// Numeric array attribute `attr` of dataset `name`, if present.
+    pub fn dataset_attr_f64s(&self, name: &str, attr: &str) -> Option<Vec<f64>> {
+        let ds = self.file.dataset(name).ok()?;
+        if !ds.attr_names().ok()?.iter().any(|a| a == attr) {
+            return None;
+        }
+        ds.attr(attr).ok()?.read_numeric_as::<f64>().ok()
+    }
+
     /// Names of the attributes of group `name` (`""` or `/` = root).
     pub fn group_attr_names(&self, name: &str) -> Vec<String> {
         self.group(name).and_then(|g| g.attr_names()).unwrap_or_default()
@@ -210,6 +220,41 @@ impl H5 {
             }
         }
         found
+    }
+}
+
+/// Refuse a file shorter than its superblock's end-of-file address: a truncated file would
+/// otherwise read as chunks of fill values (zeros) instead of failing.
+fn check_length(path: &Path, head: &[u8]) -> Result<()> {
+    let start = if head.starts_with(SIGNATURE) { 0 } else { 512 };
+    let sb = &head[start.min(head.len())..];
+    let uint = |at: usize, size: usize| -> Option<u64> {
+        let b = sb.get(at..at + size)?;
+        let mut buf = [0u8; 8];
+        buf[..size.min(8)].copy_from_slice(&b[..size.min(8)]);
+        Some(u64::from_le_bytes(buf))
+    };
+    let eof = match sb.get(8) {
+        Some(0 | 1) => {
+            let o = *sb.get(13).unwrap_or(&8) as usize;
+            let at = if sb[8] == 0 { 24 } else { 28 };
+            uint(at, o).zip(uint(at + 2 * o, o)).map(|(base, eof)| base.saturating_add(eof))
+        }
+        Some(2 | 3) => {
+            let o = *sb.get(9).unwrap_or(&8) as usize;
+            uint(12, o).zip(uint(12 + 2 * o, o)).map(|(base, eof)| base.saturating_add(eof))
+        }
+        _ => None,
+    };
+    let len = std::fs::metadata(path).map_err(|e| PoseError::io(path, e))?.len();
+    match eof {
+        Some(eof) if eof != u64::MAX && eof > len => Err(PoseError::format(
+            path,
+            "file length",
+            format!("{eof} bytes (the end-of-file address in the HDF5 superblock)"),
+            format!("{len} bytes (truncated file?)"),
+        )),
+        _ => Ok(()),
     }
 }
 
