@@ -97,7 +97,13 @@ impl H5 {
     pub fn read_f64(&self, name: &str) -> Result<(Vec<f64>, Vec<usize>)> {
         let ds = self.dataset(name)?;
         let shape = ds.shape();
-        let values = ds.read_numeric_as::<f64>().map_err(|e| {
+        // rust-hdf5 refuses integer data as f64 (precision above 2^53); integers here are
+        // labels and codes, far below that.
+        let values = ds.read_numeric_as::<f64>().or_else(|e| match ds.read_numeric_as::<i64>() {
+            Ok(ints) => Ok(ints.into_iter().map(|v| v as f64).collect()),
+            Err(_) => Err(e),
+        });
+        let values = values.map_err(|e| {
             PoseError::format(&self.path, format!("dataset `{name}`"), "numbers", e.to_string())
         })?;
         check_len(&self.path, name, &shape, values.len())?;
@@ -136,7 +142,7 @@ impl H5 {
         if !ds.attr_names().ok()?.iter().any(|a| a == attr) {
             return None;
         }
-        ds.attr(attr).ok()?.read_numeric_as::<f64>().ok()?.first().copied()
+        attr_numbers(&ds.attr(attr).ok()?)?.first().copied()
     }
 
     /// Numeric array attribute `attr` of dataset `name`, if present.
@@ -145,7 +151,7 @@ impl H5 {
         if !ds.attr_names().ok()?.iter().any(|a| a == attr) {
             return None;
         }
-        ds.attr(attr).ok()?.read_numeric_as::<f64>().ok()
+        attr_numbers(&ds.attr(attr).ok()?)
     }
 
     /// Names of the attributes of group `name` (`""` or `/` = root).
@@ -173,6 +179,14 @@ impl H5 {
             path => file.group(path).ok()?,
         };
         group.attrs().ok()?.get(attr)?.as_f64()
+    }
+
+    /// The path a soft link `parent/name` points to, if it is one.
+    pub fn soft_link_target(&self, parent: &str, name: &str) -> Option<String> {
+        match self.group(parent).ok()?.link_class(name).ok()? {
+            LinkClass::Soft { path } => Some(path.trim_start_matches('/').to_string()),
+            _ => None,
+        }
     }
 
     /// The direct children of group `name`, following soft links to find what they name.
@@ -256,6 +270,12 @@ fn check_length(path: &Path, head: &[u8]) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+fn attr_numbers(attr: &rust_hdf5::H5Attribute) -> Option<Vec<f64>> {
+    attr.read_numeric_as::<f64>()
+        .ok()
+        .or_else(|| attr.read_numeric_as::<i64>().ok().map(|v| v.into_iter().map(|x| x as f64).collect()))
 }
 
 /// `parent/child`, without a leading slash for the root.

@@ -89,7 +89,8 @@ pub fn read(path: &Path) -> Result<Pose> {
     if let Some(unknown) = axes.iter().find(|a| canonical(a).is_none()) {
         return Err(PoseError::format(path, "variable `position`", "dimensions time, space, keypoint(s), individual(s)", format!("`{unknown}`")));
     }
-    let (data, s) = permute(&data, &shape, &axes, &["time", "individual", "keypoint", "space"]);
+    let (data, s) = permute(&data, &shape, &axes, &["time", "individual", "keypoint", "space"])
+        .ok_or_else(|| PoseError::format(path, "variable `position`", "axes time, space, keypoint(s), individual(s)", format!("{axes:?} for shape {shape:?}")))?;
     let names = |dim: &str, n: usize, prefix: &str| -> Result<Vec<String>> {
         match dim_dataset(&h5, dim) {
             Some(ds) => {
@@ -111,11 +112,15 @@ pub fn read(path: &Path) -> Result<Pose> {
         let (conf, cshape) = h5.read_f64("confidence")?;
         let caxes = axes_of(&h5, "confidence", &cshape)?;
         let (f, i, k) = (s[0], s[1], s[2]);
+        let bad = || PoseError::format(path, "variable `confidence`", "axes time, [keypoint(s),] individual(s)", format!("{caxes:?} for shape {cshape:?}"));
         let conf: Vec<f64> = if caxes.iter().any(|a| a == "keypoint") {
-            permute(&conf, &cshape, &caxes, &["time", "individual", "keypoint"]).0
+            permute(&conf, &cshape, &caxes, &["time", "individual", "keypoint"]).ok_or_else(bad)?.0
         } else {
             // movement ≥ 0.17 may store one confidence per individual: repeat it per keypoint.
-            let per = permute(&conf, &cshape, &caxes, &["time", "individual"]).0;
+            let per = permute(&conf, &cshape, &caxes, &["time", "individual"]).ok_or_else(bad)?.0;
+            if per.len() != f * i {
+                return Err(bad());
+            }
             (0..f * i * k).map(|n| per[n / k]).collect()
         };
         if conf.len() != f * i * k {

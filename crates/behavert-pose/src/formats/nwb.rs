@@ -80,7 +80,8 @@ fn read_subject(h5: &H5, group: &str) -> Result<Subject> {
         .cloned()
         .collect();
     // ndx-pose 0.1 keeps the keypoint order in `nodes`; 0.2 in the linked skeleton's `nodes`.
-    for nodes_path in [join(group, "nodes"), join(&join(group, "skeleton"), "nodes")] {
+    let skeleton = h5.soft_link_target(group, "skeleton").unwrap_or_else(|| join(group, "skeleton"));
+    for nodes_path in [join(group, "nodes"), join(&skeleton, "nodes")] {
         if let Ok(nodes) = h5.read_strings(&nodes_path) {
             let mut ordered: Vec<String> = nodes.into_iter().filter(|n| series.contains(n)).collect();
             if ordered.len() == series.len() {

@@ -43,9 +43,19 @@ fn dims_of(h5: &H5, name: &str, default: &[&str]) -> Result<Vec<String>> {
     Ok(dims)
 }
 
-/// Reorder `data` of `shape` with axes named `from` into the axis order `to`.
-pub(crate) fn permute(data: &[f64], shape: &[usize], from: &[String], to: &[&str]) -> (Vec<f64>, Vec<usize>) {
-    let axis_of: Vec<usize> = to.iter().map(|t| from.iter().position(|f| f == t).unwrap_or(0)).collect();
+/// Reorder `data` of `shape` with axes named `from` into the axis order `to`; `None` when the
+/// names are not a permutation of each other or the data does not fill the shape.
+pub(crate) fn permute(data: &[f64], shape: &[usize], from: &[String], to: &[&str]) -> Option<(Vec<f64>, Vec<usize>)> {
+    if from.len() != to.len() || shape.len() != to.len() || data.len() != shape.iter().product::<usize>() {
+        return None;
+    }
+    let axis_of: Vec<usize> = to.iter().map(|t| from.iter().position(|f| f == t)).collect::<Option<_>>()?;
+    let mut seen = axis_of.clone();
+    seen.sort_unstable();
+    seen.dedup();
+    if seen.len() != to.len() {
+        return None;
+    }
     let out_shape: Vec<usize> = axis_of.iter().map(|&a| shape[a]).collect();
     let mut strides = vec![1usize; shape.len()];
     for d in (0..shape.len().saturating_sub(1)).rev() {
@@ -65,7 +75,7 @@ pub(crate) fn permute(data: &[f64], shape: &[usize], from: &[String], to: &[&str
             index[d] = 0;
         }
     }
-    (out, out_shape)
+    Some((out, out_shape))
 }
 
 /// Read a SLEAP analysis HDF5 file.
@@ -76,7 +86,8 @@ pub fn read(path: &Path) -> Result<Pose> {
         return Err(PoseError::format(path, "dataset `tracks`", "4 dimensions (track, xy, node, frame)", format!("shape {shape:?}")));
     }
     let dims = dims_of(&h5, "tracks", &MATLAB_4D)?;
-    let (tracks, shape) = permute(&tracks, &shape, &dims, &CANONICAL_4D);
+    let (tracks, shape) = permute(&tracks, &shape, &dims, &CANONICAL_4D)
+        .ok_or_else(|| PoseError::format(path, "dataset `tracks`", "axes frame, track, node, xy", format!("dims {dims:?} for shape {shape:?}")))?;
     let (frames, n_tracks, n_nodes, space) = (shape[0], shape[1], shape[2], shape[3]);
     let nodes = h5.read_strings("node_names")?;
     if nodes.len() != n_nodes {
@@ -107,7 +118,8 @@ pub fn read(path: &Path) -> Result<Pose> {
         if shape.len() != 3 {
             return Err(PoseError::format(path, "dataset `point_scores`", "3 dimensions (track, node, frame)", format!("shape {shape:?}")));
         }
-        let (scores, shape) = permute(&scores, &shape, &dims, &CANONICAL_3D);
+        let (scores, shape) = permute(&scores, &shape, &dims, &CANONICAL_3D)
+            .ok_or_else(|| PoseError::format(path, "dataset `point_scores`", "axes frame, track, node", format!("dims {dims:?} for shape {shape:?}")))?;
         if shape != [frames, n_tracks, n_nodes] {
             return Err(PoseError::format(path, "dataset `point_scores`", format!("(frame, track, node) sizes [{frames}, {n_tracks}, {n_nodes}] like `tracks`"), format!("{shape:?}")));
         }
@@ -129,13 +141,14 @@ pub fn write(pose: &Pose, path: &Path) -> Result<()> {
     }
     let canonical: Vec<String> = CANONICAL_4D.iter().map(|s| s.to_string()).collect();
     let flat: Vec<f64> = pose.positions.iter().map(|&v| v as f64).collect();
-    let (tracks, tracks_shape) = permute(&flat, &[frames, ni, nk, 2], &canonical, &MATLAB_4D);
+    let bad = || PoseError::invalid("pose positions", "a contiguous array", "another layout");
+    let (tracks, tracks_shape) = permute(&flat, &[frames, ni, nk, 2], &canonical, &MATLAB_4D).ok_or_else(bad)?;
     let scores: Vec<f64> = match &pose.confidence {
         Some(c) => c.iter().map(|&v| v as f64).collect(),
         None => vec![f64::NAN; frames * ni * nk],
     };
     let canonical3: Vec<String> = CANONICAL_3D.iter().map(|s| s.to_string()).collect();
-    let (point_scores, scores_shape) = permute(&scores, &[frames, ni, nk], &canonical3, &MATLAB_3D);
+    let (point_scores, scores_shape) = permute(&scores, &[frames, ni, nk], &canonical3, &MATLAB_3D).ok_or_else(bad)?;
     let mut occupancy = vec![0u8; frames * ni];
     for f in 0..frames {
         for i in 0..ni {

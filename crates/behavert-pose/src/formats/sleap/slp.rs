@@ -144,10 +144,12 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
                     let seen = visible[p] != 0.0;
                     positions[[frame, slot, k, 0]] = if seen { (x[p] - shift) as f32 } else { f32::NAN };
                     positions[[frame, slot, k, 1]] = if seen { (y[p] - shift) as f32 } else { f32::NAN };
+                    // As sleap-io's `Labels.numpy(return_confidence=True)`: the stored score of
+                    // every predicted point (visible or not), 1 for user-labelled points.
                     confidence[[frame, slot, k]] = match score {
-                        Some(s) if seen => s[p] as f32,
-                        _ if seen && user => 1.0,
-                        _ => f32::NAN,
+                        _ if user => 1.0,
+                        Some(s) => s[p] as f32,
+                        None => f32::NAN,
                     };
                 }
             }
