@@ -181,12 +181,17 @@ impl H5 {
         group.attrs().ok()?.get(attr)?.as_f64()
     }
 
-    /// The path a soft link `parent/name` points to, if it is one.
-    pub fn soft_link_target(&self, parent: &str, name: &str) -> Option<String> {
-        match self.group(parent).ok()?.link_class(name).ok()? {
-            LinkClass::Soft { path } => Some(path.trim_start_matches('/').to_string()),
-            _ => None,
-        }
+    /// The soft links directly in group `name`, as (link name, target path).
+    pub fn soft_links(&self, name: &str) -> Vec<(String, String)> {
+        let Ok(group) = self.group(name) else { return Vec::new() };
+        let links = group.link_names().unwrap_or_default();
+        links
+            .into_iter()
+            .filter_map(|l| match group.link_class(&l) {
+                Ok(LinkClass::Soft { path }) => Some((l, path.trim_start_matches('/').to_string())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The direct children of group `name`, following soft links to find what they name.

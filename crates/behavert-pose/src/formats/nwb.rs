@@ -80,7 +80,13 @@ fn read_subject(h5: &H5, group: &str) -> Result<Subject> {
         .cloned()
         .collect();
     // ndx-pose 0.1 keeps the keypoint order in `nodes`; 0.2 in the linked skeleton's `nodes`.
-    let skeleton = h5.soft_link_target(group, "skeleton").unwrap_or_else(|| join(group, "skeleton"));
+    // The skeleton link is named after the skeleton; find it by its neurodata_type.
+    let skeleton = h5
+        .soft_links(group)
+        .into_iter()
+        .map(|(_, target)| target)
+        .find(|t| h5.group_attr_string(t, "neurodata_type").as_deref() == Some("Skeleton"))
+        .unwrap_or_else(|| join(group, "skeleton"));
     for nodes_path in [join(group, "nodes"), join(&skeleton, "nodes")] {
         if let Ok(nodes) = h5.read_strings(&nodes_path) {
             let mut ordered: Vec<String> = nodes.into_iter().filter(|n| series.contains(n)).collect();
