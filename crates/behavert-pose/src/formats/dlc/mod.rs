@@ -174,13 +174,13 @@ fn scatter(
 }
 
 /// The columns a pose is written as: product(individuals, keypoints, coords), single-animal
-/// style (no `individuals` level) when there is one individual.
+/// style (no `individuals` level) only for one unnamed individual, so names survive.
 pub(crate) fn columns_for(pose: &Pose, scorer: &str) -> Vec<DlcColumn> {
     let mut coords: Vec<&str> = ["x", "y", "z"][..pose.space().dims()].to_vec();
     if pose.confidence.is_some() {
         coords.push("likelihood");
     }
-    let multi = pose.individuals.len() > 1;
+    let multi = pose.individuals.len() > 1 || pose.individuals.first().is_some_and(|i| i != SINGLE_INDIVIDUAL);
     let mut columns = Vec::new();
     for individual in &pose.individuals {
         for keypoint in &pose.keypoints {
