@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use behavert_pose::formats::{self, Format};
 use behavert_pose::Pose;
+use behavert_pose::formats::{self, Format};
 use ndarray::{Array3, Array4};
 
 fn main() {

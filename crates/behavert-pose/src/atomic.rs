@@ -15,8 +15,11 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) 
         fill(&mut out)?;
         out.flush().map_err(|e| PoseError::io(path, e))?;
     }
-    temp.as_file().sync_all().map_err(|e| PoseError::io(path, e))?;
-    temp.persist(path).map_err(|e| PoseError::io(path, e.error))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| PoseError::io(path, e))?;
+    temp.persist(path)
+        .map_err(|e| PoseError::io(path, e.error))?;
     Ok(())
 }
 
@@ -25,7 +28,8 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) 
 pub fn write_by_name(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let temp = temp_beside(path)?;
     fill(temp.path())?;
-    temp.persist(path).map_err(|e| PoseError::io(path, e.error))?;
+    temp.persist(path)
+        .map_err(|e| PoseError::io(path, e.error))?;
     Ok(())
 }
 
@@ -34,7 +38,10 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     tempfile::Builder::new()
         .prefix(&format!(".{stem}."))
         .suffix(".tmp")

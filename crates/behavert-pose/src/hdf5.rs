@@ -49,7 +49,12 @@ impl H5 {
         }
         check_length(path, &head[..n])?;
         let file = H5File::open(path).map_err(|e| {
-            PoseError::format(path, "HDF5 structure", "a readable HDF5 file", e.to_string())
+            PoseError::format(
+                path,
+                "HDF5 structure",
+                "a readable HDF5 file",
+                e.to_string(),
+            )
         })?;
         Ok(Self {
             file,
@@ -84,7 +89,12 @@ impl H5 {
     /// Dataset `name`, or an error saying it is missing.
     pub fn dataset(&self, name: &str) -> Result<H5Dataset> {
         self.file.dataset(name).map_err(|e| {
-            PoseError::format(&self.path, format!("dataset `{name}`"), "a dataset", missing(e))
+            PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                "a dataset",
+                missing(e),
+            )
         })
     }
 
@@ -99,12 +109,19 @@ impl H5 {
         let shape = ds.shape();
         // rust-hdf5 refuses integer data as f64 (precision above 2^53); integers here are
         // labels and codes, far below that.
-        let values = ds.read_numeric_as::<f64>().or_else(|e| match ds.read_numeric_as::<i64>() {
-            Ok(ints) => Ok(ints.into_iter().map(|v| v as f64).collect()),
-            Err(_) => Err(e),
-        });
+        let values = ds
+            .read_numeric_as::<f64>()
+            .or_else(|e| match ds.read_numeric_as::<i64>() {
+                Ok(ints) => Ok(ints.into_iter().map(|v| v as f64).collect()),
+                Err(_) => Err(e),
+            });
         let values = values.map_err(|e| {
-            PoseError::format(&self.path, format!("dataset `{name}`"), "numbers", e.to_string())
+            PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                "numbers",
+                e.to_string(),
+            )
         })?;
         check_len(&self.path, name, &shape, values.len())?;
         Ok((values, shape))
@@ -113,7 +130,12 @@ impl H5 {
     /// Every element of string dataset `name` (fixed or variable length).
     pub fn read_strings(&self, name: &str) -> Result<Vec<String>> {
         self.dataset(name)?.read_strings_lossy().map_err(|e| {
-            PoseError::format(&self.path, format!("dataset `{name}`"), "strings", e.to_string())
+            PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                "strings",
+                e.to_string(),
+            )
         })
     }
 
@@ -122,7 +144,12 @@ impl H5 {
         let ds = self.dataset(name)?;
         let shape = ds.shape();
         let bytes = ds.read_raw_bytes().map_err(|e| {
-            PoseError::format(&self.path, format!("dataset `{name}`"), "readable data", e.to_string())
+            PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                "readable data",
+                e.to_string(),
+            )
         })?;
         Ok((bytes, shape))
     }
@@ -156,7 +183,9 @@ impl H5 {
 
     /// Names of the attributes of group `name` (`""` or `/` = root).
     pub fn group_attr_names(&self, name: &str) -> Vec<String> {
-        self.group(name).and_then(|g| g.attr_names()).unwrap_or_default()
+        self.group(name)
+            .and_then(|g| g.attr_names())
+            .unwrap_or_default()
     }
 
     /// String attribute `attr` of group `name`, if present (`""` or `/` = root).
@@ -183,7 +212,9 @@ impl H5 {
 
     /// The soft links directly in group `name`, as (link name, target path).
     pub fn soft_links(&self, name: &str) -> Vec<(String, String)> {
-        let Ok(group) = self.group(name) else { return Vec::new() };
+        let Ok(group) = self.group(name) else {
+            return Vec::new();
+        };
         let links = group.link_names().unwrap_or_default();
         links
             .into_iter()
@@ -200,7 +231,12 @@ impl H5 {
             PoseError::format(&self.path, format!("group `{name}`"), "a group", missing(e))
         })?;
         let links = group.link_names().map_err(|e| {
-            PoseError::format(&self.path, format!("group `{name}`"), "a listable group", e.to_string())
+            PoseError::format(
+                &self.path,
+                format!("group `{name}`"),
+                "a listable group",
+                e.to_string(),
+            )
         })?;
         let mut children = Children::default();
         for link in links {
@@ -257,15 +293,21 @@ fn check_length(path: &Path, head: &[u8]) -> Result<()> {
         Some(0 | 1) => {
             let o = *sb.get(13).unwrap_or(&8) as usize;
             let at = if sb[8] == 0 { 24 } else { 28 };
-            uint(at, o).zip(uint(at + 2 * o, o)).map(|(base, eof)| base.saturating_add(eof))
+            uint(at, o)
+                .zip(uint(at + 2 * o, o))
+                .map(|(base, eof)| base.saturating_add(eof))
         }
         Some(2 | 3) => {
             let o = *sb.get(9).unwrap_or(&8) as usize;
-            uint(12, o).zip(uint(12 + 2 * o, o)).map(|(base, eof)| base.saturating_add(eof))
+            uint(12, o)
+                .zip(uint(12 + 2 * o, o))
+                .map(|(base, eof)| base.saturating_add(eof))
         }
         _ => None,
     };
-    let len = std::fs::metadata(path).map_err(|e| PoseError::io(path, e))?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| PoseError::io(path, e))?
+        .len();
     match eof {
         Some(eof) if eof != u64::MAX && eof > len => Err(PoseError::format(
             path,
@@ -278,9 +320,11 @@ fn check_length(path: &Path, head: &[u8]) -> Result<()> {
 }
 
 fn attr_numbers(attr: &rust_hdf5::H5Attribute) -> Option<Vec<f64>> {
-    attr.read_numeric_as::<f64>()
-        .ok()
-        .or_else(|| attr.read_numeric_as::<i64>().ok().map(|v| v.into_iter().map(|x| x as f64).collect()))
+    attr.read_numeric_as::<f64>().ok().or_else(|| {
+        attr.read_numeric_as::<i64>()
+            .ok()
+            .map(|v| v.into_iter().map(|x| x as f64).collect())
+    })
 }
 
 /// `parent/child`, without a leading slash for the root.
@@ -338,7 +382,10 @@ pub fn describe_bytes(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "an empty file".to_string();
     }
-    let text: String = bytes.iter().map(|&b| std::ascii::escape_default(b).to_string()).collect();
+    let text: String = bytes
+        .iter()
+        .map(|&b| std::ascii::escape_default(b).to_string())
+        .collect();
     format!("bytes \"{text}\"")
 }
 
@@ -356,17 +403,44 @@ pub struct Table {
 /// How one numeric element is stored.
 #[derive(Clone, Copy, Debug)]
 enum Scalar {
-    Float { size: usize, big: bool },
-    Int { size: usize, big: bool, signed: bool },
+    Float {
+        size: usize,
+        big: bool,
+    },
+    Int {
+        size: usize,
+        big: bool,
+        signed: bool,
+    },
 }
 
 fn scalar_of(dt: &rust_hdf5::DatatypeMessage) -> Option<Scalar> {
     use rust_hdf5::{ByteOrder, DatatypeMessage as D};
     match dt {
-        D::FloatingPoint { size, byte_order, .. } => Some(Scalar::Float { size: *size as usize, big: *byte_order == ByteOrder::BigEndian }),
-        D::FixedPoint { size, byte_order, signed, .. } => Some(Scalar::Int { size: *size as usize, big: *byte_order == ByteOrder::BigEndian, signed: *signed }),
+        D::FloatingPoint {
+            size, byte_order, ..
+        } => Some(Scalar::Float {
+            size: *size as usize,
+            big: *byte_order == ByteOrder::BigEndian,
+        }),
+        D::FixedPoint {
+            size,
+            byte_order,
+            signed,
+            ..
+        } => Some(Scalar::Int {
+            size: *size as usize,
+            big: *byte_order == ByteOrder::BigEndian,
+            signed: *signed,
+        }),
         D::Enum { base, .. } => scalar_of(base),
-        D::BitField { size, byte_order, .. } => Some(Scalar::Int { size: *size as usize, big: *byte_order == ByteOrder::BigEndian, signed: false }),
+        D::BitField {
+            size, byte_order, ..
+        } => Some(Scalar::Int {
+            size: *size as usize,
+            big: *byte_order == ByteOrder::BigEndian,
+            signed: false,
+        }),
         _ => None,
     }
 }
@@ -381,7 +455,9 @@ fn decode(s: Scalar, b: &[u8]) -> f64 {
         buf[..size].reverse();
     }
     match s {
-        Scalar::Float { size: 4, .. } => f32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as f64,
+        Scalar::Float { size: 4, .. } => {
+            f32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as f64
+        }
         Scalar::Float { .. } => f64::from_le_bytes(buf),
         Scalar::Int { signed: true, .. } => {
             let shift = 64 - 8 * size as u32;
@@ -397,17 +473,33 @@ impl Table {
         self.members.iter().map(|m| m.name.as_str()).collect()
     }
 
-    fn member(&self, field: &str) -> Result<&rust_hdf5::format::messages::datatype::CompoundMember> {
-        self.members.iter().find(|m| m.name == field).ok_or_else(|| {
-            PoseError::format(&self.path, format!("table `{}`", self.name), format!("a field `{field}`"), format!("fields {:?}", self.fields()))
-        })
+    fn member(
+        &self,
+        field: &str,
+    ) -> Result<&rust_hdf5::format::messages::datatype::CompoundMember> {
+        self.members
+            .iter()
+            .find(|m| m.name == field)
+            .ok_or_else(|| {
+                PoseError::format(
+                    &self.path,
+                    format!("table `{}`", self.name),
+                    format!("a field `{field}`"),
+                    format!("fields {:?}", self.fields()),
+                )
+            })
     }
 
     /// A numeric field (int, float, enum/bool) as f64, one value per row.
     pub fn column(&self, field: &str) -> Result<Vec<f64>> {
         let (values, width) = self.array_column(field)?;
         if width != 1 {
-            return Err(PoseError::format(&self.path, format!("table `{}` field `{field}`", self.name), "a scalar field", format!("an array of {width}")));
+            return Err(PoseError::format(
+                &self.path,
+                format!("table `{}` field `{field}`", self.name),
+                "a scalar field",
+                format!("an array of {width}"),
+            ));
         }
         Ok(values)
     }
@@ -417,18 +509,30 @@ impl Table {
     pub fn array_column(&self, field: &str) -> Result<(Vec<f64>, usize)> {
         let member = self.member(field)?;
         let (width, base) = match &member.datatype {
-            rust_hdf5::DatatypeMessage::Array { dims, base } => (dims.iter().map(|&d| d as usize).product(), base.as_ref()),
+            rust_hdf5::DatatypeMessage::Array { dims, base } => {
+                (dims.iter().map(|&d| d as usize).product(), base.as_ref())
+            }
             other => (1, other),
         };
         let scalar = scalar_of(base).ok_or_else(|| {
-            PoseError::format(&self.path, format!("table `{}` field `{field}`", self.name), "numbers", format!("{base:?}"))
+            PoseError::format(
+                &self.path,
+                format!("table `{}` field `{field}`", self.name),
+                "numbers",
+                format!("{base:?}"),
+            )
         })?;
         let size = match scalar {
             Scalar::Float { size, .. } | Scalar::Int { size, .. } => size,
         };
         let offset = member.offset as usize;
         if !(1..=8).contains(&size) || offset + width * size > self.row_size {
-            return Err(PoseError::format(&self.path, format!("table `{}` field `{field}`", self.name), format!("a field inside the {}-byte row", self.row_size), format!("{width}×{size} bytes at offset {offset}")));
+            return Err(PoseError::format(
+                &self.path,
+                format!("table `{}` field `{field}`", self.name),
+                format!("a field inside the {}-byte row", self.row_size),
+                format!("{width}×{size} bytes at offset {offset}"),
+            ));
         }
         let mut out = Vec::with_capacity(self.rows * width);
         for row in self.bytes.chunks_exact(self.row_size).take(self.rows) {
@@ -444,16 +548,40 @@ impl H5 {
     /// Read 1-d compound dataset `name` as a [`Table`].
     pub fn read_table(&self, name: &str) -> Result<Table> {
         let ds = self.dataset(name)?;
-        let dt = ds.datatype().map_err(|e| PoseError::format(&self.path, format!("dataset `{name}`"), "a compound datatype", e.to_string()))?;
+        let dt = ds.datatype().map_err(|e| {
+            PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                "a compound datatype",
+                e.to_string(),
+            )
+        })?;
         let rust_hdf5::DatatypeMessage::Compound { size, members } = dt else {
-            return Err(PoseError::format(&self.path, format!("dataset `{name}`"), "a compound (table) datatype", format!("{dt:?}")));
+            return Err(PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                "a compound (table) datatype",
+                format!("{dt:?}"),
+            ));
         };
         let (bytes, shape) = self.read_raw(name)?;
         let row_size = size as usize;
         let rows = shape.iter().product::<usize>();
         if row_size == 0 || bytes.len() < rows * row_size {
-            return Err(PoseError::format(&self.path, format!("dataset `{name}`"), format!("{rows} rows of {row_size} bytes"), format!("{} bytes", bytes.len())));
+            return Err(PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                format!("{rows} rows of {row_size} bytes"),
+                format!("{} bytes", bytes.len()),
+            ));
         }
-        Ok(Table { rows, row_size, bytes, members, name: name.to_string(), path: self.path.clone() })
+        Ok(Table {
+            rows,
+            row_size,
+            bytes,
+            members,
+            name: name.to_string(),
+            path: self.path.clone(),
+        })
     }
 }

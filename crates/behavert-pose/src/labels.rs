@@ -40,7 +40,8 @@ impl Labels {
                 }
             }
             FrameLabels::Multi(rows) => {
-                if let Some((frame, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != classes)
+                if let Some((frame, row)) =
+                    rows.iter().enumerate().find(|(_, r)| r.len() != classes)
                 {
                     return Err(PoseError::invalid(
                         format!("labels of frame {frame}"),
@@ -70,7 +71,10 @@ impl Labels {
     pub fn class_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.vocabulary.len()];
         match &self.frames {
-            FrameLabels::Single(ids) => ids.iter().flatten().for_each(|&id| counts[id as usize] += 1),
+            FrameLabels::Single(ids) => ids
+                .iter()
+                .flatten()
+                .for_each(|&id| counts[id as usize] += 1),
             FrameLabels::Multi(rows) => rows.iter().for_each(|row| {
                 row.iter()
                     .enumerate()
@@ -87,20 +91,25 @@ mod tests {
     use super::*;
 
     fn vocabulary() -> Vec<String> {
-        ["attack", "investigation", "other"].map(String::from).to_vec()
+        ["attack", "investigation", "other"]
+            .map(String::from)
+            .to_vec()
     }
 
     #[test]
     fn out_of_range_class_is_refused_with_its_frame() {
-        let err = Labels::new(vocabulary(), FrameLabels::Single(vec![Some(0), Some(3)])).unwrap_err();
+        let err =
+            Labels::new(vocabulary(), FrameLabels::Single(vec![Some(0), Some(3)])).unwrap_err();
         assert!(err.to_string().contains("frame 1"), "{err}");
     }
 
     #[test]
     fn class_counts_skip_unlabelled_frames() {
-        let labels =
-            Labels::new(vocabulary(), FrameLabels::Single(vec![Some(2), None, Some(2), Some(0)]))
-                .unwrap();
+        let labels = Labels::new(
+            vocabulary(),
+            FrameLabels::Single(vec![Some(2), None, Some(2), Some(0)]),
+        )
+        .unwrap();
         assert_eq!(labels.class_counts(), vec![1, 0, 2]);
         let multi = Labels::new(
             vocabulary(),

@@ -6,14 +6,16 @@
 //! writing: [`formats::write`]; summarising: [`inspect::PoseSummary`].
 
 mod atomic;
-pub mod pickle;
 pub mod error;
 pub mod formats;
 pub mod hdf5;
+pub mod inspect;
 pub mod labels;
+pub mod pickle;
 pub mod pose;
 
 pub use error::{PoseError, Result};
 pub use formats::Format;
+pub use inspect::PoseSummary;
 pub use labels::{FrameLabels, Labels};
 pub use pose::{Pose, Space};

@@ -75,7 +75,11 @@ impl Dtype {
             _ => (false, descr),
         };
         if rest == "?" {
-            return Some(Self { kind: 'b', size: 1, big_endian });
+            return Some(Self {
+                kind: 'b',
+                size: 1,
+                big_endian,
+            });
         }
         let mut chars = rest.chars();
         let kind = chars.next()?;
@@ -85,13 +89,31 @@ impl Dtype {
             digits => digits.parse().ok()?,
         };
         let size = if kind == 'U' { size * 4 } else { size };
-        matches!(kind, 'f' | 'i' | 'u' | 'b' | 'c' | 'S' | 'U' | 'V' | 'O' | 'M' | 'm').then_some(Self { kind, size, big_endian })
+        matches!(
+            kind,
+            'f' | 'i' | 'u' | 'b' | 'c' | 'S' | 'U' | 'V' | 'O' | 'M' | 'm'
+        )
+        .then_some(Self {
+            kind,
+            size,
+            big_endian,
+        })
     }
 
     /// The numpy type string (`<f4`).
     pub fn descr(&self) -> String {
-        let order = if self.size == 1 || matches!(self.kind, 'S' | 'V' | 'O') { '|' } else if self.big_endian { '>' } else { '<' };
-        let size = if self.kind == 'U' { self.size / 4 } else { self.size };
+        let order = if self.size == 1 || matches!(self.kind, 'S' | 'V' | 'O') {
+            '|'
+        } else if self.big_endian {
+            '>'
+        } else {
+            '<'
+        };
+        let size = if self.kind == 'U' {
+            self.size / 4
+        } else {
+            self.size
+        };
         format!("{order}{}{size}", self.kind)
     }
 }
@@ -186,7 +208,10 @@ impl PickleValue {
     /// The value under string key `key`, for dicts.
     pub fn get(&self, key: &str) -> Option<&PickleValue> {
         match self {
-            PickleValue::Dict(items) => items.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            PickleValue::Dict(items) => items
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -214,7 +239,9 @@ impl PickleValue {
         match self {
             PickleValue::Int(i) => Some(*i),
             PickleValue::Bool(b) => Some(*b as i64),
-            PickleValue::NdArray(a) if a.len() == 1 && matches!(a.dtype.kind, 'i' | 'u' | 'b') => a.to_f64()?.first().map(|v| *v as i64),
+            PickleValue::NdArray(a) if a.len() == 1 && matches!(a.dtype.kind, 'i' | 'u' | 'b') => {
+                a.to_f64()?.first().map(|v| *v as i64)
+            }
             _ => None,
         }
     }
@@ -260,7 +287,15 @@ pub struct PickleError {
 
 /// Decode one pickle from `data` (stops at STOP; trailing bytes are ignored).
 pub fn loads(data: &[u8]) -> Result<PickleValue, PickleError> {
-    Vm { data, pos: 0, op_at: 0, stack: Vec::new(), marks: Vec::new(), memo: HashMap::new() }.run()
+    Vm {
+        data,
+        pos: 0,
+        op_at: 0,
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: HashMap::new(),
+    }
+    .run()
 }
 
 // Internal values: containers are shared so the memo sees later appends, as in Python.
@@ -315,12 +350,19 @@ type R<T> = Result<T, PickleError>;
 
 impl<'a> Vm<'a> {
     fn err<T>(&self, expected: impl Into<String>, found: impl Into<String>) -> R<T> {
-        Err(PickleError { offset: self.op_at, expected: expected.into(), found: found.into() })
+        Err(PickleError {
+            offset: self.op_at,
+            expected: expected.into(),
+            found: found.into(),
+        })
     }
 
     fn take(&mut self, n: usize) -> R<&'a [u8]> {
         if n > self.data.len() - self.pos {
-            return self.err(format!("{n} more bytes"), format!("the end of the data ({} left)", self.data.len() - self.pos));
+            return self.err(
+                format!("{n} more bytes"),
+                format!("the end of the data ({} left)", self.data.len() - self.pos),
+            );
         }
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -340,7 +382,9 @@ impl<'a> Vm<'a> {
     }
     fn u64(&mut self) -> R<u64> {
         let b = self.take(8)?;
-        Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        Ok(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
     }
     fn len64(&mut self) -> R<usize> {
         let n = self.u64()?;
@@ -363,7 +407,9 @@ impl<'a> Vm<'a> {
         if self.stack.len() <= floor {
             return self.err("a value on the stack", "an empty stack");
         }
-        self.stack.pop().map_or_else(|| self.err("a value on the stack", "an empty stack"), Ok)
+        self.stack
+            .pop()
+            .map_or_else(|| self.err("a value on the stack", "an empty stack"), Ok)
     }
 
     fn top(&mut self) -> R<&mut Value> {
@@ -372,7 +418,11 @@ impl<'a> Vm<'a> {
             return self.err("a value on the stack", "an empty stack");
         }
         let at = self.op_at;
-        self.stack.last_mut().ok_or(PickleError { offset: at, expected: "a value".into(), found: "an empty stack".into() })
+        self.stack.last_mut().ok_or(PickleError {
+            offset: at,
+            expected: "a value".into(),
+            found: "an empty stack".into(),
+        })
     }
 
     fn pop_mark(&mut self) -> R<Vec<Value>> {
@@ -435,14 +485,19 @@ impl<'a> Vm<'a> {
                     let v = match line {
                         "01" => PickleValue::Bool(true),
                         "00" => PickleValue::Bool(false),
-                        s => PickleValue::Int(s.parse().or_else(|_| self.err("an integer", format!("`{s}`")))?),
+                        s => PickleValue::Int(
+                            s.parse()
+                                .or_else(|_| self.err("an integer", format!("`{s}`")))?,
+                        ),
                     };
                     self.push_plain(v);
                 }
                 b'L' => {
                     let line = self.line()?;
                     let s = line.strip_suffix('L').unwrap_or(line);
-                    let v = s.parse().or_else(|_| self.err("an integer that fits 64 bits", format!("`{line}`")))?;
+                    let v = s.parse().or_else(|_| {
+                        self.err("an integer that fits 64 bits", format!("`{line}`"))
+                    })?;
                     self.push_plain(PickleValue::Int(v));
                 }
                 b'J' => {
@@ -469,7 +524,10 @@ impl<'a> Vm<'a> {
                 }
                 b'F' => {
                     let line = self.line()?;
-                    let v = line.trim().parse().or_else(|_| self.err("a float", format!("`{line}`")))?;
+                    let v = line
+                        .trim()
+                        .parse()
+                        .or_else(|_| self.err("a float", format!("`{line}`")))?;
                     self.push_plain(PickleValue::Float(v));
                 }
                 b'G' => {
@@ -494,7 +552,10 @@ impl<'a> Vm<'a> {
                 }
                 b'V' => {
                     let line = self.line()?;
-                    let s = raw_unicode_escape(line).map_or_else(|| self.err("a raw-unicode-escape string", format!("`{line}`")), Ok)?;
+                    let s = raw_unicode_escape(line).map_or_else(
+                        || self.err("a raw-unicode-escape string", format!("`{line}`")),
+                        Ok,
+                    )?;
                     self.push_plain(PickleValue::Str(s));
                 }
                 b'X' => {
@@ -577,7 +638,9 @@ impl<'a> Vm<'a> {
                 }
                 b'p' => {
                     let line = self.line()?;
-                    let key = line.parse().or_else(|_| self.err("a memo index", format!("`{line}`")))?;
+                    let key = line
+                        .parse()
+                        .or_else(|_| self.err("a memo index", format!("`{line}`")))?;
                     self.memo_put(key)?;
                 }
                 b'q' => {
@@ -594,7 +657,9 @@ impl<'a> Vm<'a> {
                 }
                 b'g' => {
                     let line = self.line()?;
-                    let key = line.parse().or_else(|_| self.err("a memo index", format!("`{line}`")))?;
+                    let key = line
+                        .parse()
+                        .or_else(|_| self.err("a memo index", format!("`{line}`")))?;
                     self.memo_get(key)?;
                 }
                 b'h' => {
@@ -614,8 +679,13 @@ impl<'a> Vm<'a> {
                 0x93 => {
                     let name = self.pop()?;
                     let module = self.pop()?;
-                    let (Value::Plain(PickleValue::Str(module)), Value::Plain(PickleValue::Str(name))) = (module, name) else {
-                        return self.err("module and name strings for STACK_GLOBAL", "other values");
+                    let (
+                        Value::Plain(PickleValue::Str(module)),
+                        Value::Plain(PickleValue::Str(name)),
+                    ) = (module, name)
+                    else {
+                        return self
+                            .err("module and name strings for STACK_GLOBAL", "other values");
                     };
                     let g = self.resolve(&module, &name)?;
                     self.push(Value::Global(g));
@@ -647,9 +717,21 @@ impl<'a> Vm<'a> {
                     self.u64()?;
                 }
                 0x98 => {}
-                b'P' | b'Q' => return self.err("plain data", "a persistent id (PERSID), which needs the writer's own loader"),
-                b'i' | b'o' | 0x92 => return self.err("plain data", "an object built from a class (INST/OBJ/NEWOBJ_EX)"),
-                0x82..=0x84 => return self.err("plain data", "an extension-registry reference (EXT)"),
+                b'P' | b'Q' => {
+                    return self.err(
+                        "plain data",
+                        "a persistent id (PERSID), which needs the writer's own loader",
+                    );
+                }
+                b'i' | b'o' | 0x92 => {
+                    return self.err(
+                        "plain data",
+                        "an object built from a class (INST/OBJ/NEWOBJ_EX)",
+                    );
+                }
+                0x82..=0x84 => {
+                    return self.err("plain data", "an extension-registry reference (EXT)");
+                }
                 0x97 => return self.err("plain data", "an out-of-band buffer (NEXT_BUFFER)"),
                 other => return self.err("a pickle opcode", format!("byte 0x{other:02x}")),
             }
@@ -665,7 +747,10 @@ impl<'a> Vm<'a> {
 
     fn long(&mut self, n: usize) -> R<i64> {
         if n > 8 {
-            return self.err("an integer that fits 64 bits", format!("a {n}-byte integer"));
+            return self.err(
+                "an integer that fits 64 bits",
+                format!("a {n}-byte integer"),
+            );
         }
         let b = self.take(n)?;
         if n == 0 {
@@ -709,7 +794,9 @@ impl<'a> Vm<'a> {
                 b'r' => out.push(b'\r'),
                 b'0' => out.push(0),
                 b'x' if i + 2 < bytes.len() + 1 => {
-                    let hex = inner.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                    let hex = inner
+                        .get(i + 1..i + 3)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
                     match hex {
                         Some(v) => {
                             out.push(v);
@@ -726,7 +813,7 @@ impl<'a> Vm<'a> {
     }
 
     fn pairs(&self, items: Vec<Value>) -> R<Vec<(Value, Value)>> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return self.err("key/value pairs", format!("{} items", items.len()));
         }
         let mut it = items.into_iter();
@@ -788,10 +875,17 @@ impl<'a> Vm<'a> {
                 let dtype = dtype.borrow().clone();
                 let bytes = match data {
                     Value::Plain(PickleValue::Bytes(b)) => b.clone(),
-                    Value::Plain(PickleValue::Str(s)) => s.chars().map(|c| c as u32 as u8).collect(),
+                    Value::Plain(PickleValue::Str(s)) => {
+                        s.chars().map(|c| c as u32 as u8).collect()
+                    }
                     _ => return self.err("the scalar's bytes", "another value"),
                 };
-                let array = NdArray { dtype, shape: Vec::new(), fortran_order: false, bytes };
+                let array = NdArray {
+                    dtype,
+                    shape: Vec::new(),
+                    fortran_order: false,
+                    bytes,
+                };
                 Ok(Value::Plain(scalar_value(array)))
             }
             Global::CodecsEncode => match args.first() {
@@ -799,7 +893,9 @@ impl<'a> Vm<'a> {
                     if s.chars().any(|c| c as u32 > 255) {
                         return self.err("latin-1 text to encode", "characters above U+00FF");
                     }
-                    Ok(Value::Plain(PickleValue::Bytes(s.chars().map(|c| c as u32 as u8).collect())))
+                    Ok(Value::Plain(PickleValue::Bytes(
+                        s.chars().map(|c| c as u32 as u8).collect(),
+                    )))
                 }
                 _ => self.err("a string for _codecs.encode", "another value"),
             },
@@ -810,8 +906,12 @@ impl<'a> Vm<'a> {
                 _ => self.err("a list for set()", "another value"),
             },
             Global::Bytearray => match args.into_iter().next() {
-                Some(Value::Plain(PickleValue::Bytes(b))) => Ok(Value::Plain(PickleValue::Bytes(b))),
-                Some(Value::Plain(PickleValue::Str(s))) => Ok(Value::Plain(PickleValue::Bytes(s.chars().map(|c| c as u32 as u8).collect()))),
+                Some(Value::Plain(PickleValue::Bytes(b))) => {
+                    Ok(Value::Plain(PickleValue::Bytes(b)))
+                }
+                Some(Value::Plain(PickleValue::Str(s))) => Ok(Value::Plain(PickleValue::Bytes(
+                    s.chars().map(|c| c as u32 as u8).collect(),
+                ))),
                 None => Ok(Value::Plain(PickleValue::Bytes(Vec::new()))),
                 _ => self.err("bytes for bytearray()", "another value"),
             },
@@ -839,56 +939,100 @@ impl<'a> Vm<'a> {
                 if let Some(fields) = state.get(3)
                     && !matches!(fields, Value::Plain(PickleValue::None))
                 {
-                    return self.err("a plain (non-structured) dtype", "a structured dtype with named fields");
+                    return self.err(
+                        "a plain (non-structured) dtype",
+                        "a structured dtype with named fields",
+                    );
                 }
                 Ok(())
             }
             Value::PendingArray(slot) => {
                 let state = self.args(state)?;
                 // (version, shape, dtype, is_fortran, data); very old numpy omits the version.
-                let state = if state.len() == 5 { &state[1..] } else { &state[..] };
+                let state = if state.len() == 5 {
+                    &state[1..]
+                } else {
+                    &state[..]
+                };
                 let [shape, dtype, fortran, data] = state else {
-                    return self.err("an ndarray state (version, shape, dtype, fortran, data)", format!("a {}-tuple", state.len()));
+                    return self.err(
+                        "an ndarray state (version, shape, dtype, fortran, data)",
+                        format!("a {}-tuple", state.len()),
+                    );
                 };
                 let shape = self.shape(shape)?;
                 let Value::DtypeObj(dtype) = dtype else {
                     return self.err("a numpy dtype in the ndarray state", "another value");
                 };
                 let dtype = dtype.borrow().clone();
-                let fortran_order = matches!(fortran, Value::Plain(PickleValue::Bool(true)) | Value::Plain(PickleValue::Int(1)));
-                let count: usize = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).map_or_else(|| self.err("a shape that fits memory", format!("{shape:?}")), Ok)?;
+                let fortran_order = matches!(
+                    fortran,
+                    Value::Plain(PickleValue::Bool(true)) | Value::Plain(PickleValue::Int(1))
+                );
+                let count: usize = shape
+                    .iter()
+                    .try_fold(1usize, |a, &d| a.checked_mul(d))
+                    .map_or_else(
+                        || self.err("a shape that fits memory", format!("{shape:?}")),
+                        Ok,
+                    )?;
                 let value = if dtype.kind == 'O' {
                     let items = match data {
                         Value::List(l) => l.borrow().clone(),
-                        _ => return self.err("a list of objects for an object array", "another value"),
+                        _ => {
+                            return self
+                                .err("a list of objects for an object array", "another value");
+                        }
                     };
                     if items.len() != count {
-                        return self.err(format!("{count} objects for shape {shape:?}"), format!("{} objects", items.len()));
+                        return self.err(
+                            format!("{count} objects for shape {shape:?}"),
+                            format!("{} objects", items.len()),
+                        );
                     }
                     let mut plain = Vec::with_capacity(items.len());
                     for item in items {
                         plain.push(self.finish(item, 1)?);
                     }
                     if fortran_order && shape.len() > 1 {
-                        plain = fortran_to_c(&(0..plain.len()).collect::<Vec<_>>(), &shape).into_iter().map(|i| plain[i].clone()).collect();
+                        plain = fortran_to_c(&(0..plain.len()).collect::<Vec<_>>(), &shape)
+                            .into_iter()
+                            .map(|i| plain[i].clone())
+                            .collect();
                     }
-                    PickleValue::ObjectArray { shape, items: plain }
+                    PickleValue::ObjectArray {
+                        shape,
+                        items: plain,
+                    }
                 } else {
                     let bytes = match data {
                         Value::Plain(PickleValue::Bytes(b)) => b.clone(),
-                        Value::Plain(PickleValue::Str(s)) => s.chars().map(|c| c as u32 as u8).collect(),
+                        Value::Plain(PickleValue::Str(s)) => {
+                            s.chars().map(|c| c as u32 as u8).collect()
+                        }
                         _ => return self.err("the array's raw bytes", "another value"),
                     };
-                    let expected = count.checked_mul(dtype.size).unwrap_or(usize::MAX);
+                    let expected = count.saturating_mul(dtype.size);
                     if bytes.len() != expected {
-                        return self.err(format!("{expected} bytes for shape {shape:?} of {}", dtype.descr()), format!("{} bytes", bytes.len()));
+                        return self.err(
+                            format!("{expected} bytes for shape {shape:?} of {}", dtype.descr()),
+                            format!("{} bytes", bytes.len()),
+                        );
                     }
-                    PickleValue::NdArray(NdArray { dtype, shape, fortran_order, bytes })
+                    PickleValue::NdArray(NdArray {
+                        dtype,
+                        shape,
+                        fortran_order,
+                        bytes,
+                    })
                 };
                 *slot.borrow_mut() = Some(value);
                 Ok(())
             }
-            _ => self.err("a numpy array or dtype to BUILD", "another value (objects with state are refused)"),
+            _ => self.err(
+                "a numpy array or dtype to BUILD",
+                "another value (objects with state are refused)",
+            ),
         }
     }
 
@@ -907,16 +1051,33 @@ impl<'a> Vm<'a> {
 
     fn finish(&self, v: Value, depth: usize) -> R<PickleValue> {
         if depth > MAX_DEPTH {
-            return self.err(format!("nesting below {MAX_DEPTH} levels"), "deeper nesting (or a self-referencing container)");
+            return self.err(
+                format!("nesting below {MAX_DEPTH} levels"),
+                "deeper nesting (or a self-referencing container)",
+            );
         }
         Ok(match v {
             Value::Plain(p) => p,
-            Value::List(l) => PickleValue::List(l.borrow().iter().map(|x| self.finish(x.clone(), depth + 1)).collect::<R<_>>()?),
-            Value::Tuple(t) => PickleValue::Tuple(t.iter().map(|x| self.finish(x.clone(), depth + 1)).collect::<R<_>>()?),
+            Value::List(l) => PickleValue::List(
+                l.borrow()
+                    .iter()
+                    .map(|x| self.finish(x.clone(), depth + 1))
+                    .collect::<R<_>>()?,
+            ),
+            Value::Tuple(t) => PickleValue::Tuple(
+                t.iter()
+                    .map(|x| self.finish(x.clone(), depth + 1))
+                    .collect::<R<_>>()?,
+            ),
             Value::Dict(d) => PickleValue::Dict(
                 d.borrow()
                     .iter()
-                    .map(|(k, v)| Ok((self.finish(k.clone(), depth + 1)?, self.finish(v.clone(), depth + 1)?)))
+                    .map(|(k, v)| {
+                        Ok((
+                            self.finish(k.clone(), depth + 1)?,
+                            self.finish(v.clone(), depth + 1)?,
+                        ))
+                    })
                     .collect::<R<_>>()?,
             ),
             Value::PendingArray(slot) => match slot.borrow().clone() {
@@ -967,7 +1128,10 @@ fn raw_unicode_escape(line: &str) -> Option<String> {
     let mut out = String::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 1 < bytes.len() && (bytes[i + 1] == b'u' || bytes[i + 1] == b'U') {
+        if bytes[i] == b'\\'
+            && i + 1 < bytes.len()
+            && (bytes[i + 1] == b'u' || bytes[i + 1] == b'U')
+        {
             let n = if bytes[i + 1] == b'u' { 4 } else { 8 };
             let hex = line.get(i + 2..i + 2 + n)?;
             out.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
@@ -991,7 +1155,9 @@ pub fn dumps_protocol0(value: &PickleValue) -> Vec<u8> {
 
 fn write0(value: &PickleValue, out: &mut Vec<u8>) {
     match value {
-        PickleValue::None | PickleValue::NdArray(_) | PickleValue::ObjectArray { .. } => out.push(b'N'),
+        PickleValue::None | PickleValue::NdArray(_) | PickleValue::ObjectArray { .. } => {
+            out.push(b'N')
+        }
         PickleValue::Bool(b) => out.extend_from_slice(if *b { b"I01\n" } else { b"I00\n" }),
         PickleValue::Int(i) => out.extend_from_slice(format!("I{i}\n").as_bytes()),
         PickleValue::Float(f) => out.extend_from_slice(format!("F{f:?}\n").as_bytes()),
@@ -1054,7 +1220,14 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(axis, 1);
-        assert_eq!(columns[1], PickleValue::Tuple(vec![PickleValue::Str("Pranav".into()), PickleValue::Str("snout".into()), PickleValue::Str("y".into())]));
+        assert_eq!(
+            columns[1],
+            PickleValue::Tuple(vec![
+                PickleValue::Str("Pranav".into()),
+                PickleValue::Str("snout".into()),
+                PickleValue::Str("y".into())
+            ])
+        );
     }
 
     #[test]
@@ -1062,7 +1235,10 @@ mod tests {
         // l = []; pickle.dumps([l, l]) after filling l: the memo refers to the filled list.
         let p = b"\x80\x02]q\x00(]q\x01K\x01ah\x01e.";
         let one = PickleValue::List(vec![PickleValue::Int(1)]);
-        assert_eq!(loads(p).unwrap(), PickleValue::List(vec![one.clone(), one.clone()]));
+        assert_eq!(
+            loads(p).unwrap(),
+            PickleValue::List(vec![one.clone(), one.clone()])
+        );
         let p = b"(lp0\n(lp1\nI1\naag1\na.";
         assert_eq!(loads(p).unwrap(), PickleValue::List(vec![one.clone(), one]));
     }
@@ -1079,7 +1255,9 @@ mod tests {
         // pickle.dumps(np.array([1.5, -2.0], dtype='<f4'), protocol=2)
         let p = b"\x80\x02cnumpy._core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85q\x02c_codecs\nencode\nq\x03X\x01\x00\x00\x00bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\t(K\x01K\x02\x85q\ncnumpy\ndtype\nq\x0bX\x02\x00\x00\x00f4q\x0c\x89\x88\x87q\rRq\x0e(K\x03X\x01\x00\x00\x00<q\x0fNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x10b\x89h\x03X\n\x00\x00\x00\x00\x00\xc3\x80?\x00\x00\x00\xc3\x80q\x11h\x05\x86q\x12Rq\x13tq\x14b.";
         let v = loads(p).unwrap();
-        let PickleValue::NdArray(a) = v else { panic!("{v:?}") };
+        let PickleValue::NdArray(a) = v else {
+            panic!("{v:?}")
+        };
         assert_eq!(a.shape, vec![2]);
         assert_eq!(a.dtype.descr(), "<f4");
         assert_eq!(a.to_f64().unwrap(), vec![1.5, -2.0]);
@@ -1093,20 +1271,39 @@ mod tests {
         let v = loads(p).unwrap();
         assert_eq!(v.get("a"), Some(&PickleValue::Int(5)));
         assert_eq!(v.get("b"), Some(&PickleValue::Float(2.5)));
-        let Some(PickleValue::NdArray(c)) = v.get("c") else { panic!("{v:?}") };
-        assert_eq!((c.shape.clone(), c.dtype.descr(), c.fortran_order), (vec![2, 3], ">i2".to_string(), true));
+        let Some(PickleValue::NdArray(c)) = v.get("c") else {
+            panic!("{v:?}")
+        };
+        assert_eq!(
+            (c.shape.clone(), c.dtype.descr(), c.fortran_order),
+            (vec![2, 3], ">i2".to_string(), true)
+        );
         assert_eq!(c.to_f64().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     }
 
     #[test]
     fn protocol_0_writer_round_trips() {
-        let v = PickleValue::List(vec![PickleValue::Tuple(vec![PickleValue::Int(1), PickleValue::List(vec![PickleValue::Tuple(vec![PickleValue::Str("sc\\o,r\u{e9}\n".into()), PickleValue::None, PickleValue::Float(0.5), PickleValue::Bool(true)])])]), PickleValue::Dict(vec![(PickleValue::Str("k".into()), PickleValue::Int(-3))])]);
+        let v = PickleValue::List(vec![
+            PickleValue::Tuple(vec![
+                PickleValue::Int(1),
+                PickleValue::List(vec![PickleValue::Tuple(vec![
+                    PickleValue::Str("sc\\o,r\u{e9}\n".into()),
+                    PickleValue::None,
+                    PickleValue::Float(0.5),
+                    PickleValue::Bool(true),
+                ])]),
+            ]),
+            PickleValue::Dict(vec![(PickleValue::Str("k".into()), PickleValue::Int(-3))]),
+        ]);
         assert_eq!(loads(&dumps_protocol0(&v)).unwrap(), v);
     }
 
     #[test]
     fn fortran_order_is_reordered() {
-        assert_eq!(fortran_to_c(&[1, 4, 2, 5, 3, 6], &[2, 3]), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            fortran_to_c(&[1, 4, 2, 5, 3, 6], &[2, 3]),
+            vec![1, 2, 3, 4, 5, 6]
+        );
     }
 
     #[test]
@@ -1128,7 +1325,9 @@ mod tests {
             }
             let _ = loads(&bytes);
             let len = (state >> 40) as usize % 64;
-            let noise: Vec<u8> = (0..len).map(|i| (state >> (i % 56)) as u8 ^ i as u8).collect();
+            let noise: Vec<u8> = (0..len)
+                .map(|i| (state >> (i % 56)) as u8 ^ i as u8)
+                .collect();
             let _ = loads(&noise);
         }
     }

@@ -2,12 +2,14 @@
 
 mod common;
 
-use behavert_pose::formats::{self, Format};
 use behavert_pose::Space;
+use behavert_pose::formats::{self, Format};
 
 #[test]
 fn real_predictions_csv_has_exact_names_shapes_and_values() {
-    let Some(path) = common::sample("openfield_dlc_inference_example.csv") else { return };
+    let Some(path) = common::sample("openfield_dlc_inference_example.csv") else {
+        return;
+    };
     assert_eq!(formats::detect(&path).unwrap(), Format::DlcCsv);
     let pose = formats::read_one(&path, None).unwrap();
     assert_eq!(pose.positions.dim(), (2330, 1, 4, 2));
@@ -25,13 +27,15 @@ fn real_predictions_csv_has_exact_names_shapes_and_values() {
             assert_eq!(conf[[frame, 0, k]], cells[3 * k + 2] as f32);
         }
     }
-    assert_eq!(pose.positions[[1234, 0, 2, 1]], 370.735_29_f32);
+    assert_eq!(pose.positions[[1234, 0, 2, 1]], (370.735_29_f64 as f32));
     assert!(pose.positions.iter().all(|v| v.is_finite()));
 }
 
 #[test]
 fn real_predictions_csv_with_missing_cells_reads_them_as_nan() {
-    let Some(path) = common::sample("openfield_dlc_inference_example_missingdata.csv") else { return };
+    let Some(path) = common::sample("openfield_dlc_inference_example_missingdata.csv") else {
+        return;
+    };
     let pose = formats::read_one(&path, None).unwrap();
     assert_eq!(pose.positions.dim(), (2330, 1, 4, 2));
     // pandas: 6 empty cells, snout x/y/likelihood in frames 0 and 1.
@@ -42,7 +46,10 @@ fn real_predictions_csv_with_missing_cells_reads_them_as_nan() {
         assert!(pose.positions[[frame, 0, 0, 0]].is_nan() && conf[[frame, 0, 0]].is_nan());
         assert!(pose.positions[[frame, 0, 1, 0]].is_finite());
     }
-    assert_eq!(pose.missing_fraction(), vec![vec![2.0 / 2330.0, 0.0, 0.0, 0.0]]);
+    assert_eq!(
+        pose.missing_fraction(),
+        vec![vec![2.0 / 2330.0, 0.0, 0.0, 0.0]]
+    );
 }
 
 fn write_read(pose: &behavert_pose::Pose, name: &str) -> behavert_pose::Pose {
@@ -55,21 +62,33 @@ fn write_read(pose: &behavert_pose::Pose, name: &str) -> behavert_pose::Pose {
 
 #[test]
 fn written_single_animal_csv_reads_back_identically() {
-    let Some(path) = common::sample("openfield_dlc_inference_example_missingdata.csv") else { return };
+    let Some(path) = common::sample("openfield_dlc_inference_example_missingdata.csv") else {
+        return;
+    };
     let pose = formats::read_one(&path, None).unwrap();
     let back = write_read(&pose, "out.csv");
     assert_eq!(back.keypoints, pose.keypoints);
     assert_eq!(back.individuals, pose.individuals);
     assert!(same(&back.positions, &pose.positions));
-    assert!(same(back.confidence.as_ref().unwrap(), pose.confidence.as_ref().unwrap()));
+    assert!(same(
+        back.confidence.as_ref().unwrap(),
+        pose.confidence.as_ref().unwrap()
+    ));
 }
 
 #[test]
 fn multi_animal_3d_csv_round_trips() {
     use ndarray::Array4;
-    let mut positions = Array4::<f32>::from_shape_fn((5, 2, 3, 3), |(f, i, k, s)| (f * 100 + i * 10 + k) as f32 + s as f32 * 0.25);
+    let mut positions = Array4::<f32>::from_shape_fn((5, 2, 3, 3), |(f, i, k, s)| {
+        (f * 100 + i * 10 + k) as f32 + s as f32 * 0.25
+    });
     positions[[2, 1, 0, 2]] = f32::NAN;
-    let pose = behavert_pose::Pose::new(positions, vec!["m1".into(), "m,2".into()], vec!["nose".into(), "ear".into(), "tail".into()]).unwrap();
+    let pose = behavert_pose::Pose::new(
+        positions,
+        vec!["m1".into(), "m,2".into()],
+        vec!["nose".into(), "ear".into(), "tail".into()],
+    )
+    .unwrap();
     let back = write_read(&pose, "multi.csv");
     assert_eq!(back.individuals, ["m1", "m,2"]);
     assert_eq!(back.space(), Space::Xyz);
@@ -103,5 +122,8 @@ fn labelled_data_csv_with_three_index_columns_and_single_bodyparts() {
 }
 
 fn same<D: ndarray::Dimension>(a: &ndarray::Array<f32, D>, b: &ndarray::Array<f32, D>) -> bool {
-    a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
 }

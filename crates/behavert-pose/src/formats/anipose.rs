@@ -17,8 +17,12 @@ pub fn sniff(start: &[u8]) -> bool {
         return false;
     };
     let cells: Vec<&str> = line.trim_end().split(',').collect();
-    ["_x", "_y", "_z"].iter().all(|s| cells.iter().any(|c| c.ends_with(s)))
-        && cells.iter().any(|c| *c == "fnum" || c.ends_with("_score") || c.ends_with("_error"))
+    ["_x", "_y", "_z"]
+        .iter()
+        .all(|s| cells.iter().any(|c| c.ends_with(s)))
+        && cells
+            .iter()
+            .any(|c| *c == "fnum" || c.ends_with("_score") || c.ends_with("_error"))
 }
 
 enum Target {
@@ -32,9 +36,16 @@ enum Target {
 pub fn read(path: &Path) -> Result<Pose> {
     let bytes = super::read_file(path)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(PoseError::format(path, "line 1", "an Anipose header row", "an empty file"));
+        return Err(PoseError::format(
+            path,
+            "line 1",
+            "an Anipose header row",
+            "an empty file",
+        ));
     }
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes.as_slice());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes.as_slice());
     let header = reader
         .headers()
         .map_err(|e| PoseError::format(path, "line 1", "a CSV header row", e.to_string()))?
@@ -43,7 +54,10 @@ pub fn read(path: &Path) -> Result<Pose> {
     let mut targets = Vec::with_capacity(header.len());
     let mut has = Vec::<[bool; 3]>::new();
     for cell in header.iter() {
-        let Some(suffix) = SUFFIXES.iter().find(|s| cell.ends_with(*s) && cell.len() > s.len()) else {
+        let Some(suffix) = SUFFIXES
+            .iter()
+            .find(|s| cell.ends_with(*s) && cell.len() > s.len())
+        else {
             targets.push(Target::Skip);
             continue;
         };
@@ -73,11 +87,24 @@ pub fn read(path: &Path) -> Result<Pose> {
             path,
             "line 1",
             format!("columns {0}_x, {0}_y and {0}_z", keypoints[k]),
-            format!("only {:?}", ["x", "y", "z"].iter().zip(has[k]).filter(|(_, h)| *h).map(|(a, _)| *a).collect::<Vec<_>>()),
+            format!(
+                "only {:?}",
+                ["x", "y", "z"]
+                    .iter()
+                    .zip(has[k])
+                    .filter(|(_, h)| *h)
+                    .map(|(a, _)| *a)
+                    .collect::<Vec<_>>()
+            ),
         ));
     }
     if keypoints.is_empty() {
-        return Err(PoseError::format(path, "line 1", "body-part columns ending _x, _y, _z", format!("{} columns without them", header.len())));
+        return Err(PoseError::format(
+            path,
+            "line 1",
+            "body-part columns ending _x, _y, _z",
+            format!("{} columns without them", header.len()),
+        ));
     }
     let nk = keypoints.len();
     let mut pos = Vec::new();
@@ -90,10 +117,22 @@ pub fn read(path: &Path) -> Result<Pose> {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(PoseError::format(path, format!("line {line}"), format!("{} cells", header.len()), e.to_string())),
+            Err(e) => {
+                return Err(PoseError::format(
+                    path,
+                    format!("line {line}"),
+                    format!("{} cells", header.len()),
+                    e.to_string(),
+                ));
+            }
         }
         if record.len() != header.len() {
-            return Err(PoseError::format(path, format!("line {line}"), format!("{} cells, as in the header", header.len()), format!("{} cells", record.len())));
+            return Err(PoseError::format(
+                path,
+                format!("line {line}"),
+                format!("{} cells, as in the header", header.len()),
+                format!("{} cells", record.len()),
+            ));
         }
         pos.extend(std::iter::repeat_n(f32::NAN, nk * 3));
         score.extend(std::iter::repeat_n(f32::NAN, nk));
@@ -103,7 +142,12 @@ pub fn read(path: &Path) -> Result<Pose> {
                 continue;
             }
             let v = parse(cell).ok_or_else(|| {
-                PoseError::format(path, format!("line {line}, column {} ({})", j + 1, &header[j]), "a number or an empty cell", format!("`{cell}`"))
+                PoseError::format(
+                    path,
+                    format!("line {line}, column {} ({})", j + 1, &header[j]),
+                    "a number or an empty cell",
+                    format!("`{cell}`"),
+                )
             })?;
             match *target {
                 Target::Axis(k, a) => pos[(base + k) * 3 + a] = v,
@@ -114,12 +158,25 @@ pub fn read(path: &Path) -> Result<Pose> {
         frames += 1;
     }
     if frames == 0 {
-        return Err(PoseError::format(path, "line 2", "at least one data row", "the end of the file"));
+        return Err(PoseError::format(
+            path,
+            "line 2",
+            "at least one data row",
+            "the end of the file",
+        ));
     }
-    let positions = Array4::from_shape_vec((frames, 1, nk, 3), pos).map_err(|e| PoseError::invalid("anipose positions", "a consistent shape", e.to_string()))?;
-    let mut pose = Pose::new(positions, vec![super::dlc::SINGLE_INDIVIDUAL.to_string()], keypoints)?;
+    let positions = Array4::from_shape_vec((frames, 1, nk, 3), pos).map_err(|e| {
+        PoseError::invalid("anipose positions", "a consistent shape", e.to_string())
+    })?;
+    let mut pose = Pose::new(
+        positions,
+        vec![super::dlc::SINGLE_INDIVIDUAL.to_string()],
+        keypoints,
+    )?;
     if has_score {
-        let conf = Array3::from_shape_vec((frames, 1, nk), score).map_err(|e| PoseError::invalid("anipose scores", "a consistent shape", e.to_string()))?;
+        let conf = Array3::from_shape_vec((frames, 1, nk), score).map_err(|e| {
+            PoseError::invalid("anipose scores", "a consistent shape", e.to_string())
+        })?;
         pose = pose.with_confidence(conf)?;
     }
     pose.source = Some(path.to_path_buf());

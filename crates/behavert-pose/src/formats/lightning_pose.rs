@@ -10,9 +10,10 @@ use crate::pose::Pose;
 /// True when the DeepLabCut-style CSV at `path` was written by Lightning Pose.
 pub fn sniff(path: &Path) -> Result<bool> {
     let header = dlc::csv::peek_header(path)?;
-    Ok(header.columns.iter().any(|c| {
-        c.scorer.ends_with("_tracker") || (c.scorer == "set" && c.bodypart.is_empty())
-    }))
+    Ok(header
+        .columns
+        .iter()
+        .any(|c| c.scorer.ends_with("_tracker") || (c.scorer == "set" && c.bodypart.is_empty())))
 }
 
 /// Read a Lightning Pose CSV file (the `set` column is skipped).

@@ -68,7 +68,10 @@ impl Format {
 
     /// The command-line name (`dlc-csv`, `sleap-h5`, …).
     pub fn name(self) -> &'static str {
-        REGISTRY.iter().find(|(f, _, _)| *f == self).map_or("?", |(_, n, _)| n)
+        REGISTRY
+            .iter()
+            .find(|(f, _, _)| *f == self)
+            .map_or("?", |(_, n, _)| n)
     }
 
     /// True when [`write`] supports this format.
@@ -120,7 +123,12 @@ pub fn detect(path: &Path) -> Result<Format> {
     let n = hdf5::read_prefix(path, &mut start)?;
     let start = &start[..n];
     if n == 0 {
-        return Err(PoseError::format(path, "file start", "a pose file", "an empty file"));
+        return Err(PoseError::format(
+            path,
+            "file start",
+            "a pose file",
+            "an empty file",
+        ));
     }
     if start.starts_with(npy::MAGIC) {
         return Ok(Format::Npy);
@@ -129,7 +137,11 @@ pub fn detect(path: &Path) -> Result<Format> {
         return detect_hdf5(path);
     }
     if dlc::csv::sniff(start) {
-        return Ok(if lightning_pose::sniff(path)? { Format::LightningPose } else { Format::DlcCsv });
+        return Ok(if lightning_pose::sniff(path)? {
+            Format::LightningPose
+        } else {
+            Format::DlcCsv
+        });
     }
     if anipose::sniff(start) {
         return Ok(Format::Anipose);
@@ -177,7 +189,11 @@ fn describe_text(start: &[u8]) -> String {
     let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = &line[..line.len().min(60)];
     match std::str::from_utf8(line) {
-        Ok(text) if !text.chars().any(|c| c.is_control() && c != '\r' && c != '\t') => {
+        Ok(text)
+            if !text
+                .chars()
+                .any(|c| c.is_control() && c != '\r' && c != '\t') =>
+        {
             format!("first line `{}`", text.trim_end())
         }
         _ => hdf5::describe_bytes(&start[..start.len().min(16)]),
@@ -229,7 +245,10 @@ pub fn write(pose: &Pose, path: &Path, format: Format) -> Result<()> {
             format!("writing {}", path.display()),
             format!(
                 "a writable format ({})",
-                Format::writable_formats().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                Format::writable_formats()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             format!("`{other}`, which is read-only"),
         )),

@@ -33,14 +33,26 @@ pub fn read(path: &Path) -> Result<Npy> {
     let data = &bytes[data_start..];
     if header.dtype.kind == 'O' {
         let value = pickle::loads(data).map_err(|e| {
-            PoseError::format(path, format!("pickle at byte {}", data_start + e.offset), e.expected, e.found)
+            PoseError::format(
+                path,
+                format!("pickle at byte {}", data_start + e.offset),
+                e.expected,
+                e.found,
+            )
         })?;
         return Ok(Npy::Object(match value {
-            PickleValue::ObjectArray { shape, mut items } if shape.is_empty() && items.len() == 1 => items.remove(0),
+            PickleValue::ObjectArray { shape, mut items }
+                if shape.is_empty() && items.len() == 1 =>
+            {
+                items.remove(0)
+            }
             other => other,
         }));
     }
-    let count = header.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let count = header
+        .shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d));
     let expected = count.and_then(|c| c.checked_mul(header.dtype.size));
     match expected {
         Some(n) if n <= data.len() => Ok(Npy::Array(NdArray {
@@ -68,7 +80,12 @@ pub fn read(path: &Path) -> Result<Npy> {
 pub fn read_object(path: &Path) -> Result<PickleValue> {
     match read(path)? {
         Npy::Object(v) => Ok(v),
-        Npy::Array(a) => Err(PoseError::format(path, "header `descr`", "an object array ('|O')", format!("a numeric array of {}", a.dtype.descr()))),
+        Npy::Array(a) => Err(PoseError::format(
+            path,
+            "header `descr`",
+            "an object array ('|O')",
+            format!("a numeric array of {}", a.dtype.descr()),
+        )),
     }
 }
 
@@ -80,28 +97,75 @@ struct Header {
 
 fn parse_header(path: &Path, bytes: &[u8]) -> Result<(Header, usize)> {
     if !bytes.starts_with(MAGIC) {
-        return Err(PoseError::format(path, "file start", "the .npy signature \\x93NUMPY", crate::hdf5::describe_bytes(&bytes[..bytes.len().min(16)])));
+        return Err(PoseError::format(
+            path,
+            "file start",
+            "the .npy signature \\x93NUMPY",
+            crate::hdf5::describe_bytes(&bytes[..bytes.len().min(16)]),
+        ));
     }
-    let major = *bytes.get(6).ok_or_else(|| truncated(path, "version", bytes.len()))?;
+    let major = *bytes
+        .get(6)
+        .ok_or_else(|| truncated(path, "version", bytes.len()))?;
     let (len, start) = match major {
-        1 => (bytes.get(8..10).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize), 10),
-        2 | 3 => (bytes.get(8..12).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize), 12),
-        v => return Err(PoseError::format(path, "byte 6 (format version)", "1, 2 or 3", v.to_string())),
+        1 => (
+            bytes
+                .get(8..10)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize),
+            10,
+        ),
+        2 | 3 => (
+            bytes
+                .get(8..12)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+            12,
+        ),
+        v => {
+            return Err(PoseError::format(
+                path,
+                "byte 6 (format version)",
+                "1, 2 or 3",
+                v.to_string(),
+            ));
+        }
     };
     let len = len.ok_or_else(|| truncated(path, "header length", bytes.len()))?;
-    let text = bytes.get(start..start + len).ok_or_else(|| truncated(path, "header", bytes.len()))?;
+    let text = bytes
+        .get(start..start + len)
+        .ok_or_else(|| truncated(path, "header", bytes.len()))?;
     let text = String::from_utf8_lossy(text);
-    let descr = dict_value(&text, "descr").ok_or_else(|| PoseError::format(path, "header", "a `descr` entry", format!("`{}`", text.trim())))?;
+    let descr = dict_value(&text, "descr").ok_or_else(|| {
+        PoseError::format(
+            path,
+            "header",
+            "a `descr` entry",
+            format!("`{}`", text.trim()),
+        )
+    })?;
     let descr = descr.trim();
     let dtype = descr
         .strip_prefix('\'')
         .and_then(|d| d.strip_suffix('\''))
         .and_then(Dtype::parse)
-        .ok_or_else(|| PoseError::format(path, "header `descr`", "a simple dtype such as '<f4' or '|O'", format!("`{descr}` (structured dtypes are not supported)")))?;
+        .ok_or_else(|| {
+            PoseError::format(
+                path,
+                "header `descr`",
+                "a simple dtype such as '<f4' or '|O'",
+                format!("`{descr}` (structured dtypes are not supported)"),
+            )
+        })?;
     let fortran_order = match dict_value(&text, "fortran_order").map(str::trim) {
         Some("True") => true,
         Some("False") => false,
-        other => return Err(PoseError::format(path, "header `fortran_order`", "True or False", format!("{other:?}"))),
+        other => {
+            return Err(PoseError::format(
+                path,
+                "header `fortran_order`",
+                "True or False",
+                format!("{other:?}"),
+            ));
+        }
     };
     let shape_text = dict_value(&text, "shape").unwrap_or("");
     let shape = shape_text
@@ -113,12 +177,31 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<(Header, usize)> {
         .filter(|s| !s.is_empty())
         .map(|s| s.trim_end_matches('L').parse::<usize>())
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|_| PoseError::format(path, "header `shape`", "a tuple of sizes", format!("`{}`", shape_text.trim())))?;
-    Ok((Header { dtype, fortran_order, shape }, start + len))
+        .map_err(|_| {
+            PoseError::format(
+                path,
+                "header `shape`",
+                "a tuple of sizes",
+                format!("`{}`", shape_text.trim()),
+            )
+        })?;
+    Ok((
+        Header {
+            dtype,
+            fortran_order,
+            shape,
+        },
+        start + len,
+    ))
 }
 
 fn truncated(path: &Path, what: &str, len: usize) -> PoseError {
-    PoseError::format(path, format!("header {what}"), "a complete .npy header", format!("a {len}-byte file"))
+    PoseError::format(
+        path,
+        format!("header {what}"),
+        "a complete .npy header",
+        format!("a {len}-byte file"),
+    )
 }
 
 /// The text of `key`'s value in a Python dict literal (up to the next top-level comma).
@@ -201,13 +284,21 @@ pub fn write_pose(pose: &Pose, path: &Path) -> Result<()> {
         Some(conf) => {
             let conf_path = confidence_path(path);
             let conf = conf.as_standard_layout();
-            write_f32(&conf_path, conf.shape(), conf.as_slice().unwrap_or_default())?;
-            conf_path.file_name().map(|n| n.to_string_lossy().into_owned())
+            write_f32(
+                &conf_path,
+                conf.shape(),
+                conf.as_slice().unwrap_or_default(),
+            )?;
+            conf_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
         }
         None => None,
     };
     let sidecar = Sidecar {
-        axes: ["frames", "individuals", "keypoints", "space"].map(String::from).to_vec(),
+        axes: ["frames", "individuals", "keypoints", "space"]
+            .map(String::from)
+            .to_vec(),
         individuals: pose.individuals.clone(),
         keypoints: pose.keypoints.clone(),
         fps: pose.fps,
@@ -217,8 +308,10 @@ pub fn write_pose(pose: &Pose, path: &Path) -> Result<()> {
     };
     let json_path = sidecar_path(path);
     crate::atomic::write_with(&json_path, |out| {
-        serde_json::to_writer_pretty(&mut *out, &sidecar).map_err(|e| PoseError::io(&json_path, e.into()))?;
-        out.write_all(b"\n").map_err(|e| PoseError::io(&json_path, e))
+        serde_json::to_writer_pretty(&mut *out, &sidecar)
+            .map_err(|e| PoseError::io(&json_path, e.into()))?;
+        out.write_all(b"\n")
+            .map_err(|e| PoseError::io(&json_path, e))
     })
 }
 
@@ -228,29 +321,65 @@ pub fn read_pose(path: &Path) -> Result<Pose> {
     let array = match read(path)? {
         Npy::Array(a) => a,
         Npy::Object(v) => {
-            return Err(PoseError::format(path, "header `descr`", "a numeric pose array", format!("an object array holding {}", v.kind())));
+            return Err(PoseError::format(
+                path,
+                "header `descr`",
+                "a numeric pose array",
+                format!("an object array holding {}", v.kind()),
+            ));
         }
     };
-    let values = array.to_f64().ok_or_else(|| PoseError::format(path, "header `descr`", "a numeric dtype", array.dtype.descr()))?;
+    let values = array.to_f64().ok_or_else(|| {
+        PoseError::format(
+            path,
+            "header `descr`",
+            "a numeric dtype",
+            array.dtype.descr(),
+        )
+    })?;
     let shape = match array.shape[..] {
         [f, i, k, s] => (f, i, k, s),
         [f, k, s] => (f, 1, k, s),
-        _ => return Err(PoseError::format(path, "header `shape`", "[frames, individuals, keypoints, space] (or without individuals)", format!("{:?}", array.shape))),
+        _ => {
+            return Err(PoseError::format(
+                path,
+                "header `shape`",
+                "[frames, individuals, keypoints, space] (or without individuals)",
+                format!("{:?}", array.shape),
+            ));
+        }
     };
     let positions = Array4::from_shape_vec(shape, values.into_iter().map(|v| v as f32).collect())
-        .map_err(|e| PoseError::format(path, "data", "values matching the shape", e.to_string()))?;
+        .map_err(|e| {
+        PoseError::format(path, "data", "values matching the shape", e.to_string())
+    })?;
     let sidecar_file = sidecar_path(path);
     let sidecar: Option<Sidecar> = if sidecar_file.is_file() {
         let text = std::fs::read(&sidecar_file).map_err(|e| PoseError::io(&sidecar_file, e))?;
-        Some(serde_json::from_slice(&text).map_err(|e| PoseError::format(&sidecar_file, format!("line {}", e.line()), "the pose sidecar JSON (individuals, keypoints…)", e.to_string()))?)
+        Some(serde_json::from_slice(&text).map_err(|e| {
+            PoseError::format(
+                &sidecar_file,
+                format!("line {}", e.line()),
+                "the pose sidecar JSON (individuals, keypoints…)",
+                e.to_string(),
+            )
+        })?)
     } else {
         None
     };
     let names = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>();
-    let individuals = sidecar.as_ref().map_or_else(|| names("individual_", shape.1), |s| s.individuals.clone());
-    let keypoints = sidecar.as_ref().map_or_else(|| names("keypoint_", shape.2), |s| s.keypoints.clone());
+    let individuals = sidecar
+        .as_ref()
+        .map_or_else(|| names("individual_", shape.1), |s| s.individuals.clone());
+    let keypoints = sidecar
+        .as_ref()
+        .map_or_else(|| names("keypoint_", shape.2), |s| s.keypoints.clone());
     let mut pose = Pose::new(positions, individuals, keypoints).map_err(|e| match e {
-        PoseError::Invalid { context, expected, found } => PoseError::format(&sidecar_file, context, expected, found),
+        PoseError::Invalid {
+            context,
+            expected,
+            found,
+        } => PoseError::format(&sidecar_file, context, expected, found),
         other => other,
     })?;
     if let Some(sidecar) = &sidecar {
@@ -260,11 +389,28 @@ pub fn read_pose(path: &Path) -> Result<Pose> {
             let conf_path = path.with_file_name(name);
             let conf = match read(&conf_path)? {
                 Npy::Array(a) => a,
-                Npy::Object(_) => return Err(PoseError::format(&conf_path, "header `descr`", "a numeric array", "an object array")),
+                Npy::Object(_) => {
+                    return Err(PoseError::format(
+                        &conf_path,
+                        "header `descr`",
+                        "a numeric array",
+                        "an object array",
+                    ));
+                }
             };
             let values = conf.to_f64().unwrap_or_default();
-            let conf = Array3::from_shape_vec((shape.0, shape.1, shape.2), values.into_iter().map(|v| v as f32).collect())
-                .map_err(|_| PoseError::format(&conf_path, "header `shape`", format!("[{}, {}, {}]", shape.0, shape.1, shape.2), format!("{:?}", conf.shape)))?;
+            let conf = Array3::from_shape_vec(
+                (shape.0, shape.1, shape.2),
+                values.into_iter().map(|v| v as f32).collect(),
+            )
+            .map_err(|_| {
+                PoseError::format(
+                    &conf_path,
+                    "header `shape`",
+                    format!("[{}, {}, {}]", shape.0, shape.1, shape.2),
+                    format!("{:?}", conf.shape),
+                )
+            })?;
             pose = pose.with_confidence(conf)?;
         }
     }

@@ -12,12 +12,13 @@ use std::path::Path;
 use ndarray::{Array3, Array4};
 
 use crate::error::{PoseError, Result};
-use crate::hdf5::{join, H5};
+use crate::hdf5::{H5, join};
 use crate::pose::Pose;
 
 /// True when the file holds at least one ndx-pose `PoseEstimation`.
 pub fn sniff(h5: &H5) -> bool {
-    !h5.find_groups_with_attr("neurodata_type", "PoseEstimation").is_empty()
+    !h5.find_groups_with_attr("neurodata_type", "PoseEstimation")
+        .is_empty()
 }
 
 struct Subject {
@@ -37,9 +38,17 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
     let h5 = H5::open(path)?;
     let groups = h5.find_groups_with_attr("neurodata_type", "PoseEstimation");
     if groups.is_empty() {
-        return Err(PoseError::format(path, "NWB file", "a group with neurodata_type `PoseEstimation` (ndx-pose)", "none"));
+        return Err(PoseError::format(
+            path,
+            "NWB file",
+            "a group with neurodata_type `PoseEstimation` (ndx-pose)",
+            "none",
+        ));
     }
-    let identifier = h5.read_strings("identifier").ok().and_then(|v| v.into_iter().next());
+    let identifier = h5
+        .read_strings("identifier")
+        .ok()
+        .and_then(|v| v.into_iter().next());
     let mut subjects = Vec::new();
     for group in &groups {
         let mut subject = read_subject(&h5, group)?;
@@ -53,7 +62,10 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
     let mut poses: Vec<Pose> = Vec::new();
     let mut batches: Vec<Vec<Subject>> = Vec::new();
     for subject in subjects {
-        match batches.iter_mut().find(|b| b[0].frames == subject.frames && b[0].space == subject.space) {
+        match batches
+            .iter_mut()
+            .find(|b| b[0].frames == subject.frames && b[0].space == subject.space)
+        {
             Some(batch) => batch.push(subject),
             None => batches.push(vec![subject]),
         }
@@ -76,7 +88,11 @@ fn read_subject(h5: &H5, group: &str) -> Result<Subject> {
     let mut series: Vec<String> = children
         .groups
         .iter()
-        .filter(|c| h5.group_attr_string(&join(group, c), "neurodata_type").as_deref() == Some("PoseEstimationSeries"))
+        .filter(|c| {
+            h5.group_attr_string(&join(group, c), "neurodata_type")
+                .as_deref()
+                == Some("PoseEstimationSeries")
+        })
         .cloned()
         .collect();
     // ndx-pose 0.1 keeps the keypoint order in `nodes`; 0.2 in the linked skeleton's `nodes`.
@@ -89,7 +105,8 @@ fn read_subject(h5: &H5, group: &str) -> Result<Subject> {
         .unwrap_or_else(|| join(group, "skeleton"));
     for nodes_path in [join(group, "nodes"), join(&skeleton, "nodes")] {
         if let Ok(nodes) = h5.read_strings(&nodes_path) {
-            let mut ordered: Vec<String> = nodes.into_iter().filter(|n| series.contains(n)).collect();
+            let mut ordered: Vec<String> =
+                nodes.into_iter().filter(|n| series.contains(n)).collect();
             if ordered.len() == series.len() {
                 std::mem::swap(&mut series, &mut ordered);
                 break;
@@ -97,7 +114,12 @@ fn read_subject(h5: &H5, group: &str) -> Result<Subject> {
         }
     }
     if series.is_empty() {
-        return Err(PoseError::format(path, format!("group `{group}`"), "PoseEstimationSeries groups (one per keypoint)", "none"));
+        return Err(PoseError::format(
+            path,
+            format!("group `{group}`"),
+            "PoseEstimationSeries groups (one per keypoint)",
+            "none",
+        ));
     }
     let mut data = Vec::new();
     let mut confidence = Vec::new();
@@ -109,17 +131,38 @@ fn read_subject(h5: &H5, group: &str) -> Result<Subject> {
         let (values, shape) = h5.read_f64(&join(&s, "data"))?;
         let (t, d) = match shape[..] {
             [t, d @ (2 | 3)] => (t, d),
-            _ => return Err(PoseError::format(path, format!("dataset `{s}/data`"), "shape (frames, 2 or 3)", format!("{shape:?}"))),
+            _ => {
+                return Err(PoseError::format(
+                    path,
+                    format!("dataset `{s}/data`"),
+                    "shape (frames, 2 or 3)",
+                    format!("{shape:?}"),
+                ));
+            }
         };
         if *frames.get_or_insert(t) != t || *space.get_or_insert(d) != d {
-            return Err(PoseError::format(path, format!("dataset `{s}/data`"), format!("shape ({}, {}) like the other series", frames.unwrap_or(0), space.unwrap_or(0)), format!("{shape:?}")));
+            return Err(PoseError::format(
+                path,
+                format!("dataset `{s}/data`"),
+                format!(
+                    "shape ({}, {}) like the other series",
+                    frames.unwrap_or(0),
+                    space.unwrap_or(0)
+                ),
+                format!("{shape:?}"),
+            ));
         }
         data.push(values);
         let conf_path = join(&s, "confidence");
         confidence.push(if h5.has_dataset(&conf_path) {
             let (c, cshape) = h5.read_f64(&conf_path)?;
             if c.len() != t {
-                return Err(PoseError::format(path, format!("dataset `{conf_path}`"), format!("{t} values (one per frame)"), format!("shape {cshape:?}")));
+                return Err(PoseError::format(
+                    path,
+                    format!("dataset `{conf_path}`"),
+                    format!("{t} values (one per frame)"),
+                    format!("shape {cshape:?}"),
+                ));
             }
             Some(c)
         } else {
@@ -129,7 +172,10 @@ fn read_subject(h5: &H5, group: &str) -> Result<Subject> {
             fps = series_fps(h5, &s, t)?;
         }
     }
-    let software = h5.read_strings(&join(group, "source_software")).ok().and_then(|v| v.into_iter().next());
+    let software = h5
+        .read_strings(&join(group, "source_software"))
+        .ok()
+        .and_then(|v| v.into_iter().next());
     Ok(Subject {
         name: group.rsplit('/').next().unwrap_or(group).to_string(),
         keypoints: series,
@@ -153,16 +199,29 @@ fn series_fps(h5: &H5, series: &str, frames: usize) -> Result<Option<f64>> {
     }
     let (t, _) = h5.read_f64(&ts)?;
     if t.len() != frames {
-        return Err(PoseError::format(h5.path(), format!("dataset `{ts}`"), format!("{frames} timestamps (one per frame)"), format!("{}", t.len())));
+        return Err(PoseError::format(
+            h5.path(),
+            format!("dataset `{ts}`"),
+            format!("{frames} timestamps (one per frame)"),
+            format!("{}", t.len()),
+        ));
     }
     // movement's rule: the median rate between timestamps, rounded to 6 decimals.
-    let mut rates: Vec<f64> = t.windows(2).map(|w| 1.0 / (w[1] - w[0])).filter(|r| r.is_finite()).collect();
+    let mut rates: Vec<f64> = t
+        .windows(2)
+        .map(|w| 1.0 / (w[1] - w[0]))
+        .filter(|r| r.is_finite())
+        .collect();
     if rates.is_empty() {
         return Ok(None);
     }
     rates.sort_by(f64::total_cmp);
     let n = rates.len();
-    let median = if n % 2 == 1 { rates[n / 2] } else { (rates[n / 2 - 1] + rates[n / 2]) / 2.0 };
+    let median = if n % 2 == 1 {
+        rates[n / 2]
+    } else {
+        (rates[n / 2 - 1] + rates[n / 2]) / 2.0
+    };
     Ok(Some((median * 1e6).round() / 1e6))
 }
 
@@ -178,7 +237,9 @@ fn merge(path: &Path, subjects: Vec<Subject>) -> Result<Pose> {
     let (frames, space) = (subjects[0].frames, subjects[0].space);
     let (ni, nk) = (subjects.len(), keypoints.len());
     let mut positions = Array4::<f32>::from_elem((frames, ni, nk, space), f32::NAN);
-    let has_conf = subjects.iter().any(|s| s.confidence.iter().any(Option::is_some));
+    let has_conf = subjects
+        .iter()
+        .any(|s| s.confidence.iter().any(Option::is_some));
     let mut confidence = Array3::<f32>::from_elem((frames, ni, nk), f32::NAN);
     for (i, s) in subjects.iter().enumerate() {
         for (j, name) in s.keypoints.iter().enumerate() {
@@ -199,7 +260,10 @@ fn merge(path: &Path, subjects: Vec<Subject>) -> Result<Pose> {
         pose = pose.with_confidence(confidence)?;
     }
     pose.fps = subjects.iter().find_map(|s| s.fps);
-    pose.software = subjects.iter().find_map(|s| s.software.clone()).or(Some("NWB".to_string()));
+    pose.software = subjects
+        .iter()
+        .find_map(|s| s.software.clone())
+        .or(Some("NWB".to_string()));
     pose.source = Some(path.to_path_buf());
     Ok(pose)
 }
@@ -208,7 +272,11 @@ fn merge(path: &Path, subjects: Vec<Subject>) -> Result<Pose> {
 /// keypoints are the union in first-seen order, absent ones NaN.
 pub fn merge_subjects(poses: Vec<Pose>) -> Result<Pose> {
     let Some(first) = poses.first() else {
-        return Err(PoseError::invalid("merging subjects", "at least one pose", "none"));
+        return Err(PoseError::invalid(
+            "merging subjects",
+            "at least one pose",
+            "none",
+        ));
     };
     let (frames, space) = (first.frames(), first.space().dims());
     let mut subjects = Vec::new();
@@ -222,12 +290,30 @@ pub fn merge_subjects(poses: Vec<Pose>) -> Result<Pose> {
         }
         for (i, name) in pose.individuals.iter().enumerate() {
             let data = (0..pose.keypoints.len())
-                .map(|k| (0..frames).flat_map(|f| (0..space).map(move |d| (f, d))).map(|(f, d)| pose.positions[[f, i, k, d]] as f64).collect())
+                .map(|k| {
+                    (0..frames)
+                        .flat_map(|f| (0..space).map(move |d| (f, d)))
+                        .map(|(f, d)| pose.positions[[f, i, k, d]] as f64)
+                        .collect()
+                })
                 .collect();
             let confidence = (0..pose.keypoints.len())
-                .map(|k| pose.confidence.as_ref().map(|c| (0..frames).map(|f| c[[f, i, k]] as f64).collect()))
+                .map(|k| {
+                    pose.confidence
+                        .as_ref()
+                        .map(|c| (0..frames).map(|f| c[[f, i, k]] as f64).collect())
+                })
                 .collect();
-            subjects.push(Subject { name: name.clone(), keypoints: pose.keypoints.clone(), data, confidence, frames, space, fps: pose.fps, software: pose.software.clone() });
+            subjects.push(Subject {
+                name: name.clone(),
+                keypoints: pose.keypoints.clone(),
+                data,
+                confidence,
+                frames,
+                space,
+                fps: pose.fps,
+                software: pose.software.clone(),
+            });
         }
     }
     let source = first.source.clone().unwrap_or_default();

@@ -51,7 +51,12 @@ const LEVELS: [&str; 4] = ["scorer", "individuals", "bodyparts", "coords"];
 
 fn parse_header(path: &Path, text: &[u8]) -> Result<(Header, usize)> {
     if text.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(PoseError::format(path, "line 1", "a header row starting `scorer`", "an empty file"));
+        return Err(PoseError::format(
+            path,
+            "line 1",
+            "a header row starting `scorer`",
+            "an empty file",
+        ));
     }
     let mut offset = 0;
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -82,7 +87,14 @@ fn parse_header(path: &Path, text: &[u8]) -> Result<(Header, usize)> {
             return Err(PoseError::format(
                 path,
                 format!("line {line_no}, column 1"),
-                format!("header row {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ")),
+                format!(
+                    "header row {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
                 found,
             ));
         }
@@ -139,7 +151,11 @@ fn column_place(header: &Header, j: usize) -> String {
         Some(i) => format!("{i}/{}", c.bodypart),
         None => c.bodypart.clone(),
     };
-    format!("column {} ({who}/{})", header.index_columns + j + 1, c.coord)
+    format!(
+        "column {} ({who}/{})",
+        header.index_columns + j + 1,
+        c.coord
+    )
 }
 
 fn truncate(s: &str) -> String {
@@ -173,7 +189,10 @@ fn split_quoted(line: &[u8]) -> Vec<String> {
         .flexible(true)
         .from_reader(line);
     match reader.byte_records().next() {
-        Some(Ok(record)) => record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect(),
+        Some(Ok(record)) => record
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect(),
         _ => vec![String::from_utf8_lossy(line).into_owned()],
     }
 }
@@ -194,23 +213,47 @@ fn parse_data(
     layout: &Layout,
 ) -> Result<(Vec<f32>, usize)> {
     let data = &text[start.min(text.len())..];
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let chunks = split_at_lines(data, if data.len() > (1 << 20) { threads } else { 1 });
     let width = header.columns.len();
-    let wanted: Vec<bool> = layout.slots.iter().map(|s| *s != super::Slot::Skip).collect();
-    let results: Vec<std::result::Result<(Vec<f32>, usize), BadCell>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|&(from, to)| {
-                let wanted = &wanted;
-                scope.spawn(move || parse_lines(&data[from..to], start + from, header.index_columns, width, wanted))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(BadCell { offset: start, column: None, expected: "parsable lines".into(), found: "a parser failure".into() })))
-            .collect()
-    });
+    let wanted: Vec<bool> = layout
+        .slots
+        .iter()
+        .map(|s| *s != super::Slot::Skip)
+        .collect();
+    let results: Vec<std::result::Result<(Vec<f32>, usize), BadCell>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|&(from, to)| {
+                    let wanted = &wanted;
+                    scope.spawn(move || {
+                        parse_lines(
+                            &data[from..to],
+                            start + from,
+                            header.index_columns,
+                            width,
+                            wanted,
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(BadCell {
+                            offset: start,
+                            column: None,
+                            expected: "parsable lines".into(),
+                            found: "a parser failure".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
     let mut values = Vec::new();
     let mut rows = 0;
     for result in results {
@@ -224,10 +267,16 @@ fn parse_data(
                 rows += r;
             }
             Err(bad) => {
-                let line = 1 + text[..bad.offset.min(text.len())].iter().filter(|&&b| b == b'\n').count();
+                let line = 1 + text[..bad.offset.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
                 let place = match bad.column {
                     Some(j) if j >= header.index_columns => {
-                        format!("line {line}, {}", column_place(header, j - header.index_columns))
+                        format!(
+                            "line {line}, {}",
+                            column_place(header, j - header.index_columns)
+                        )
                     }
                     Some(j) => format!("line {line}, column {} (index)", j + 1),
                     None => format!("line {line}"),
@@ -324,7 +373,9 @@ fn parse_lines(
             return Err(BadCell {
                 offset: line_start,
                 column: None,
-                expected: format!("{total} cells ({index_columns} index + {width} values, as in the header)"),
+                expected: format!(
+                    "{total} cells ({index_columns} index + {width} values, as in the header)"
+                ),
                 found: format!("{cells} cells"),
             });
         }
@@ -362,14 +413,17 @@ pub fn write(pose: &Pose, path: &Path) -> Result<()> {
                 }
             }
             line.push('\n');
-            out.write_all(line.as_bytes()).map_err(|e| PoseError::io(path, e))?;
+            out.write_all(line.as_bytes())
+                .map_err(|e| PoseError::io(path, e))?;
         }
         Ok(())
     })
 }
 
 fn write_header(out: &mut dyn Write, columns: &[DlcColumn]) -> std::io::Result<()> {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out);
     let multi = columns.first().is_some_and(|c| c.individual.is_some());
     let mut row = |name: &str, get: &dyn Fn(&DlcColumn) -> String| {
         let mut record = vec![name.to_string()];

@@ -31,8 +31,15 @@ pub struct DlcColumn {
 /// Where the values of one column go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
-    Coord { individual: usize, keypoint: usize, axis: usize },
-    Likelihood { individual: usize, keypoint: usize },
+    Coord {
+        individual: usize,
+        keypoint: usize,
+        axis: usize,
+    },
+    Likelihood {
+        individual: usize,
+        keypoint: usize,
+    },
     Skip,
 }
 
@@ -78,12 +85,19 @@ pub(crate) fn layout(
             ));
         }
         let individual = column.individual.as_deref().unwrap_or(SINGLE_INDIVIDUAL);
-        if !seen.insert((individual.to_string(), column.bodypart.clone(), column.coord.clone())) {
+        if !seen.insert((
+            individual.to_string(),
+            column.bodypart.clone(),
+            column.coord.clone(),
+        )) {
             return Err(PoseError::format(
                 path,
                 place(j),
                 "each (individual, body part, coordinate) once",
-                format!("a second ({individual}, {}, {})", column.bodypart, column.coord),
+                format!(
+                    "a second ({individual}, {}, {})",
+                    column.bodypart, column.coord
+                ),
             ));
         }
         let i = index_of(&mut individuals, individual);
@@ -91,11 +105,18 @@ pub(crate) fn layout(
         slots.push(match axis {
             Some(axis) => {
                 space = space.max(axis + 1);
-                Slot::Coord { individual: i, keypoint: k, axis }
+                Slot::Coord {
+                    individual: i,
+                    keypoint: k,
+                    axis,
+                }
             }
             None => {
                 has_likelihood = true;
-                Slot::Likelihood { individual: i, keypoint: k }
+                Slot::Likelihood {
+                    individual: i,
+                    keypoint: k,
+                }
             }
         });
     }
@@ -128,7 +149,11 @@ fn index_of(names: &mut Vec<String>, name: &str) -> usize {
 
 /// Scatter row-major `values` (`rows × slots.len()`, NaN = empty) into a pose.
 pub(crate) fn to_pose(layout: Layout, values: &[f32], rows: usize) -> Result<Pose> {
-    let (ni, nk, ns) = (layout.individuals.len(), layout.keypoints.len(), layout.space);
+    let (ni, nk, ns) = (
+        layout.individuals.len(),
+        layout.keypoints.len(),
+        layout.space,
+    );
     let mut positions = Array4::<f32>::from_elem((rows, ni, nk, ns), f32::NAN);
     let mut confidence = layout
         .has_likelihood
@@ -136,7 +161,15 @@ pub(crate) fn to_pose(layout: Layout, values: &[f32], rows: usize) -> Result<Pos
     let width = layout.slots.len();
     if let (Some(pos), Some(conf)) = (positions.as_slice_mut(), confidence.as_mut()) {
         let conf = conf.as_slice_mut().expect("fresh array is contiguous");
-        scatter(&layout.slots, values, width, rows, (ni, nk, ns), pos, Some(conf));
+        scatter(
+            &layout.slots,
+            values,
+            width,
+            rows,
+            (ni, nk, ns),
+            pos,
+            Some(conf),
+        );
     } else if let Some(pos) = positions.as_slice_mut() {
         scatter(&layout.slots, values, width, rows, (ni, nk, ns), pos, None);
     }
@@ -159,10 +192,17 @@ fn scatter(
     for (r, row) in values.chunks_exact(width.max(1)).take(rows).enumerate() {
         for (slot, &v) in slots.iter().zip(row) {
             match *slot {
-                Slot::Coord { individual, keypoint, axis } => {
+                Slot::Coord {
+                    individual,
+                    keypoint,
+                    axis,
+                } => {
                     pos[((r * ni + individual) * nk + keypoint) * ns + axis] = v;
                 }
-                Slot::Likelihood { individual, keypoint } => {
+                Slot::Likelihood {
+                    individual,
+                    keypoint,
+                } => {
                     if let Some(conf) = conf.as_deref_mut() {
                         conf[(r * ni + individual) * nk + keypoint] = v;
                     }
@@ -180,7 +220,11 @@ pub(crate) fn columns_for(pose: &Pose, scorer: &str) -> Vec<DlcColumn> {
     if pose.confidence.is_some() {
         coords.push("likelihood");
     }
-    let multi = pose.individuals.len() > 1 || pose.individuals.first().is_some_and(|i| i != SINGLE_INDIVIDUAL);
+    let multi = pose.individuals.len() > 1
+        || pose
+            .individuals
+            .first()
+            .is_some_and(|i| i != SINGLE_INDIVIDUAL);
     let mut columns = Vec::new();
     for individual in &pose.individuals {
         for keypoint in &pose.keypoints {

@@ -31,25 +31,46 @@ fn dims_of(h5: &H5, name: &str, default: &[&str]) -> Result<Vec<String>> {
         return Ok(default.iter().map(|d| d.to_string()).collect());
     };
     let dims: Vec<String> = serde_json::from_str(&text).map_err(|e| {
-        PoseError::format(h5.path(), format!("dataset `{name}` attribute `dims`"), "a JSON list of dimension names", format!("`{text}` ({e})"))
+        PoseError::format(
+            h5.path(),
+            format!("dataset `{name}` attribute `dims`"),
+            "a JSON list of dimension names",
+            format!("`{text}` ({e})"),
+        )
     })?;
     let mut sorted = dims.clone();
     sorted.sort();
     let mut wanted: Vec<String> = default.iter().map(|d| d.to_string()).collect();
     wanted.sort();
     if sorted != wanted {
-        return Err(PoseError::format(h5.path(), format!("dataset `{name}` attribute `dims`"), format!("the dimensions {default:?} in some order"), format!("{dims:?}")));
+        return Err(PoseError::format(
+            h5.path(),
+            format!("dataset `{name}` attribute `dims`"),
+            format!("the dimensions {default:?} in some order"),
+            format!("{dims:?}"),
+        ));
     }
     Ok(dims)
 }
 
 /// Reorder `data` of `shape` with axes named `from` into the axis order `to`; `None` when the
 /// names are not a permutation of each other or the data does not fill the shape.
-pub(crate) fn permute(data: &[f64], shape: &[usize], from: &[String], to: &[&str]) -> Option<(Vec<f64>, Vec<usize>)> {
-    if from.len() != to.len() || shape.len() != to.len() || data.len() != shape.iter().product::<usize>() {
+pub(crate) fn permute(
+    data: &[f64],
+    shape: &[usize],
+    from: &[String],
+    to: &[&str],
+) -> Option<(Vec<f64>, Vec<usize>)> {
+    if from.len() != to.len()
+        || shape.len() != to.len()
+        || data.len() != shape.iter().product::<usize>()
+    {
         return None;
     }
-    let axis_of: Vec<usize> = to.iter().map(|t| from.iter().position(|f| f == t)).collect::<Option<_>>()?;
+    let axis_of: Vec<usize> = to
+        .iter()
+        .map(|t| from.iter().position(|f| f == t))
+        .collect::<Option<_>>()?;
     let mut seen = axis_of.clone();
     seen.sort_unstable();
     seen.dedup();
@@ -65,7 +86,11 @@ pub(crate) fn permute(data: &[f64], shape: &[usize], from: &[String], to: &[&str
     let mut out = Vec::with_capacity(n);
     let mut index = vec![0usize; out_shape.len()];
     for _ in 0..n {
-        let offset: usize = index.iter().zip(&axis_of).map(|(&i, &a)| i * strides[a]).sum();
+        let offset: usize = index
+            .iter()
+            .zip(&axis_of)
+            .map(|(&i, &a)| i * strides[a])
+            .sum();
         out.push(data[offset]);
         for d in (0..out_shape.len()).rev() {
             index[d] += 1;
@@ -83,48 +108,126 @@ pub fn read(path: &Path) -> Result<Pose> {
     let h5 = H5::open(path)?;
     let (tracks, shape) = h5.read_f64("tracks")?;
     if shape.len() != 4 {
-        return Err(PoseError::format(path, "dataset `tracks`", "4 dimensions (track, xy, node, frame)", format!("shape {shape:?}")));
+        return Err(PoseError::format(
+            path,
+            "dataset `tracks`",
+            "4 dimensions (track, xy, node, frame)",
+            format!("shape {shape:?}"),
+        ));
     }
     let dims = dims_of(&h5, "tracks", &MATLAB_4D)?;
-    let (tracks, shape) = permute(&tracks, &shape, &dims, &CANONICAL_4D)
-        .ok_or_else(|| PoseError::format(path, "dataset `tracks`", "axes frame, track, node, xy", format!("dims {dims:?} for shape {shape:?}")))?;
+    let (tracks, shape) = permute(&tracks, &shape, &dims, &CANONICAL_4D).ok_or_else(|| {
+        PoseError::format(
+            path,
+            "dataset `tracks`",
+            "axes frame, track, node, xy",
+            format!("dims {dims:?} for shape {shape:?}"),
+        )
+    })?;
     let (frames, n_tracks, n_nodes, space) = (shape[0], shape[1], shape[2], shape[3]);
     let nodes = h5.read_strings("node_names")?;
     if nodes.len() != n_nodes {
-        return Err(PoseError::format(path, "dataset `node_names`", format!("{n_nodes} names (the node axis of `tracks`)"), format!("{} names", nodes.len())));
+        return Err(PoseError::format(
+            path,
+            "dataset `node_names`",
+            format!("{n_nodes} names (the node axis of `tracks`)"),
+            format!("{} names", nodes.len()),
+        ));
     }
-    let mut track_names = if h5.has_dataset("track_names") { h5.read_strings("track_names")? } else { Vec::new() };
+    let mut track_names = if h5.has_dataset("track_names") {
+        h5.read_strings("track_names")?
+    } else {
+        Vec::new()
+    };
     if track_names.is_empty() {
         // Untracked exports leave `track_names` empty; movement names such tracks id_0, id_1…
         track_names = (0..n_tracks).map(|i| format!("id_{i}")).collect();
     }
     if track_names.len() != n_tracks {
-        return Err(PoseError::format(path, "dataset `track_names`", format!("{n_tracks} names (the track axis of `tracks`)"), format!("{} names", track_names.len())));
+        return Err(PoseError::format(
+            path,
+            "dataset `track_names`",
+            format!("{n_tracks} names (the track axis of `tracks`)"),
+            format!("{} names", track_names.len()),
+        ));
     }
     if h5.has_dataset("track_occupancy") {
         let occupancy = h5.shape("track_occupancy")?;
         let dims = dims_of(&h5, "track_occupancy", &["frame", "track"])?;
         let frame_axis = dims.iter().position(|d| d == "frame").unwrap_or(0);
-        if occupancy.len() != 2 || occupancy[frame_axis] != frames || occupancy[1 - frame_axis] != n_tracks {
-            return Err(PoseError::format(path, "dataset `track_occupancy`", format!("shape ({frames}, {n_tracks}) (frames, tracks)"), format!("shape {occupancy:?}")));
+        if occupancy.len() != 2
+            || occupancy[frame_axis] != frames
+            || occupancy[1 - frame_axis] != n_tracks
+        {
+            return Err(PoseError::format(
+                path,
+                "dataset `track_occupancy`",
+                format!("shape ({frames}, {n_tracks}) (frames, tracks)"),
+                format!("shape {occupancy:?}"),
+            ));
         }
     }
-    let positions = Array4::from_shape_vec((frames, n_tracks, n_nodes, space), tracks.into_iter().map(|v| v as f32).collect())
-        .map_err(|e| PoseError::format(path, "dataset `tracks`", "a consistent shape", e.to_string()))?;
-    let mut pose = Pose::new(positions, track_names, nodes).map_err(|e| PoseError::format(path, "dataset `tracks`", "2 or 3 coordinates on the xy axis", e.to_string()))?;
+    let positions = Array4::from_shape_vec(
+        (frames, n_tracks, n_nodes, space),
+        tracks.into_iter().map(|v| v as f32).collect(),
+    )
+    .map_err(|e| {
+        PoseError::format(
+            path,
+            "dataset `tracks`",
+            "a consistent shape",
+            e.to_string(),
+        )
+    })?;
+    let mut pose = Pose::new(positions, track_names, nodes).map_err(|e| {
+        PoseError::format(
+            path,
+            "dataset `tracks`",
+            "2 or 3 coordinates on the xy axis",
+            e.to_string(),
+        )
+    })?;
     if h5.has_dataset("point_scores") {
         let (scores, shape) = h5.read_f64("point_scores")?;
         let dims = dims_of(&h5, "point_scores", &MATLAB_3D)?;
         if shape.len() != 3 {
-            return Err(PoseError::format(path, "dataset `point_scores`", "3 dimensions (track, node, frame)", format!("shape {shape:?}")));
+            return Err(PoseError::format(
+                path,
+                "dataset `point_scores`",
+                "3 dimensions (track, node, frame)",
+                format!("shape {shape:?}"),
+            ));
         }
-        let (scores, shape) = permute(&scores, &shape, &dims, &CANONICAL_3D)
-            .ok_or_else(|| PoseError::format(path, "dataset `point_scores`", "axes frame, track, node", format!("dims {dims:?} for shape {shape:?}")))?;
+        let (scores, shape) = permute(&scores, &shape, &dims, &CANONICAL_3D).ok_or_else(|| {
+            PoseError::format(
+                path,
+                "dataset `point_scores`",
+                "axes frame, track, node",
+                format!("dims {dims:?} for shape {shape:?}"),
+            )
+        })?;
         if shape != [frames, n_tracks, n_nodes] {
-            return Err(PoseError::format(path, "dataset `point_scores`", format!("(frame, track, node) sizes [{frames}, {n_tracks}, {n_nodes}] like `tracks`"), format!("{shape:?}")));
+            return Err(PoseError::format(
+                path,
+                "dataset `point_scores`",
+                format!(
+                    "(frame, track, node) sizes [{frames}, {n_tracks}, {n_nodes}] like `tracks`"
+                ),
+                format!("{shape:?}"),
+            ));
         }
-        let conf = Array3::from_shape_vec((frames, n_tracks, n_nodes), scores.into_iter().map(|v| v as f32).collect())
-            .map_err(|e| PoseError::format(path, "dataset `point_scores`", "a consistent shape", e.to_string()))?;
+        let conf = Array3::from_shape_vec(
+            (frames, n_tracks, n_nodes),
+            scores.into_iter().map(|v| v as f32).collect(),
+        )
+        .map_err(|e| {
+            PoseError::format(
+                path,
+                "dataset `point_scores`",
+                "a consistent shape",
+                e.to_string(),
+            )
+        })?;
         pose = pose.with_confidence(conf)?;
     }
     pose.source = Some(path.to_path_buf());
@@ -137,18 +240,24 @@ pub fn read(path: &Path) -> Result<Pose> {
 pub fn write(pose: &Pose, path: &Path) -> Result<()> {
     let (frames, ni, nk, ns) = pose.positions.dim();
     if ns != 2 {
-        return Err(PoseError::invalid(format!("writing {}", path.display()), "a 2-D pose (SLEAP stores x, y)", format!("{ns} coordinates")));
+        return Err(PoseError::invalid(
+            format!("writing {}", path.display()),
+            "a 2-D pose (SLEAP stores x, y)",
+            format!("{ns} coordinates"),
+        ));
     }
     let canonical: Vec<String> = CANONICAL_4D.iter().map(|s| s.to_string()).collect();
     let flat: Vec<f64> = pose.positions.iter().map(|&v| v as f64).collect();
     let bad = || PoseError::invalid("pose positions", "a contiguous array", "another layout");
-    let (tracks, tracks_shape) = permute(&flat, &[frames, ni, nk, 2], &canonical, &MATLAB_4D).ok_or_else(bad)?;
+    let (tracks, tracks_shape) =
+        permute(&flat, &[frames, ni, nk, 2], &canonical, &MATLAB_4D).ok_or_else(bad)?;
     let scores: Vec<f64> = match &pose.confidence {
         Some(c) => c.iter().map(|&v| v as f64).collect(),
         None => vec![f64::NAN; frames * ni * nk],
     };
     let canonical3: Vec<String> = CANONICAL_3D.iter().map(|s| s.to_string()).collect();
-    let (point_scores, scores_shape) = permute(&scores, &[frames, ni, nk], &canonical3, &MATLAB_3D).ok_or_else(bad)?;
+    let (point_scores, scores_shape) =
+        permute(&scores, &[frames, ni, nk], &canonical3, &MATLAB_3D).ok_or_else(bad)?;
     let mut occupancy = vec![0u8; frames * ni];
     for f in 0..frames {
         for i in 0..ni {
@@ -164,15 +273,37 @@ pub fn write(pose: &Pose, path: &Path) -> Result<()> {
         root.set_attr_string("format", "analysis").map_err(h5err)?;
         let f64_ds = |name: &str, data: &[f64], shape: &[usize], dims: &[&str]| -> Result<()> {
             let chunk: Vec<usize> = shape.iter().map(|&d| d.clamp(1, 4096)).collect();
-            let ds = file.new_dataset::<f64>().shape(shape).chunk(&chunk).deflate(9).create(name).map_err(h5err)?;
+            let ds = file
+                .new_dataset::<f64>()
+                .shape(shape)
+                .chunk(&chunk)
+                .deflate(9)
+                .create(name)
+                .map_err(h5err)?;
             ds.write_raw(data).map_err(h5err)?;
             set_dims(&ds, dims).map_err(h5err)
         };
         f64_ds("tracks", &tracks, &tracks_shape, &MATLAB_4D)?;
         f64_ds("point_scores", &point_scores, &scores_shape, &MATLAB_3D)?;
-        f64_ds("instance_scores", &instance_scores, &[ni, frames], &["track", "frame"])?;
-        f64_ds("tracking_scores", &instance_scores, &[ni, frames], &["track", "frame"])?;
-        let occ = file.new_dataset::<u8>().shape([frames, ni]).chunk(&[frames.clamp(1, 4096), ni.max(1)]).deflate(9).create("track_occupancy").map_err(h5err)?;
+        f64_ds(
+            "instance_scores",
+            &instance_scores,
+            &[ni, frames],
+            &["track", "frame"],
+        )?;
+        f64_ds(
+            "tracking_scores",
+            &instance_scores,
+            &[ni, frames],
+            &["track", "frame"],
+        )?;
+        let occ = file
+            .new_dataset::<u8>()
+            .shape([frames, ni])
+            .chunk(&[frames.clamp(1, 4096), ni.max(1)])
+            .deflate(9)
+            .create("track_occupancy")
+            .map_err(h5err)?;
         occ.write_raw(&occupancy).map_err(h5err)?;
         set_dims(&occ, &["frame", "track"]).map_err(h5err)?;
         write_fixed_strings(&file, "track_names", &pose.individuals).map_err(h5err)?;
@@ -183,7 +314,10 @@ pub fn write(pose: &Pose, path: &Path) -> Result<()> {
 
 fn set_dims(ds: &rust_hdf5::H5Dataset, dims: &[&str]) -> rust_hdf5::Result<()> {
     let json = serde_json::to_string(dims).unwrap_or_default();
-    ds.new_attr::<rust_hdf5::types::VarLenUnicode>().shape(()).create("dims")?.write_string(&json)
+    ds.new_attr::<rust_hdf5::types::VarLenUnicode>()
+        .shape(())
+        .create("dims")?
+        .write_string(&json)
 }
 
 /// A fixed-length byte-string dataset, as SLEAP writes names (numpy `S` dtype).
@@ -196,7 +330,11 @@ fn write_fixed_strings(file: &H5File, name: &str, values: &[String]) -> rust_hdf
     }
     let ds = file
         .new_dataset::<u8>()
-        .datatype(DatatypeMessage::FixedString { size: width as u32, padding: 1, charset: 0 })
+        .datatype(DatatypeMessage::FixedString {
+            size: width as u32,
+            padding: 1,
+            charset: 0,
+        })
         .shape([values.len()])
         .create(name)?;
     ds.write_raw_bytes(&bytes)

@@ -13,6 +13,9 @@ use crate::error::{PoseError, Result};
 use crate::hdf5::H5;
 use crate::pose::Pose;
 
+/// One points table: x, y, visible, and (predicted points) score.
+type Points = (Vec<f64>, Vec<f64>, Vec<f64>, Option<Vec<f64>>);
+
 /// True when the file has the `.slp` metadata group and instance table.
 pub fn sniff(h5: &H5) -> bool {
     h5.has_group("metadata") && h5.has_dataset("instances") && h5.has_dataset("frames")
@@ -26,16 +29,33 @@ pub fn read(path: &Path) -> Result<Pose> {
 fn node_names(path: &Path, metadata: &serde_json::Value) -> Result<Vec<String>> {
     let all: Vec<String> = metadata["nodes"]
         .as_array()
-        .map(|nodes| nodes.iter().map(|n| n["name"].as_str().unwrap_or_default().to_string()).collect())
+        .map(|nodes| {
+            nodes
+                .iter()
+                .map(|n| n["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let skeleton = &metadata["skeletons"][0];
-    let ids: Option<Vec<usize>> = skeleton["nodes"].as_array().map(|nodes| nodes.iter().filter_map(|n| n["id"].as_u64().map(|i| i as usize)).collect());
+    let ids: Option<Vec<usize>> = skeleton["nodes"].as_array().map(|nodes| {
+        nodes
+            .iter()
+            .filter_map(|n| n["id"].as_u64().map(|i| i as usize))
+            .collect()
+    });
     let names = match ids {
-        Some(ids) if !ids.is_empty() && ids.iter().all(|&i| i < all.len()) => ids.iter().map(|&i| all[i].clone()).collect(),
+        Some(ids) if !ids.is_empty() && ids.iter().all(|&i| i < all.len()) => {
+            ids.iter().map(|&i| all[i].clone()).collect()
+        }
         _ => all,
     };
     if names.is_empty() {
-        return Err(PoseError::format(path, "group `metadata` attribute `json`", "skeleton nodes", "none"));
+        return Err(PoseError::format(
+            path,
+            "group `metadata` attribute `json`",
+            "skeleton nodes",
+            "none",
+        ));
     }
     Ok(names)
 }
@@ -43,10 +63,22 @@ fn node_names(path: &Path, metadata: &serde_json::Value) -> Result<Vec<String>> 
 /// Read every video of a `.slp` file, one pose each (frames 0…last labelled frame).
 pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
     let h5 = H5::open(path)?;
-    let json = h5
-        .group_attr_string("metadata", "json")
-        .ok_or_else(|| PoseError::format(path, "group `metadata`", "attribute `json`", "no such attribute"))?;
-    let metadata: serde_json::Value = serde_json::from_str(&json).map_err(|e| PoseError::format(path, "group `metadata` attribute `json`", "JSON", e.to_string()))?;
+    let json = h5.group_attr_string("metadata", "json").ok_or_else(|| {
+        PoseError::format(
+            path,
+            "group `metadata`",
+            "attribute `json`",
+            "no such attribute",
+        )
+    })?;
+    let metadata: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
+        PoseError::format(
+            path,
+            "group `metadata` attribute `json`",
+            "JSON",
+            e.to_string(),
+        )
+    })?;
     let nodes = node_names(path, &metadata)?;
     let shift = match h5.group_attr_f64("metadata", "format_id") {
         Some(id) if id < 1.1 => 0.5,
@@ -57,14 +89,27 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let v: serde_json::Value = serde_json::from_str(t).map_err(|e| PoseError::format(path, format!("dataset `tracks_json` row {i}"), "JSON `[spawned_on, name]`", e.to_string()))?;
-                Ok(v[1].as_str().map_or_else(|| format!("track_{i}"), str::to_string))
+                let v: serde_json::Value = serde_json::from_str(t).map_err(|e| {
+                    PoseError::format(
+                        path,
+                        format!("dataset `tracks_json` row {i}"),
+                        "JSON `[spawned_on, name]`",
+                        e.to_string(),
+                    )
+                })?;
+                Ok(v[1]
+                    .as_str()
+                    .map_or_else(|| format!("track_{i}"), str::to_string))
             })
             .collect::<Result<_>>()?
     } else {
         Vec::new()
     };
-    let n_videos = if h5.has_dataset("videos_json") { h5.read_strings("videos_json")?.len().max(1) } else { 1 };
+    let n_videos = if h5.has_dataset("videos_json") {
+        h5.read_strings("videos_json")?.len().max(1)
+    } else {
+        1
+    };
     let frames = h5.read_table("frames")?;
     let f_video = frames.column("video")?;
     let f_idx = frames.column("frame_idx")?;
@@ -75,24 +120,39 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
     let i_track = inst.column("track")?;
     let i_start = inst.column("point_id_start")?;
     let i_end = inst.column("point_id_end")?;
-    let read_points = |name: &str| -> Result<Option<(Vec<f64>, Vec<f64>, Vec<f64>, Option<Vec<f64>>)>> {
+    let read_points = |name: &str| -> Result<Option<Points>> {
         if !h5.has_dataset(name) {
             return Ok(None);
         }
         let t = h5.read_table(name)?;
-        let score = if t.fields().contains(&"score") { Some(t.column("score")?) } else { None };
-        Ok(Some((t.column("x")?, t.column("y")?, t.column("visible")?, score)))
+        let score = if t.fields().contains(&"score") {
+            Some(t.column("score")?)
+        } else {
+            None
+        };
+        Ok(Some((
+            t.column("x")?,
+            t.column("y")?,
+            t.column("visible")?,
+            score,
+        )))
     };
     let user_points = read_points("points")?;
     let pred_points = read_points("pred_points")?;
     let nk = nodes.len();
     let mut poses = Vec::new();
     for video in 0..n_videos {
-        let rows: Vec<usize> = (0..frames.rows).filter(|&r| f_video[r] as usize == video).collect();
+        let rows: Vec<usize> = (0..frames.rows)
+            .filter(|&r| f_video[r] as usize == video)
+            .collect();
         if rows.is_empty() && n_videos > 1 {
             continue;
         }
-        let n_frames = rows.iter().map(|&r| f_idx[r] as usize + 1).max().unwrap_or(0);
+        let n_frames = rows
+            .iter()
+            .map(|&r| f_idx[r] as usize + 1)
+            .max()
+            .unwrap_or(0);
         // Slots: tracks first, then as many untracked slots as the busiest frame needs.
         let mut untracked_slots = 0;
         for &r in &rows {
@@ -113,14 +173,24 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
             let frame = f_idx[r] as usize;
             let (a, b) = (f_start[r] as usize, f_end[r] as usize);
             if a > b || b > inst.rows {
-                return Err(PoseError::format(path, format!("table `frames` row {r}"), format!("instance ids within 0..{}", inst.rows), format!("{a}..{b}")));
+                return Err(PoseError::format(
+                    path,
+                    format!("table `frames` row {r}"),
+                    format!("instance ids within 0..{}", inst.rows),
+                    format!("{a}..{b}"),
+                ));
             }
             let mut untracked = 0;
             for i in a..b {
                 let slot = if i_track[i] >= 0.0 {
                     let t = i_track[i] as usize;
                     if t >= tracks.len() {
-                        return Err(PoseError::format(path, format!("table `instances` row {i}"), format!("a track below {}", tracks.len()), t.to_string()));
+                        return Err(PoseError::format(
+                            path,
+                            format!("table `instances` row {i}"),
+                            format!("a track below {}", tracks.len()),
+                            t.to_string(),
+                        ));
                     }
                     t
                 } else {
@@ -133,17 +203,39 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
                 }
                 let table = if user { &user_points } else { &pred_points };
                 let Some((x, y, visible, score)) = table else {
-                    return Err(PoseError::format(path, format!("table `instances` row {i}"), "its points table", if user { "no `points` dataset" } else { "no `pred_points` dataset" }));
+                    return Err(PoseError::format(
+                        path,
+                        format!("table `instances` row {i}"),
+                        "its points table",
+                        if user {
+                            "no `points` dataset"
+                        } else {
+                            "no `pred_points` dataset"
+                        },
+                    ));
                 };
                 let (p0, p1) = (i_start[i] as usize, i_end[i] as usize);
                 if p0 > p1 || p1 > x.len() || p1 - p0 > nk {
-                    return Err(PoseError::format(path, format!("table `instances` row {i}"), format!("at most {nk} points within 0..{}", x.len()), format!("points {p0}..{p1}")));
+                    return Err(PoseError::format(
+                        path,
+                        format!("table `instances` row {i}"),
+                        format!("at most {nk} points within 0..{}", x.len()),
+                        format!("points {p0}..{p1}"),
+                    ));
                 }
                 from_user[frame * ni + slot] = user;
                 for (k, p) in (p0..p1).enumerate() {
                     let seen = visible[p] != 0.0;
-                    positions[[frame, slot, k, 0]] = if seen { (x[p] - shift) as f32 } else { f32::NAN };
-                    positions[[frame, slot, k, 1]] = if seen { (y[p] - shift) as f32 } else { f32::NAN };
+                    positions[[frame, slot, k, 0]] = if seen {
+                        (x[p] - shift) as f32
+                    } else {
+                        f32::NAN
+                    };
+                    positions[[frame, slot, k, 1]] = if seen {
+                        (y[p] - shift) as f32
+                    } else {
+                        f32::NAN
+                    };
                     // As sleap-io's `Labels.numpy(return_confidence=True)`: the stored score of
                     // every predicted point (visible or not), 1 for user-labelled points.
                     confidence[[frame, slot, k]] = match score {
@@ -154,13 +246,19 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
                 }
             }
         }
-        let mut pose = Pose::new(positions, individuals, nodes.clone())?.with_confidence(confidence)?;
+        let mut pose =
+            Pose::new(positions, individuals, nodes.clone())?.with_confidence(confidence)?;
         pose.source = Some(path.to_path_buf());
         pose.software = Some("SLEAP".to_string());
         poses.push(pose);
     }
     if poses.is_empty() {
-        return Err(PoseError::format(path, "table `frames`", "at least one labelled frame", "none"));
+        return Err(PoseError::format(
+            path,
+            "table `frames`",
+            "at least one labelled frame",
+            "none",
+        ));
     }
     Ok(poses)
 }
