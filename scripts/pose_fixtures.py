@@ -18,6 +18,9 @@ import xarray as xr
 
 OUT = Path(sys.argv[1])
 OUT.mkdir(parents=True, exist_ok=True)
+for old in OUT.iterdir():  # the writers refuse to overwrite; this folder holds only fixtures
+    if old.is_file():
+        old.unlink()
 MANIFEST = []
 RNG = np.random.default_rng(7)
 FRAMES, INDIVIDUALS, KEYPOINTS = 12, ["mouse_a", "mouse_b"], ["nose", "left ear", "tail_base"]
@@ -186,6 +189,25 @@ def sleap():
     back = sio.load_slp(str(OUT / "sleap_labels.slp"))
     arr = back.numpy(return_confidence=True)  # (frames, tracks, nodes, 3), user instances preferred
     expect("sleap_labels.slp", "slp", arr[..., :2], [t.name for t in back.tracks], back.skeletons[0].node_names, arr[..., 2], None, "sleap_io.load_slp(...).numpy(return_confidence=True)")
+    # SLEAP < 1.0.10 wrote format_id 1.0 with pixel centres 0.5 higher; readers subtract 0.5.
+    import h5py
+    import shutil
+
+    shutil.copy(OUT / "sleap_labels.slp", OUT / "sleap_labels_format_1_0.slp")
+    with h5py.File(OUT / "sleap_labels_format_1_0.slp", "r+") as f:
+        f["metadata"].attrs["format_id"] = 1.0
+        # Format < 1.2 instances have no tracking_score column.
+        inst = f["instances"][:]
+        names = [n for n in inst.dtype.names if n != "tracking_score"]
+        old_inst = np.empty(len(inst), dtype=[(n, inst.dtype[n]) for n in names])
+        for n in names:
+            old_inst[n] = inst[n]
+        del f["instances"]
+        f.create_dataset("instances", data=old_inst, maxshape=(None,))
+    old = sio.load_slp(str(OUT / "sleap_labels_format_1_0.slp"))
+    arr_old = old.numpy(return_confidence=True)
+    assert np.allclose(arr_old[..., :2], arr[..., :2] - 0.5, equal_nan=True)
+    expect("sleap_labels_format_1_0.slp", "slp", arr_old[..., :2], [t.name for t in old.tracks], old.skeletons[0].node_names, arr_old[..., 2], None, "sleap_io.load_slp of format_id 1.0 (0.5 shift)")
     for preset in ["matlab", "standard"]:
         name = f"sleap_analysis_{preset}.h5"
         sio.save_analysis_h5(labels, str(OUT / name), preset=preset)
