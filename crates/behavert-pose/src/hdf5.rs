@@ -202,7 +202,8 @@ impl H5 {
         if !self.group_attr_names(name).iter().any(|a| a == attr) {
             return None;
         }
-        let file = hdf5_pure::File::open(&self.path).ok()?;
+        // Streaming: `.slp` files can embed gigabytes of video frames.
+        let file = hdf5_pure::File::open_streaming(&self.path).ok()?;
         let group = match name.trim_matches('/') {
             "" => file.root(),
             path => file.group(path).ok()?,
