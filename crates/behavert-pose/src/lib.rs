@@ -2,15 +2,24 @@
 //! files pose trackers write, preprocessing, augmentation and a simulator of interacting animals.
 //!
 //! This crate has no deep-learning dependency: everything here is plain arrays and files.
+//! Reading a file: [`formats::read`] (format detected from content) or [`formats::read_one`];
+//! writing: [`formats::write`]; summarising: [`inspect::PoseSummary`].
 
+mod atomic;
 pub mod augment;
 pub mod error;
+pub mod formats;
+pub mod hdf5;
+pub mod inspect;
 pub mod labels;
+pub mod pickle;
 pub mod pose;
 pub mod preprocess;
 pub mod synth;
 pub mod window;
 
 pub use error::{PoseError, Result};
+pub use formats::Format;
+pub use inspect::PoseSummary;
 pub use labels::{FrameLabels, Labels};
 pub use pose::{Pose, Space};
