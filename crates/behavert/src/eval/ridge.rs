@@ -129,7 +129,7 @@ impl Ridge {
             }
         }
         let beta = cholesky_solve(gram, rhs)?; // [features, targets]
-        let coef = beta.t().to_owned();
+        let coef = beta.t().as_standard_layout().into_owned();
         let intercept = &y_mean - &coef.dot(&x_mean);
         Ok(Self {
             coef,
