@@ -634,7 +634,7 @@ fn mabe22_rejects_bad_submissions() {
     ));
     let outside = Mabe22Split {
         train_clips: vec![vec![0..4]],
-        test_clips: vec![6..20],
+        test_clips: std::iter::once(6..20).collect(),
     };
     assert!(matches!(
         mabe22_task_score(emb.view(), &task, &outside, 1.0),

@@ -178,7 +178,7 @@ fn multilabel_matches_sklearn() {
             .as_array()
             .unwrap()
             .iter()
-            .flat_map(|r| i64s(r))
+            .flat_map(i64s)
             .map(|p| p == 1)
             .collect(),
     )

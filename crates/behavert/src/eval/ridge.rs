@@ -160,7 +160,7 @@ fn cholesky_solve(mut a: Array2<f64>, mut b: Array2<f64>) -> Result<Array2<f64>>
         for p in 0..j {
             diag -= a[[j, p]] * a[[j, p]];
         }
-        if !(diag > 0.0) {
+        if diag.is_nan() || diag <= 0.0 {
             return Err(EvalError::invalid(
                 "ridge system",
                 "a positive definite matrix (use alpha > 0 or more samples)",

@@ -10,7 +10,7 @@ use super::error::{EvalError, Result, all_finite};
 
 /// Checks that a filter window is odd and positive.
 fn check_window(window: usize) -> Result<()> {
-    if window == 0 || window % 2 == 0 {
+    if window.is_multiple_of(2) {
         return Err(EvalError::invalid(
             "filter window",
             "an odd number ≥ 1",
