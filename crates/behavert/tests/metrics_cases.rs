@@ -650,3 +650,55 @@ fn mabe22_rejects_bad_submissions() {
         Err(EvalError::Empty { .. })
     ));
 }
+
+#[test]
+fn recordings_pool_frames_and_bouts() {
+    use behavert::eval::Recording;
+    let vocab = names(&["groom", "other"]);
+    let (t1, p1) = (some(&[0, 0, 1]), [0u32, 0, 1]);
+    let (t2, p2) = (some(&[1, 0, 0]), [1u32, 1, 0]);
+    let report = MetricsReport::evaluate_recordings(
+        &vocab,
+        &[
+            Recording {
+                truth: &t1,
+                pred: &p1,
+                probs: None,
+            },
+            Recording {
+                truth: &t2,
+                pred: &p2,
+                probs: None,
+            },
+        ],
+        0.5,
+    )
+    .unwrap();
+    let t: Vec<Option<u32>> = t1.iter().chain(&t2).copied().collect();
+    let p: Vec<u32> = p1.iter().chain(&p2).copied().collect();
+    let pooled = MetricsReport::compute(&vocab, &t, &p, None).unwrap();
+    assert_eq!(report.classes, pooled.classes);
+    // Bouts do not run across the boundary: recording 1 ends in `other`, 2 starts with it.
+    let bouts = report.bouts.unwrap();
+    assert_eq!(bouts.per_class[1].true_bouts, 2);
+    assert_eq!(bouts.per_class[0].true_bouts, 2);
+    // groom: true (0..2) matched; true (1..3) vs predicted (2..3): IoU ½, matched.
+    assert_eq!(bouts.per_class[0].matched, 2);
+    let bad = MetricsReport::evaluate_recordings(
+        &vocab,
+        &[
+            Recording {
+                truth: &t1,
+                pred: &p1,
+                probs: Some(array![[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]].view()),
+            },
+            Recording {
+                truth: &t2,
+                pred: &p2,
+                probs: None,
+            },
+        ],
+        0.5,
+    );
+    assert!(matches!(bad, Err(EvalError::Invalid { .. })));
+}

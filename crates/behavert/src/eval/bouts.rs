@@ -288,3 +288,43 @@ impl BoutReport {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iou_of_bouts() {
+        let a = Bout {
+            label: 0,
+            start: 0,
+            end: 4,
+        };
+        let b = Bout {
+            label: 0,
+            start: 2,
+            end: 6,
+        };
+        assert_eq!(a.iou(&b), 2.0 / 6.0);
+        assert_eq!(
+            a.iou(&Bout {
+                label: 0,
+                start: 4,
+                end: 5
+            }),
+            0.0
+        );
+        assert_eq!(a.iou(&a), 1.0);
+    }
+
+    #[test]
+    fn pooled_bout_reports_sum_counts() {
+        let r1 = bout_metrics(&[Some(1), Some(1)], &[1, 1], 2, 0.5).unwrap();
+        let r2 = bout_metrics(&[Some(1), Some(0)], &[0, 0], 2, 0.5).unwrap();
+        let pooled = BoutReport::pool(&[r1, r2]).unwrap();
+        let c1 = &pooled.per_class[1];
+        assert_eq!((c1.true_bouts, c1.predicted_bouts, c1.matched), (2, 1, 1));
+        assert_eq!(c1.recall, 0.5);
+        assert!(BoutReport::pool(&[]).is_err());
+    }
+}

@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2, Axis, concatenate};
 use serde::{Deserialize, Serialize};
 
-use super::bouts::BoutReport;
+use super::bouts::{BoutReport, bout_metrics};
 use super::classification::{
     ClassScores, accuracy, confusion_matrix, excluded_classes, macro_average, mean_excluding,
     scores_from_confusion,
@@ -47,6 +47,17 @@ pub struct MacroRow {
     pub f1: f64,
     /// Mean average precision; `None` without probabilities.
     pub mean_average_precision: Option<f64>,
+}
+
+/// One recording's truth (`None` = unlabelled), predictions and optional probabilities.
+#[derive(Clone, Debug)]
+pub struct Recording<'a> {
+    /// Per-frame truth.
+    pub truth: &'a [Option<u32>],
+    /// Per-frame predicted class ids.
+    pub pred: &'a [u32],
+    /// Per-frame class probabilities `[frame, class]`, if any.
+    pub probs: Option<ArrayView2<'a, f64>>,
 }
 
 /// The frame- and bout-level evaluation of one set of predictions (`metrics.json`).
@@ -131,6 +142,44 @@ impl MetricsReport {
             confusion_matrix: matrix.rows().into_iter().map(|r| r.to_vec()).collect(),
             bouts: None,
         })
+    }
+
+    /// Frame metrics pooled over every frame of every recording (as CalMS21 pools its test
+    /// videos) plus bout metrics matched within each recording and pooled. Probabilities must
+    /// be given for every recording or for none.
+    pub fn evaluate_recordings(
+        vocabulary: &[String],
+        recordings: &[Recording],
+        iou_threshold: f64,
+    ) -> Result<Self> {
+        if recordings.is_empty() {
+            return Err(EvalError::empty("recordings"));
+        }
+        let with_probs = recordings.iter().filter(|r| r.probs.is_some()).count();
+        if with_probs != 0 && with_probs != recordings.len() {
+            return Err(EvalError::invalid(
+                "recordings",
+                "probabilities for every recording or for none",
+                format!("{with_probs} of {}", recordings.len()),
+            ));
+        }
+        let truth: Vec<Option<u32>> = recordings.iter().flat_map(|r| r.truth).copied().collect();
+        let pred: Vec<u32> = recordings.iter().flat_map(|r| r.pred).copied().collect();
+        let probs: Option<Array2<f64>> = if with_probs > 0 {
+            let views: Vec<ArrayView2<f64>> = recordings.iter().filter_map(|r| r.probs).collect();
+            Some(concatenate(Axis(0), &views).map_err(|e| {
+                EvalError::invalid("probabilities", "the same number of columns everywhere", e)
+            })?)
+        } else {
+            None
+        };
+        let bouts = recordings
+            .iter()
+            .filter(|r| r.truth.iter().any(Option::is_some))
+            .map(|r| bout_metrics(r.truth, r.pred, vocabulary.len(), iou_threshold))
+            .collect::<Result<Vec<_>>>()?;
+        let report = Self::compute(vocabulary, &truth, &pred, probs.as_ref().map(|p| p.view()))?;
+        report.with_bouts(BoutReport::pool(&bouts)?)
     }
 
     /// The report with bout metrics attached (their classes must be the report's).

@@ -104,24 +104,32 @@ impl Ridge {
         }
         x_mean /= total;
         y_mean /= total;
-        // Gram matrix and right-hand side on centred data; upper triangle, mirrored below.
-        let mut gram = Array2::<f64>::zeros((d, d));
-        let mut rhs = Array2::<f64>::zeros((d, k));
+        // Gram matrix and right-hand side on centred data, upper triangle in flat row-major
+        // buffers (contiguous inner loops: this is the O(n·d²) part on millions of frames).
+        let mut gram = vec![0.0; d * d];
+        let mut rhs = vec![0.0; d * k];
         let mut row = vec![0.0; d];
+        let mut y_row = vec![0.0; k];
         for i in 0..n {
-            for j in 0..d {
-                row[j] = x[[i, j]].into() - x_mean[j];
+            for (j, r) in row.iter_mut().enumerate() {
+                *r = x[[i, j]].into() - x_mean[j];
+            }
+            for (t, v) in y_row.iter_mut().enumerate() {
+                *v = targets[[i, t]] - y_mean[t];
             }
             for a in 0..d {
                 let wa = w[i] * row[a];
-                for b in a..d {
-                    gram[[a, b]] += wa * row[b];
+                for (g, &rb) in gram[a * d + a..(a + 1) * d].iter_mut().zip(&row[a..]) {
+                    *g += wa * rb;
                 }
-                for t in 0..k {
-                    rhs[[a, t]] += wa * (targets[[i, t]] - y_mean[t]);
+                for (r, &yt) in rhs[a * k..(a + 1) * k].iter_mut().zip(&y_row) {
+                    *r += wa * yt;
                 }
             }
         }
+        let shape_err = |e| EvalError::invalid("ridge system shape", "matching buffers", e);
+        let mut gram = Array2::from_shape_vec((d, d), gram).map_err(shape_err)?;
+        let rhs = Array2::from_shape_vec((d, k), rhs).map_err(shape_err)?;
         for a in 0..d {
             gram[[a, a]] += alpha;
             for b in 0..a {
