@@ -265,6 +265,30 @@ def mabe22(rng):
                          "seed_train_clips": seed_train, "tasks": out_tasks})
 
 
+def calms21(rng):
+    """Task 1 style (other last) and task 3 style (binary tasks), argmax predictions."""
+    def task(n, k, unlabelled, other_first=False):
+        truth = rng.choice(k, size=n, p=[0.15] * (k - 1) + [1 - 0.15 * (k - 1)])
+        logits = rng.normal(size=(n, k)) + 1.2 * np.eye(k)[truth]
+        probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        behaviours = list(range(k - 1))  # every class but `other` (the last)
+        if other_first:  # task 3 columns are (other, behaviour)
+            truth, probs, behaviours = k - 1 - truth, probs[:, ::-1], list(range(1, k))
+        mask = rng.random(n) < unlabelled
+        t, p = truth[~mask], probs[~mask]
+        pred = np.argmax(p, axis=1)
+        f1 = f1_score(t, pred, labels=behaviours, average=None, zero_division=0)
+        ap = [average_precision_score(t == c, p[:, c]) for c in behaviours]
+        return {"truth": np.where(mask, -1, truth).tolist(), "probs": floats(probs), "classes": k,
+                "f1": floats(f1), "ap": floats(ap), "macro_f1": float(np.mean(f1)),
+                "map": float(np.mean(ap)), "accuracy": float(np.mean(t == pred))}
+    task1 = task(400, 4, 0.05)
+    task3 = [task(int(n), 2, 0.0, other_first=True) for n in rng.integers(50, 150, size=7)]
+    dump("calms21.json", {"task1": task1, "task3": task3,
+                          "task3_f1": float(np.mean([t["macro_f1"] for t in task3])),
+                          "task3_map": float(np.mean([t["map"] for t in task3]))})
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20240605)
@@ -275,3 +299,4 @@ if __name__ == "__main__":
     ridge(rng)
     numpy_rng()
     mabe22(rng)
+    calms21(rng)

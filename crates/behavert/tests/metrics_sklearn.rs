@@ -385,3 +385,54 @@ fn mabe22_probe_matches_the_evaluator() {
         }
     }
 }
+
+#[test]
+fn calms21_protocol_matches_sklearn() {
+    use behavert::eval::protocols::Calms21BinaryTask;
+    use behavert::eval::{calms21_task3, calms21_task12};
+    let fx = fixture("calms21.json");
+    let read = |case: &Value| {
+        let truth: Vec<Option<u32>> = i64s(&case["truth"])
+            .into_iter()
+            .map(|t| (t >= 0).then_some(t as u32))
+            .collect();
+        let probs = matrix(&case["probs"], truth.len());
+        (truth, probs)
+    };
+    let case = &fx["task1"];
+    let (truth, probs) = read(case);
+    let vocab: Vec<String> = ["attack", "investigation", "mount", "other"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let s = calms21_task12(&vocab, &truth, probs.view()).unwrap();
+    let f1: Vec<f64> = s.report.classes[..3].iter().map(|r| r.f1).collect();
+    let ap: Vec<f64> = s.report.classes[..3]
+        .iter()
+        .map(|r| r.average_precision.unwrap())
+        .collect();
+    close_all("task 1 F1", &f1, &f64s(&case["f1"]));
+    close_all("task 1 AP", &ap, &f64s(&case["ap"]));
+    close("task 1 F1", s.f1, case["macro_f1"].as_f64().unwrap());
+    close("task 1 MAP", s.map, case["map"].as_f64().unwrap());
+    close(
+        "task 1 accuracy",
+        s.report.accuracy,
+        case["accuracy"].as_f64().unwrap(),
+    );
+
+    let data: Vec<_> = fx["task3"].as_array().unwrap().iter().map(read).collect();
+    let names: Vec<String> = (0..data.len()).map(|i| format!("behaviour{i}")).collect();
+    let tasks: Vec<Calms21BinaryTask> = data
+        .iter()
+        .zip(&names)
+        .map(|((truth, probs), name)| Calms21BinaryTask {
+            name,
+            truth,
+            probs: probs.view(),
+        })
+        .collect();
+    let s = calms21_task3(&tasks).unwrap();
+    close("task 3 F1", s.f1, fx["task3_f1"].as_f64().unwrap());
+    close("task 3 MAP", s.map, fx["task3_map"].as_f64().unwrap());
+}
