@@ -78,6 +78,7 @@ pub fn majority_filter(labels: &[u32], window: usize) -> Result<Vec<u32>> {
 /// `min_bout` frames long — except a bout touching either end of the sequence, which the
 /// recording may have cut. `min_bout = 1` and `switch_penalty = 0` give the frame-wise argmax.
 ///
+/// Run it per recording: it keeps `frames × classes × min_bout` back-pointers (4 bytes each).
 /// Probabilities of exactly 0 are floored at the smallest positive f64 so that a path is
 /// always found. Ties prefer the smaller class id.
 pub fn viterbi_smooth(
