@@ -1,5 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
+mod convert;
+mod inspect;
 mod model_info;
 
 use anyhow::bail;
@@ -12,13 +14,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::ModelInfo(args) => model_info::run(&args, &device),
         Command::Demo(_) => not_yet("demo", 7),
-        Command::Inspect(_) => not_yet("inspect", 3),
+        Command::Inspect(args) => inspect::run(&args),
         Command::Pretrain(_) => not_yet("pretrain", 5),
         Command::Finetune(_) => not_yet("finetune", 5),
         Command::Evaluate(_) => not_yet("evaluate", 6),
         Command::Infer(_) => not_yet("infer", 6),
         Command::Embed(_) => not_yet("embed", 6),
-        Command::Convert(_) => not_yet("convert", 3),
+        Command::Convert(args) => convert::run(&args),
     }
 }
 

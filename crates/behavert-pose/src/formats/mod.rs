@@ -234,6 +234,15 @@ pub fn read_one(path: &Path, format: Option<Format>) -> Result<Pose> {
     }
 }
 
+/// Every file [`write`] may create for `path` in `format` (the file and its sidecars).
+pub fn output_paths(path: &Path, format: Format) -> Vec<std::path::PathBuf> {
+    let mut paths = vec![path.to_path_buf()];
+    if format == Format::Npy {
+        paths.extend(npy::sidecar_paths(path));
+    }
+    paths
+}
+
 /// Write `pose` to `path` as `format` (atomically: a temporary file renamed into place).
 pub fn write(pose: &Pose, path: &Path, format: Format) -> Result<()> {
     match format {

@@ -267,6 +267,11 @@ pub struct Sidecar {
     pub confidence: Option<String>,
 }
 
+/// The files `write_pose` may create besides `path`: names and, with confidence, its array.
+pub fn sidecar_paths(path: &Path) -> [PathBuf; 2] {
+    [sidecar_path(path), confidence_path(path)]
+}
+
 fn sidecar_path(path: &Path) -> PathBuf {
     path.with_extension("json")
 }
