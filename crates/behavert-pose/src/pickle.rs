@@ -909,7 +909,7 @@ impl<'a> Vm<'a> {
                 None => Ok(Value::List(Rc::default())),
                 _ => self.err("a list for set()", "another value"),
             },
-            Global::FromBuffer => self.from_buffer(&args),
+            Global::FromBuffer => self.frombuffer(&args),
             Global::Bytearray => match args.into_iter().next() {
                 Some(Value::Plain(PickleValue::Bytes(b))) => {
                     Ok(Value::Plain(PickleValue::Bytes(b)))
@@ -1042,7 +1042,7 @@ impl<'a> Vm<'a> {
     }
 
     /// An array pickled under protocol 5: `(buffer, dtype, shape, order)`, order 'C' or 'F'.
-    fn from_buffer(&self, args: &[Value]) -> R<Value> {
+    fn frombuffer(&self, args: &[Value]) -> R<Value> {
         let [data, Value::DtypeObj(dtype), shape, order] = args else {
             return self.err(
                 "(buffer, dtype, shape, order) for numpy _frombuffer",

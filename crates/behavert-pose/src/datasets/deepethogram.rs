@@ -206,9 +206,9 @@ pub fn read_labels(path: &Path, class_names: &[String]) -> Result<Labels> {
         let mut row = Vec::with_capacity(columns.len());
         for (c, cell) in record.iter().skip(1).enumerate() {
             row.push(match cell.trim().parse::<f64>() {
-                Ok(v) if v == 1.0 => Some(true),
-                Ok(v) if v == 0.0 => Some(false),
-                Ok(v) if v == -1.0 => None,
+                Ok(1.0) => Some(true),
+                Ok(0.0) => Some(false),
+                Ok(-1.0) => None,
                 _ => {
                     return Err(PoseError::format(
                         path,

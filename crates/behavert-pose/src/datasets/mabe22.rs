@@ -142,10 +142,10 @@ pub fn for_each(
         ));
     }
     let mut skipped = Vec::new();
-    if let Some(path) = train.filter(|_| options.split.is_none_or(|s| s == Split::Train)) {
-        if !read_keypoints(&path, Split::Train, None, visit)? {
-            return Ok(skipped);
-        }
+    if let Some(path) = train.filter(|_| options.split.is_none_or(|s| s == Split::Train))
+        && !read_keypoints(&path, Split::Train, None, visit)?
+    {
+        return Ok(skipped);
     }
     if let Some(path) = test.filter(|_| options.split.is_none_or(|s| s == Split::Test)) {
         let labels = match find(dir, &LABEL_FILES)? {
@@ -711,7 +711,7 @@ pub fn validate_submission(
 }
 
 /// Write `{'frame_number_map': map, 'embeddings': float32 [frames, dims]}` as `np.save` does
-/// (object `.npy`, pickle protocol 3 naming `numpy.core.multiarray`, which numpy 1.x and 2.x
+/// (0-d object array in a `.npy`, pickle protocol 3 naming `numpy.core.multiarray`, which numpy 1.x and 2.x
 /// both load; protocol 4 only when the embeddings exceed 4 GiB). The embeddings are checked
 /// against the mouse rules first; the file is written atomically.
 pub fn write_submission(
@@ -765,6 +765,31 @@ fn write_submission_to(
 
     let mut p = Vec::new();
     p.extend_from_slice(&[0x80, if big { 4 } else { 3 }]); // PROTO
+    // np.save pickles the 0-d object array that holds the dict, not the dict itself:
+    // _reconstruct(ndarray, (0,), b'b') then BUILD (1, (), dtype('O8'), False, [dict]).
+    p.extend_from_slice(b"cnumpy.core.multiarray\n_reconstruct\n");
+    p.extend_from_slice(b"cnumpy\nndarray\n");
+    int(&mut p, 0);
+    p.push(0x85); // TUPLE1
+    p.extend_from_slice(&[b'C', 1, b'b']); // SHORT_BINBYTES b'b'
+    p.push(0x87); // TUPLE3
+    p.push(b'R'); // REDUCE
+    p.push(b'('); // MARK: array state
+    int(&mut p, 1);
+    p.push(b')'); // EMPTY_TUPLE: shape ()
+    p.extend_from_slice(b"cnumpy\ndtype\n");
+    unicode(&mut p, "O8");
+    p.extend_from_slice(&[0x89, 0x88, 0x87, b'R']); // False, True, TUPLE3, REDUCE
+    p.push(b'(');
+    int(&mut p, 3);
+    unicode(&mut p, "|");
+    p.extend_from_slice(b"NNN");
+    int(&mut p, -1);
+    int(&mut p, -1);
+    int(&mut p, 63); // object dtype flags
+    p.extend_from_slice(b"tb"); // TUPLE, BUILD (dtype state)
+    p.push(0x89); // NEWFALSE: not Fortran
+    p.push(b']'); // EMPTY_LIST: the one item
     p.push(b'}'); // EMPTY_DICT
     p.push(b'('); // MARK
     unicode(&mut p, "frame_number_map");
@@ -823,8 +848,9 @@ fn write_submission_to(
         }
     }
     out.write_all(&buf)?;
-    // TUPLE, BUILD (array state), SETITEMS, STOP.
-    out.write_all(b"tbu.")
+    // Close the embeddings (TUPLE, BUILD), the dict (SETITEMS), append it to the item list,
+    // close the object array (TUPLE, BUILD), STOP.
+    out.write_all(b"tbuatb.")
 }
 
 fn unicode(p: &mut Vec<u8>, s: &str) {

@@ -310,7 +310,7 @@ impl Reader<'_> {
 /// Column-major chars of a `rows × cols` char matrix into one string per row.
 fn char_rows(codes: &[char], dims: &[usize]) -> Vec<String> {
     let rows = dims.first().copied().unwrap_or(0);
-    let cols = if rows == 0 { 0 } else { codes.len() / rows };
+    let cols = codes.len().checked_div(rows).unwrap_or(0);
     (0..rows)
         .map(|r| (0..cols).filter_map(|c| codes.get(c * rows + r)).collect())
         .collect()
