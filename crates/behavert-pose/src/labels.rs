@@ -86,6 +86,68 @@ impl Labels {
     }
 }
 
+/// Whether a per-frame target is a class (scored by F1) or a number (scored by MSE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// Class ids stored as numbers (MABe22 "Discrete").
+    Discrete,
+    /// A real value (MABe22 "Continious" [sic]).
+    Continuous,
+}
+
+/// One named per-frame target.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TargetTask {
+    /// Task name, e.g. `time_of_day`.
+    pub name: String,
+    /// Discrete or continuous.
+    pub kind: TargetKind,
+}
+
+/// Several numeric per-frame targets (MABe22's hidden tasks): `values` is `[frames, tasks]`,
+/// NaN = unlabelled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Targets {
+    /// The tasks, in column order.
+    pub tasks: Vec<TargetTask>,
+    /// `[frames, tasks]`, NaN where a frame is not labelled for a task.
+    pub values: ndarray::Array2<f32>,
+}
+
+impl Targets {
+    /// Targets checked for one column per task.
+    pub fn new(tasks: Vec<TargetTask>, values: ndarray::Array2<f32>) -> Result<Self> {
+        if values.ncols() != tasks.len() {
+            return Err(PoseError::invalid(
+                "targets",
+                format!("{} columns, one per task", tasks.len()),
+                values.ncols().to_string(),
+            ));
+        }
+        Ok(Self { tasks, values })
+    }
+
+    /// Number of frames.
+    pub fn len(&self) -> usize {
+        self.values.nrows()
+    }
+
+    /// True when there are no frames.
+    pub fn is_empty(&self) -> bool {
+        self.values.nrows() == 0
+    }
+
+    /// Labelled (non-NaN) frames per task.
+    pub fn labelled_counts(&self) -> Vec<usize> {
+        self.values
+            .columns()
+            .into_iter()
+            .map(|c| c.iter().filter(|v| !v.is_nan()).count())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

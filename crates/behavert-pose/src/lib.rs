@@ -7,6 +7,7 @@
 
 mod atomic;
 pub mod augment;
+pub mod datasets;
 pub mod error;
 pub mod formats;
 pub mod hdf5;
@@ -21,5 +22,5 @@ pub mod window;
 pub use error::{PoseError, Result};
 pub use formats::Format;
 pub use inspect::PoseSummary;
-pub use labels::{FrameLabels, Labels};
+pub use labels::{FrameLabels, Labels, Targets};
 pub use pose::{Pose, Space};

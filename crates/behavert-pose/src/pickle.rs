@@ -320,6 +320,9 @@ enum Global {
     CodecsEncode,
     Set,
     Bytearray,
+    /// `numpy.core.numeric._frombuffer(buffer, dtype, shape, order)`: how numpy pickles arrays
+    /// under protocol 5 (in-band buffers).
+    FromBuffer,
 }
 
 fn global(module: &str, name: &str) -> Option<Global> {
@@ -331,6 +334,7 @@ fn global(module: &str, name: &str) -> Option<Global> {
         ("_codecs", "encode") => Global::CodecsEncode,
         ("builtins" | "__builtin__", "set" | "frozenset") => Global::Set,
         ("builtins" | "__builtin__", "bytearray") => Global::Bytearray,
+        ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => Global::FromBuffer,
         _ => return None,
     })
 }
@@ -905,6 +909,7 @@ impl<'a> Vm<'a> {
                 None => Ok(Value::List(Rc::default())),
                 _ => self.err("a list for set()", "another value"),
             },
+            Global::FromBuffer => self.frombuffer(&args),
             Global::Bytearray => match args.into_iter().next() {
                 Some(Value::Plain(PickleValue::Bytes(b))) => {
                     Ok(Value::Plain(PickleValue::Bytes(b)))
@@ -1034,6 +1039,41 @@ impl<'a> Vm<'a> {
                 "another value (objects with state are refused)",
             ),
         }
+    }
+
+    /// An array pickled under protocol 5: `(buffer, dtype, shape, order)`, order 'C' or 'F'.
+    fn frombuffer(&self, args: &[Value]) -> R<Value> {
+        let [data, Value::DtypeObj(dtype), shape, order] = args else {
+            return self.err(
+                "(buffer, dtype, shape, order) for numpy _frombuffer",
+                format!("{} other arguments", args.len()),
+            );
+        };
+        let Value::Plain(PickleValue::Bytes(bytes)) = data else {
+            return self.err("the array's buffer bytes", "another value");
+        };
+        let shape = self.shape(shape)?;
+        let fortran_order = match order {
+            Value::Plain(PickleValue::Str(o)) if o == "C" || o == "F" => o == "F",
+            _ => return self.err("order 'C' or 'F'", "another value"),
+        };
+        let dtype = dtype.borrow().clone();
+        let expected = shape.iter().try_fold(dtype.size, |a, &d| a.checked_mul(d));
+        if expected != Some(bytes.len()) {
+            return self.err(
+                format!(
+                    "{expected:?} bytes for shape {shape:?} of {}",
+                    dtype.descr()
+                ),
+                format!("{} bytes", bytes.len()),
+            );
+        }
+        Ok(Value::Plain(PickleValue::NdArray(NdArray {
+            dtype,
+            shape,
+            fortran_order,
+            bytes: bytes.clone(),
+        })))
     }
 
     fn shape(&self, v: &Value) -> R<Vec<usize>> {
@@ -1279,6 +1319,23 @@ mod tests {
             (vec![2, 3], ">i2".to_string(), true)
         );
         assert_eq!(c.to_f64().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn numpy_protocol_5_frombuffer_fortran_and_bool() {
+        // pickle.dumps({'a': np.array([[1,2,3],[4,5,6]], dtype='<f8', order='F'),
+        //               'b': np.array([True, False])}, protocol=5)
+        let p = b"\x80\x05\x95\xf3\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94\x8c\x13numpy._core.numeric\x94\x8c\x0b_frombuffer\x94\x93\x94(\x960\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x10@\x00\x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00\x00\x14@\x00\x00\x00\x00\x00\x00\x08@\x00\x00\x00\x00\x00\x00\x18@\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02f8\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94bK\x02K\x03\x86\x94\x8c\x01F\x94t\x94R\x94\x8c\x01b\x94h\x04(\x96\x02\x00\x00\x00\x00\x00\x00\x00\x01\x00\x94h\x08\x8c\x02b1\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01|\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94bK\x02\x85\x94\x8c\x01C\x94t\x94R\x94u.";
+        let v = loads(p).unwrap();
+        let Some(PickleValue::NdArray(a)) = v.get("a") else {
+            panic!("{v:?}")
+        };
+        assert!(a.fortran_order);
+        assert_eq!(a.to_f64().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let Some(PickleValue::NdArray(b)) = v.get("b") else {
+            panic!("{v:?}")
+        };
+        assert_eq!(b.to_f64().unwrap(), vec![1.0, 0.0]);
     }
 
     #[test]
