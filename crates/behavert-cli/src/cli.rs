@@ -63,6 +63,9 @@ pub struct InspectArgs {
     /// Inspect a dataset directory (calms21, mabe22, sbea, deepethogram, pair-r24m).
     #[arg(long)]
     pub dataset: Option<String>,
+    /// The dataset's task (e.g. calms21 task1|task2|task3|unlabeled, mabe22 mouse|fly).
+    #[arg(long, requires = "dataset")]
+    pub task: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -1,14 +1,15 @@
 //! `behavert inspect`: what a pose file holds.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use behavert_pose::datasets::{self, DatasetKind, DatasetOptions};
 use behavert_pose::{Format, inspect};
 
 use crate::cli::InspectArgs;
 
-/// Prints a summary of every recording in the file, as text or JSON.
+/// Prints a summary of every recording in the file (or of a dataset), as text or JSON.
 pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
-    if args.dataset.is_some() {
-        bail!("`behavert inspect --dataset` is not implemented yet (planned in issue 4)");
+    if let Some(name) = &args.dataset {
+        return inspect_dataset(name, args);
     }
     let format = args
         .format
@@ -27,6 +28,23 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         for summary in &summaries {
             println!("{summary}");
         }
+    }
+    Ok(())
+}
+
+/// Sequences per split, frames, vocabulary and class balance of a dataset directory.
+fn inspect_dataset(name: &str, args: &InspectArgs) -> anyhow::Result<()> {
+    let kind: DatasetKind = name.parse()?;
+    let options = DatasetOptions {
+        task: args.task.clone(),
+        ..Default::default()
+    };
+    let summary = datasets::summarize(kind, &args.path, &options)
+        .with_context(|| format!("cannot read the {kind} dataset in {}", args.path.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!("{summary}");
     }
     Ok(())
 }
