@@ -65,8 +65,7 @@ fn main() {
         args
     };
     println!(
-        "BehavERT (burn {}, Flex CPU) vs PyTorch reference; {THREADS} threads, fp32, median of {ITERS} steps after {WARMUP} warm-up",
-        "0.22.1"
+        "BehavERT (burn 0.22.1, Flex CPU) vs PyTorch reference; {THREADS} threads, fp32, median of {ITERS} steps after {WARMUP} warm-up"
     );
     println!(
         "{:<14} {:<6} {:>11} {:>11} {:>7} {:>12} {:>12} {:>9} {:>9} {:>6}",

@@ -1,5 +1,7 @@
 //! The skeletons the simulator draws: CalMS21's 7 keypoints and MABe22's 12, with their arenas.
 
+use crate::datasets::{calms21, mabe22};
+
 /// Which dataset's keypoint layout (and arena) to simulate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -10,39 +12,12 @@ pub enum Skeleton {
     Mabe22,
 }
 
-/// CalMS21 keypoints, in file order.
-const CALMS21_KEYPOINTS: [&str; 7] = [
-    "nose",
-    "left_ear",
-    "right_ear",
-    "neck",
-    "left_hip",
-    "right_hip",
-    "tail",
-];
-
-/// MABe22 mouse keypoints, in file order.
-const MABE22_KEYPOINTS: [&str; 12] = [
-    "nose",
-    "left_ear",
-    "right_ear",
-    "neck",
-    "left_forepaw",
-    "right_forepaw",
-    "center_back",
-    "left_hindpaw",
-    "right_hindpaw",
-    "tail_base",
-    "tail_middle",
-    "tail_tip",
-];
-
 impl Skeleton {
     /// Keypoint names in axis order.
     pub fn keypoints(self) -> &'static [&'static str] {
         match self {
-            Skeleton::Calms21 => &CALMS21_KEYPOINTS,
-            Skeleton::Mabe22 => &MABE22_KEYPOINTS,
+            Skeleton::Calms21 => calms21::SPEC.keypoints,
+            Skeleton::Mabe22 => mabe22::SPEC.keypoints,
         }
     }
 
