@@ -106,16 +106,16 @@ impl Plot for ConfusionMatrixPlot {
         let k = self.class_names.len() as i32;
         let grid = l.cell * k;
         let (left, top, cell) = (l.left, TOP, l.cell);
-        let text = |size: f64, colour: RGBColor, h: HPos, v: VPos| {
+        let text = |size: f64, colour: &'static RGBColor, h: HPos, v: VPos| {
             TextStyle::from(("sans-serif", size).into_font())
-                .color(&colour)
+                .color(colour)
                 .pos(Pos::new(h, v))
         };
         let (w, _) = self.size();
         root.draw(&Text::new(
             "Confusion matrix (colour: fraction of true class)",
             (w as i32 / 2, 16),
-            text(20.0, INK, HPos::Center, VPos::Top),
+            text(20.0, &INK, HPos::Center, VPos::Top),
         ))?;
         let count_font = if cell >= 60 { 15.0 } else { 12.0 };
         for (t, row) in self.counts.iter().enumerate() {
@@ -127,7 +127,7 @@ impl Plot for ConfusionMatrixPlot {
                     [(x0, y0), (x0 + cell, y0 + cell)],
                     blues(frac).filled(),
                 ))?;
-                let ink = if frac > 0.55 { WHITE } else { INK };
+                let ink: &'static RGBColor = if frac > 0.55 { &WHITE } else { &INK };
                 let centre = (x0 + cell / 2, y0 + cell / 2);
                 if cell >= 60 {
                     root.draw(&Text::new(
@@ -158,32 +158,32 @@ impl Plot for ConfusionMatrixPlot {
             root.draw(&Text::new(
                 name.clone(),
                 (left - 8, top + mid),
-                text(NAME_FONT, INK, HPos::Right, VPos::Center),
+                text(NAME_FONT, &INK, HPos::Right, VPos::Center),
             ))?;
             if l.vertical_names {
                 root.draw(&Text::new(
                     name.clone(),
                     (left + mid, top + grid + 8),
-                    text(NAME_FONT, INK, HPos::Right, VPos::Center)
+                    text(NAME_FONT, &INK, HPos::Right, VPos::Center)
                         .transform(FontTransform::Rotate270),
                 ))?;
             } else {
                 root.draw(&Text::new(
                     name.clone(),
                     (left + mid, top + grid + 8),
-                    text(NAME_FONT, INK, HPos::Center, VPos::Top),
+                    text(NAME_FONT, &INK, HPos::Center, VPos::Top),
                 ))?;
             }
         }
         root.draw(&Text::new(
             "predicted behaviour",
             (left + grid / 2, top + grid + l.names_h + 8),
-            text(16.0, INK, HPos::Center, VPos::Top),
+            text(16.0, &INK, HPos::Center, VPos::Top),
         ))?;
         root.draw(&Text::new(
             "true behaviour",
             (SIDE, top + grid / 2),
-            text(16.0, INK, HPos::Center, VPos::Top).transform(FontTransform::Rotate270),
+            text(16.0, &INK, HPos::Center, VPos::Top).transform(FontTransform::Rotate270),
         ))?;
         draw_colour_bar(root, (left + grid + 30, top), grid)
     }

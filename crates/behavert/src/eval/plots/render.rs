@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::backend::RGBPixel;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -36,7 +37,7 @@ pub fn render_png(plot: &impl Plot) -> OutputResult<Vec<u8>> {
     let (w, h) = plot.size();
     let mut pixels = vec![255u8; w as usize * h as usize * 3];
     {
-        let backend = BitMapBackend::with_buffer_and_format(&mut pixels, (w, h))
+        let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut pixels, (w, h))
             .map_err(|e| OutputError::draw(plot.name(), e))?;
         draw_on(plot, &backend.into_drawing_area())?;
     }
