@@ -134,7 +134,7 @@ impl Plot for ClassScoresPlot {
             .y_label_formatter(&|v| format!("{v:.1}"))
             .axis_desc_style(("sans-serif", 16).into_font().color(&INK))
             .label_style(("sans-serif", 14).into_font().color(&INK))
-            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
+            .max_light_lines(0)
             .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
             .draw()?;
         let bar = 0.26;

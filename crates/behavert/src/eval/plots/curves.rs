@@ -136,7 +136,7 @@ impl Plot for TrainingCurvesPlot {
                 .y_label_formatter(&|v| format_value(*v, hi - lo))
                 .axis_desc_style(("sans-serif", 14).into_font().color(&INK))
                 .label_style(("sans-serif", 13).into_font().color(&INK))
-                .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
+                .max_light_lines(0)
                 .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
                 .draw()?;
             for (i, split, points) in &series {

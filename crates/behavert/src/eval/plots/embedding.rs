@@ -120,7 +120,7 @@ impl Plot for EmbeddingPlot {
             .label_style(("sans-serif", 13).into_font().color(&INK))
             .x_label_formatter(&|v| format!("{v:.1}"))
             .y_label_formatter(&|v| format!("{v:.1}"))
-            .light_line_style(RGBColor(0xf4, 0xf4, 0xf4))
+            .max_light_lines(0)
             .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
             .draw()?;
         let colours = class_colours(&self.class_names);

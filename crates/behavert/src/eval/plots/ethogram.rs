@@ -12,7 +12,7 @@ use crate::eval::error::{EvalError, Result};
 
 const WIDTH: u32 = 1400;
 const ROW_HEIGHT: i32 = 46;
-const TOP: i32 = 48;
+const TOP: i32 = 44;
 const AXIS: i32 = 52;
 const SIDE: i32 = 24;
 /// Above this many bouts per track, frames are binned to about one bin per pixel column:
@@ -172,47 +172,68 @@ fn runs(pieces: impl Iterator<Item = (usize, usize, Option<u32>)>) -> Vec<Span> 
     out
 }
 
-impl Plot for Ethogram {
-    fn name(&self) -> &'static str {
-        "ethogram"
+/// Length of the zoomed-in detail panel shown under the overview of long recordings.
+const DETAIL_SECONDS: f64 = 60.0;
+/// Height of a panel's title line.
+const PANEL_TITLE: i32 = 34;
+
+impl Ethogram {
+    /// Frames `start..end` of the detail panel: the `DETAIL_SECONDS` window (on a grid of
+    /// such windows) with the most bouts in the first track, so the zoom shows behaviour
+    /// rather than a quiet stretch. `None` when the recording is short enough to read whole.
+    pub fn detail_window(&self) -> Option<(usize, usize)> {
+        let window = (DETAIL_SECONDS * self.fps).round() as usize;
+        let frames = self.frames();
+        if window == 0 || frames <= 2 * window {
+            return None;
+        }
+        let labels = &self.tracks.first()?.labels;
+        let mut best = (0usize, 0usize);
+        for (i, chunk) in labels.chunks(window).enumerate() {
+            let bouts = spans(chunk, self.class_names.len(), usize::MAX).len();
+            if bouts > best.1 {
+                best = (i, bouts);
+            }
+        }
+        let start = best.0 * window;
+        Some((start, (start + window).min(frames)))
     }
 
-    fn size(&self) -> (u32, u32) {
-        let legend_h = legend::height(&self.legend_entries(), WIDTH as i32 - 2 * SIDE);
-        let h = TOP + ROW_HEIGHT * self.tracks.len() as i32 + AXIS + 16 + legend_h + 12;
-        (WIDTH, h as u32)
+    fn panel_height(&self) -> i32 {
+        PANEL_TITLE + ROW_HEIGHT * self.tracks.len() as i32 + AXIS
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let (w, h) = self.size();
+    /// Draws the tracks over frames `start..end` in `area`; returns the chart's pixel box
+    /// `(left, top, right, bottom)` on the root area.
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        area: &DrawingArea<DB, Shift>,
+        title: &str,
+        (start, end): (usize, usize),
+        highlight: Option<(usize, usize)>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let rows = self.tracks.len();
-        let seconds = self.frames() as f64 / self.fps;
-        let entries = self.legend_entries();
-        let legend_h = legend::height(&entries, w as i32 - 2 * SIDE);
-        let chart_bottom = h as i32 - legend_h - 12 - 16;
-        let chart_area = root.margin(0, 0, SIDE as u32, SIDE as u32);
-        let (chart_area, _) = chart_area.split_vertically(chart_bottom);
+        let (t0, t1) = (start as f64 / self.fps, end as f64 / self.fps);
         let label_w = self.label_width();
-        let mut chart = ChartBuilder::on(&chart_area)
-            .caption(
-                format!("Ethogram ({} frames at {} fps)", self.frames(), self.fps),
-                ("sans-serif", 20).into_font().color(&INK),
-            )
-            .margin_top(6)
-            .margin_right(8)
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 17).into_font().color(&INK))
+            .margin_right(12)
             .x_label_area_size(AXIS - 8)
             .y_label_area_size(label_w)
-            .build_cartesian_2d(0.0..seconds, 0.0..rows as f64)?;
+            .build_cartesian_2d(t0..t1, 0.0..rows as f64)?;
+        let span_s = t1 - t0;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(0)
             .x_desc("time (s)")
             .x_labels(12)
-            .axis_desc_style(("sans-serif", 16).into_font().color(&INK))
+            .x_label_formatter(&|v| format_seconds(*v, span_s))
+            .max_light_lines(0)
+            .axis_desc_style(("sans-serif", 15).into_font().color(&INK))
             .label_style(("sans-serif", 14).into_font().color(&INK))
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
             .draw()?;
         let colours = class_colours(&self.class_names);
         let classes = self.class_names.len();
@@ -223,25 +244,120 @@ impl Plot for Ethogram {
             // First track on top.
             let y0 = (rows - 1 - row) as f64;
             let (top, bottom) = (y0 + 0.86, y0 + 0.14);
-            chart.draw_series(spans(&track.labels, classes, MAX_COLUMNS).into_iter().map(|s| {
+            let labels = &track.labels[start..end];
+            chart.draw_series(spans(labels, classes, MAX_COLUMNS).into_iter().map(|s| {
                 let colour = colours.get(s.label as usize).copied().unwrap_or(MUTED);
                 Rectangle::new(
                     [
-                        (s.start as f64 / self.fps, top),
-                        (s.end as f64 / self.fps, bottom),
+                        ((start + s.start) as f64 / self.fps, top),
+                        ((start + s.end) as f64 / self.fps, bottom),
                     ],
                     colour.filled(),
                 )
             }))?;
-            let (_, y) = chart.backend_coord(&(0.0, y0 + 0.5));
-            root.draw(&Text::new(
-                track.name.clone(),
-                (SIDE + label_w - 10, y),
-                name_style.clone(),
-            ))?;
+            let (x, y) = chart.backend_coord(&(t0, y0 + 0.5));
+            root.draw(&Text::new(track.name.clone(), (x - 10, y), name_style.clone()))?;
         }
-        legend::draw(root, &entries, (SIDE + label_w, chart_bottom + 12), w as i32 - 2 * SIDE - label_w)?;
+        if let Some((h0, h1)) = highlight {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(h0 as f64 / self.fps, rows as f64), (h1 as f64 / self.fps, 0.0)],
+                INK.stroke_width(2),
+            )))?;
+        }
         Ok(())
+    }
+}
+
+impl Plot for Ethogram {
+    fn name(&self) -> &'static str {
+        "ethogram"
+    }
+
+    fn size(&self) -> (u32, u32) {
+        let legend_h = legend::height(&self.legend_entries(), WIDTH as i32 - 2 * SIDE);
+        let panels = if self.detail_window().is_some() { 2 } else { 1 };
+        let h = TOP + panels * (self.panel_height() + 8) + 12 + legend_h + 16;
+        (WIDTH, h as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let (w, _) = self.size();
+        let frames = self.frames();
+        let seconds = frames as f64 / self.fps;
+        root.draw(&Text::new(
+            format!(
+                "Ethogram: {} frames at {} fps ({})",
+                thousands(frames),
+                self.fps,
+                clock(seconds)
+            ),
+            (w as i32 / 2, 14),
+            TextStyle::from(("sans-serif", 20).into_font())
+                .color(&INK)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        let detail = self.detail_window();
+        let panel_h = self.panel_height();
+        let area = root.margin(TOP, 0, SIDE, SIDE);
+        let (overview, rest) = area.split_vertically(panel_h + 8);
+        let overview_title = if detail.is_some() {
+            "whole recording (box: zoomed below)"
+        } else {
+            "whole recording"
+        };
+        self.draw_panel(root, &overview, overview_title, (0, frames), detail)?;
+        let mut bottom = TOP + panel_h + 8;
+        if let Some((s, e)) = detail {
+            let (zoom, _) = rest.split_vertically(panel_h + 8);
+            let title = format!(
+                "zoom: {:.0}–{:.0} s, every bout",
+                s as f64 / self.fps,
+                e as f64 / self.fps
+            );
+            self.draw_panel(root, &zoom, &title, (s, e), None)?;
+            bottom += panel_h + 8;
+        }
+        let label_w = self.label_width();
+        legend::draw(
+            root,
+            &self.legend_entries(),
+            (SIDE + label_w, bottom + 12),
+            w as i32 - 2 * SIDE - label_w,
+        )?;
+        Ok(())
+    }
+}
+
+/// Tick labels in seconds: whole seconds unless the window is short.
+fn format_seconds(v: f64, span: f64) -> String {
+    if span >= 20.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// `100000` → `100,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Duration as `h:mm:ss` or `m:ss`.
+fn clock(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
     }
 }
 
@@ -268,6 +384,23 @@ mod tests {
         let s = spans(&labels, 2, 1000);
         assert!(s.len() <= 1000, "{}", s.len());
         assert_eq!(s.last().map(|s| s.end), Some(100_000));
+    }
+
+    #[test]
+    fn long_recordings_get_a_busy_detail_window() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        // Quiet first 10 minutes, then flicker every second.
+        let truth: Vec<Option<u32>> = (0..40_000)
+            .map(|f| Some(if f < 18_000 { 0 } else { ((f / 30) % 2) as u32 }))
+            .collect();
+        let pred: Vec<u32> = truth.iter().map(|t| t.unwrap_or(0)).collect();
+        let e = Ethogram::truth_vs_prediction(names.clone(), 30.0, &truth, &pred).unwrap();
+        let (s, end) = e.detail_window().unwrap();
+        assert!(s >= 18_000 && end - s == 1800, "{s} {end}");
+        let short = Ethogram::truth_vs_prediction(names, 30.0, &truth[..3000], &pred[..3000]);
+        assert_eq!(short.unwrap().detail_window(), None);
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(clock(3725.0), "1:02:05");
     }
 
     #[test]

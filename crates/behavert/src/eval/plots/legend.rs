@@ -4,6 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::font;
 use super::palette::INK;
 use super::render::DrawResult;
 
@@ -14,21 +15,12 @@ pub(crate) const ROW_HEIGHT: i32 = 24;
 const SWATCH: i32 = 14;
 const GAP: i32 = 22;
 
-/// Approximate width in pixels of `text` at `size`, from DejaVu Sans' advance widths; used
-/// for layout before anything is drawn, so every backend lays out the same way.
+/// Width in pixels of `text` at plotters font size `size`, measured with the shipped font,
+/// so every backend lays out the same way (browsers drawing the SVG use a similar sans-serif).
 pub(crate) fn text_width(text: &str, size: f64) -> i32 {
-    let em: f64 = text
-        .chars()
-        .map(|c| match c {
-            'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' | ' ' | 'I' => 0.32,
-            'f' | 't' | 'r' | '(' | ')' | '[' | ']' | '-' => 0.42,
-            'm' | 'w' | 'M' | 'W' => 0.92,
-            c if c.is_ascii_uppercase() => 0.70,
-            c if c.is_ascii_digit() => 0.64,
-            _ => 0.61,
-        })
-        .sum();
-    (em * size).ceil() as i32
+    // Rough DejaVu average advance if the font cannot be read (never expected).
+    let width = font::measure(text, size).unwrap_or(text.chars().count() as f64 * 0.55 * size);
+    width.ceil() as i32
 }
 
 /// Top-left corner of each entry when laid out from x = 0 within `max_width`.
