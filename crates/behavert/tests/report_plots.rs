@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use behavert::eval::MetricsReport;
 use behavert::eval::html::{ReportInputs, RunInfo, render_report, write_report};
+use behavert::eval::plots::format::thousands;
 use behavert::eval::plots::{
     self, ClassScoresPlot, ConfusionMatrixPlot, EmbeddingPlot, Ethogram, Plot, PlotInputs,
     TrainingCurvesPlot,
@@ -23,7 +24,10 @@ const FPS: f64 = 30.0;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -120,7 +124,10 @@ fn training_log() -> TrainingLog {
     let mut text = String::from("step,split,loss,f1,accuracy\n");
     for step in (0..=3000).step_by(50) {
         let s = step as f64;
-        text.push_str(&format!("{step},train,{:.4},,\n", 1.4 * (-s / 900.0).exp() + 0.25));
+        text.push_str(&format!(
+            "{step},train,{:.4},,\n",
+            1.4 * (-s / 900.0).exp() + 0.25
+        ));
         if step % 500 == 0 {
             text.push_str(&format!(
                 "{step},val,{:.4},{:.4},{:.4}\n",
@@ -153,9 +160,9 @@ fn run_info() -> RunInfo {
 }
 
 /// Leaves copies for a person to look at when `BEHAVERT_REPORT_OUT` is set.
-fn keep(dir: &Path) {
+fn keep(dir: &Path, subdir: &str) {
     if let Some(out) = std::env::var_os("BEHAVERT_REPORT_OUT") {
-        let out = PathBuf::from(out);
+        let out = PathBuf::from(out).join(subdir);
         std::fs::create_dir_all(&out).unwrap();
         for entry in std::fs::read_dir(dir).unwrap() {
             let entry = entry.unwrap();
@@ -188,7 +195,11 @@ fn check_svg(path: &Path) -> ((u32, u32), String) {
     let doc = roxmltree::Document::parse(&text).expect("SVG is well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
-    let attr = |n: &str| root.attribute(n).and_then(|v| v.parse::<u32>().ok()).unwrap();
+    let attr = |n: &str| {
+        root.attribute(n)
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap()
+    };
     let texts: Vec<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name("text"))
@@ -198,7 +209,7 @@ fn check_svg(path: &Path) -> ((u32, u32), String) {
     ((attr("width"), attr("height")), texts.join("|"))
 }
 
-fn check_plot(plot: &impl Plot, expect_text: &[&str]) {
+fn check_plot(plot: &impl Plot, expect_text: &[&str], subdir: &str) {
     let dir = tempfile::tempdir().unwrap();
     let written = plots::write_plot(plot, dir.path()).expect("write plot");
     assert_eq!(written.len(), 2);
@@ -208,21 +219,33 @@ fn check_plot(plot: &impl Plot, expect_text: &[&str]) {
     let (svg_size, texts) = check_svg(&written[1]);
     assert_eq!(svg_size, plot.size());
     for t in expect_text {
-        assert!(texts.contains(t), "{}: no text {t:?} in {texts}", plot.name());
+        assert!(
+            texts.contains(t),
+            "{}: no text {t:?} in {texts}",
+            plot.name()
+        );
     }
     assert_eq!(
         files_in(dir.path()),
-        [format!("{}.png", plot.name()), format!("{}.svg", plot.name())].into(),
+        [
+            format!("{}.png", plot.name()),
+            format!("{}.svg", plot.name())
+        ]
+        .into(),
         "only the two plot files remain"
     );
-    keep(dir.path());
+    keep(dir.path(), subdir);
 }
 
 #[test]
 fn ethogram_of_100k_frames_draws_bounded_rectangles() {
     let fx = fixture(100_000);
     let plot = ethogram(&fx);
-    check_plot(&plot, &["truth", "prediction", "attack", "other", "time (s)"]);
+    check_plot(
+        &plot,
+        &["truth", "prediction", "attack", "other", "time (s)"],
+        "ethogram_of_100k_frames_draws_bounded_rectangles",
+    );
     let svg = plots::render_svg(&plot).unwrap();
     let rects = svg.matches("<rect").count();
     assert!(rects < 3_000, "{rects} rectangles for 100k frames");
@@ -236,12 +259,19 @@ fn confusion_matrix_and_class_scores_plots() {
     let total: u64 = m.confusion_matrix[0].iter().sum();
     check_plot(
         &confusion,
-        &["attack", "mount", "predicted behaviour", &m.confusion_matrix[0][0].to_string()],
+        &[
+            "attack",
+            "mount",
+            "predicted behaviour",
+            &thousands(m.confusion_matrix[0][0]),
+        ],
+        "confusion_matrix_and_class_scores_plots",
     );
     assert!(total > 0);
     check_plot(
         &ClassScoresPlot::from_report(&m).unwrap(),
         &["investigation", "precision", "recall", "F1"],
+        "confusion_matrix_and_class_scores_plots",
     );
 }
 
@@ -252,11 +282,50 @@ fn training_curves_and_embeddings_plots() {
             log: training_log(),
         },
         &["loss", "f1", "accuracy", "train", "val", "step"],
+        "training_curves_and_embeddings_plots",
     );
     let fx = fixture(12_000);
     let plot = embedding_plot(&fx);
     assert_eq!(plot.points.len(), 3000);
-    check_plot(&plot, &["PC1", "PC2", "mount", "unlabelled"]);
+    check_plot(
+        &plot,
+        &["PC1", "PC2", "mount", "unlabelled"],
+        "training_curves_and_embeddings_plots",
+    );
+}
+
+#[test]
+fn many_classes_with_long_names_still_lay_out() {
+    let names: Vec<String> = (0..14)
+        .map(|i| match i {
+            0 => "other".to_string(),
+            i if i % 3 == 0 => format!("approach and sniff anogenital {i}"),
+            i => format!("behaviour {i}"),
+        })
+        .collect();
+    let frames = 6_000;
+    let truth: Vec<Option<u32>> = (0..frames).map(|f| Some(((f / 97) % 14) as u32)).collect();
+    let pred: Vec<u32> = (0..frames).map(|f| ((f / 89) % 14) as u32).collect();
+    let m = MetricsReport::compute(&names, &truth, &pred, None).unwrap();
+    let confusion = ConfusionMatrixPlot::from_report(&m).unwrap();
+    check_plot(
+        &confusion,
+        &["approach and sniff anogenital 3", "behaviour 13"],
+        "many_classes_with_long_names_still_lay_out",
+    );
+    let (w, h) = confusion.size();
+    assert!(w < 2000 && h < 2000, "{w}x{h}");
+    check_plot(
+        &ClassScoresPlot::from_report(&m).unwrap(),
+        &["approach and sniff anogenital 12"],
+        "many_classes_with_long_names_still_lay_out",
+    );
+    let eth = Ethogram::truth_vs_prediction(names, 25.0, &truth, &pred).unwrap();
+    check_plot(
+        &eth,
+        &["behaviour 13"],
+        "many_classes_with_long_names_still_lay_out",
+    );
 }
 
 #[test]
@@ -291,7 +360,11 @@ fn write_all_writes_only_the_plot_files() {
         .collect();
     assert_eq!(names, expected);
     expected.insert("notes.txt".into());
-    assert_eq!(files_in(dir.path()), expected, "no temp files or extras left");
+    assert_eq!(
+        files_in(dir.path()),
+        expected,
+        "no temp files or extras left"
+    );
     assert_eq!(std::fs::read_to_string(&bystander).unwrap(), "keep me");
 
     // Without the optional inputs only the metrics plots are written.
@@ -334,11 +407,15 @@ fn report_html_is_self_contained_with_numbers_and_every_plot() {
 
     // Self-contained: nothing fetched from the network or from other files.
     let lower = html.to_ascii_lowercase();
-    for forbidden in ["http://", "https://", "src=", "<script", "<link", "@import", "url("] {
+    for forbidden in [
+        "http://", "https://", "src=", "<script", "<link", "@import", "url(",
+    ] {
         // The SVG namespace is an identifier, never fetched; allow exactly that.
         let hits = lower.matches(forbidden).count()
             - if forbidden == "http://" {
-                lower.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+                lower
+                    .matches("xmlns=\"http://www.w3.org/2000/svg\"")
+                    .count()
             } else {
                 0
             };
@@ -353,11 +430,15 @@ fn report_html_is_self_contained_with_numbers_and_every_plot() {
     assert!(html.contains(&f3(m.accuracy)));
     assert!(html.contains(&f3(excl.mean_average_precision.unwrap())));
     for row in &m.classes {
-        assert!(html.contains(&format!(">{}</td>", row.name)), "{}", row.name);
+        assert!(
+            html.contains(&format!(">{}</td>", row.name)),
+            "{}",
+            row.name
+        );
         for v in [row.precision, row.recall, row.f1] {
             assert!(html.contains(&f3(v)), "{} {v}", row.name);
         }
-        assert!(html.contains(&format!("<td>{}</td>", row.support)));
+        assert!(html.contains(&format!("<td>{}</td>", thousands(row.support as u64))));
     }
 
     // Every plot is embedded inline, once.
@@ -377,5 +458,5 @@ fn report_html_is_self_contained_with_numbers_and_every_plot() {
     // Run info is shown and escaped.
     assert!(html.contains("runs/demo/finetune &lt;best&gt;"));
     assert!(html.contains("behavert evaluate --model runs/demo"));
-    keep(dir.path());
+    keep(dir.path(), "report");
 }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::output::{OutputResult, write_atomic};
+use super::plots::format::thousands;
 use super::plots::{self, EmbeddingPlot, Ethogram, PlotInputs, palette};
 use super::report::{MacroRow, MetricsReport};
 use super::training_log::TrainingLog;
@@ -169,7 +170,7 @@ fn summary_cards(m: &MetricsReport) -> String {
         (
             "Accuracy",
             fmt3(Some(m.accuracy)),
-            format!("{} labelled frames", m.labelled_frames),
+            format!("{} labelled frames", thousands(m.labelled_frames as u64)),
         ),
         (
             "mAP",
@@ -201,9 +202,8 @@ fn summary_cards(m: &MetricsReport) -> String {
 }
 
 fn class_table(m: &MetricsReport) -> String {
-    let colours = palette::class_colours(
-        &m.classes.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
-    );
+    let colours =
+        palette::class_colours(&m.classes.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
     let bouts = m.bouts.as_ref();
     let mut out = String::from(
         "<section>\n<h2>Per-class metrics</h2>\n<table class=\"metrics\">\n<thead><tr>\
@@ -228,8 +228,8 @@ fn class_table(m: &MetricsReport) -> String {
              <td class=\"f1\"><span class=\"bar\" style=\"width:{f1_bar}%\"></span><span>{}</span></td><td>{}</td>",
             palette::hex(colours[c]),
             escape(&row.name),
-            row.support,
-            row.predicted,
+            thousands(row.support as u64),
+            thousands(row.predicted as u64),
             fmt3(Some(row.precision)),
             fmt3(Some(row.recall)),
             fmt3(Some(row.f1)),
@@ -239,7 +239,7 @@ fn class_table(m: &MetricsReport) -> String {
             let _ = write!(
                 out,
                 "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-                b.true_bouts,
+                thousands(b.true_bouts as u64),
                 fmt3(Some(b.precision)),
                 fmt3(Some(b.recall)),
                 fmt3(Some(b.f1)),
@@ -269,7 +269,10 @@ fn class_table(m: &MetricsReport) -> String {
     };
     macro_line("macro average".into(), &m.macro_all);
     if let Some(r) = &m.macro_excluding_other {
-        macro_line(format!("macro average without {}", r.excluded.join(", ")), r);
+        macro_line(
+            format!("macro average without {}", r.excluded.join(", ")),
+            r,
+        );
     }
     out.push_str("</tfoot>\n</table>\n</section>\n");
     out
@@ -334,7 +337,7 @@ h2{font-size:19px;margin:28px 0 10px;font-weight:600}
 .sub{color:var(--muted);margin:0}.sub span{margin-right:18px}.sub b{color:var(--ink);font-weight:600}
 .cards{display:grid;grid-template-columns:repeat(4,1fr);gap:14px}
 .card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:14px 16px}
-.card .label{color:var(--muted);font-size:13px;text-transform:uppercase;letter-spacing:.04em}
+.card .label{color:var(--muted);font-size:14px;font-weight:600}
 .card .value{font-size:32px;font-weight:600;font-variant-numeric:tabular-nums;color:var(--accent)}
 .card .note{color:var(--muted);font-size:13px}
 table{border-collapse:collapse;background:#fff;border:1px solid var(--line)}
@@ -364,11 +367,20 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_formats_missing_values() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(fmt3(None), "—");
         assert_eq!(fmt3(Some(0.12345)), "0.123");
-        assert_eq!(strip_xml_declaration("<?xml version=\"1.0\"?>\n<svg/>"), "<svg/>");
+        assert_eq!(
+            strip_xml_declaration("<?xml version=\"1.0\"?>\n<svg/>"),
+            "<svg/>"
+        );
         let now = utc_now();
-        assert!(now.len() == 20 && now.ends_with(" UTC") && now.starts_with("20"), "{now}");
+        assert!(
+            now.len() == 20 && now.ends_with(" UTC") && now.starts_with("20"),
+            "{now}"
+        );
     }
 }

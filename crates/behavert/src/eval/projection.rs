@@ -118,10 +118,10 @@ fn leading_component(x: &Array2<f64>, previous: &[Array1<f64>]) -> Array1<f64> {
             break;
         }
     }
-    let largest = v
-        .iter()
-        .copied()
-        .fold(0.0f64, |best, c| if c.abs() > best.abs() { c } else { best });
+    let largest = v.iter().copied().fold(
+        0.0f64,
+        |best, c| if c.abs() > best.abs() { c } else { best },
+    );
     if largest < 0.0 {
         v.mapv_inplace(|c| -c);
     }
@@ -145,7 +145,10 @@ mod tests {
         let p = pca_2d(data.view(), 1000).unwrap();
         assert_eq!(p.rows.len(), 200);
         let [r1, r2] = p.explained_variance_ratio;
-        assert!(r1 > 0.99 && r2 > 0.0 && (r1 + r2 - 1.0).abs() < 1e-9, "{r1} {r2}");
+        assert!(
+            r1 > 0.99 && r2 > 0.0 && (r1 + r2 - 1.0).abs() < 1e-9,
+            "{r1} {r2}"
+        );
         // pc1 grows with i (sign fixed); pc2 is about ±b·√2 (a and b correlate slightly).
         assert!(p.points[199][0] > p.points[0][0]);
         assert!((p.points[0][1].abs() - 0.5f64.sqrt()).abs() < 0.05);

@@ -142,10 +142,12 @@ impl Layout {
     fn from_headers(headers: &csv::StringRecord) -> Result<Self, String> {
         let names: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
         let find = |want: &str| {
-            names
-                .iter()
-                .position(|n| n == want)
-                .ok_or_else(|| format!("missing required column `{want}` (have: {})", names.join(",")))
+            names.iter().position(|n| n == want).ok_or_else(|| {
+                format!(
+                    "missing required column `{want}` (have: {})",
+                    names.join(",")
+                )
+            })
         };
         let (step, split, loss) = (find("step")?, find("split")?, find(LOSS)?);
         let mut metrics: Vec<(usize, String)> = Vec::new();
@@ -222,8 +224,8 @@ mod tests {
     fn reports_missing_columns_and_bad_numbers_with_lines() {
         let err = TrainingLog::from_reader("step,loss\n1,2\n".as_bytes(), "m.csv").unwrap_err();
         assert!(err.to_string().contains("split"), "{err}");
-        let err =
-            TrainingLog::from_reader("step,split,loss\n1,train,x\n".as_bytes(), "m.csv").unwrap_err();
+        let err = TrainingLog::from_reader("step,split,loss\n1,train,x\n".as_bytes(), "m.csv")
+            .unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
         let err = TrainingLog::from_reader("step,split,loss\n".as_bytes(), "m.csv").unwrap_err();
         assert!(err.to_string().contains("no rows"), "{err}");

@@ -118,7 +118,12 @@ impl Plot for ClassScoresPlot {
             .iter()
             .map(|(n, _)| 14 + 6 + text_width(n, 15.0) + 22)
             .sum();
-        legend::draw(root, &entries, (w as i32 - SIDE - legend_w, 46), legend_w + 10)?;
+        legend::draw(
+            root,
+            &entries,
+            (w as i32 - SIDE - legend_w, 46),
+            legend_w + 10,
+        )?;
         let area = root.margin(TOP as u32, 0, SIDE as u32, SIDE as u32);
         let (area, _) = area.split_vertically(PLOT_H);
         let mut chart = ChartBuilder::on(&area)
@@ -141,7 +146,11 @@ impl Plot for ClassScoresPlot {
         for (m, (_, colour)) in METRICS.iter().enumerate() {
             chart.draw_series(self.classes.iter().enumerate().map(|(c, s)| {
                 let v = [s.precision, s.recall, s.f1][m];
-                let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+                let v = if v.is_finite() {
+                    v.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
                 let x0 = c as f64 + 0.11 + m as f64 * bar;
                 Rectangle::new([(x0, 0.0), (x0 + bar - 0.02, v)], colour.filled())
             }))?;
@@ -159,7 +168,11 @@ impl Plot for ClassScoresPlot {
                         .transform(FontTransform::Rotate270),
                 )
             } else {
-                Text::new(s.name.clone(), (x, y + 8), style.pos(Pos::new(HPos::Center, VPos::Top)))
+                Text::new(
+                    s.name.clone(),
+                    (x, y + 8),
+                    style.pos(Pos::new(HPos::Center, VPos::Top)),
+                )
             };
             root.draw(&label)?;
         }

@@ -5,6 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::format::thousands;
 use super::legend::text_width;
 use super::palette::{INK, MUTED, blues};
 use super::render::{DrawResult, Plot};
@@ -121,7 +122,11 @@ impl Plot for ConfusionMatrixPlot {
         for (t, row) in self.counts.iter().enumerate() {
             let total: u64 = row.iter().sum();
             for (p, &n) in row.iter().enumerate() {
-                let frac = if total > 0 { n as f64 / total as f64 } else { 0.0 };
+                let frac = if total > 0 {
+                    n as f64 / total as f64
+                } else {
+                    0.0
+                };
                 let (x0, y0) = (left + p as i32 * cell, top + t as i32 * cell);
                 root.draw(&Rectangle::new(
                     [(x0, y0), (x0 + cell, y0 + cell)],
@@ -131,7 +136,7 @@ impl Plot for ConfusionMatrixPlot {
                 let centre = (x0 + cell / 2, y0 + cell / 2);
                 if cell >= 60 {
                     root.draw(&Text::new(
-                        n.to_string(),
+                        thousands(n),
                         (centre.0, centre.1 - 8),
                         text(count_font, ink, HPos::Center, VPos::Center),
                     ))?;
@@ -212,7 +217,10 @@ fn draw_colour_bar<DB: DrawingBackend>(
         .pos(Pos::new(HPos::Left, VPos::Center));
     for (t, label) in [(1.0, "1.0"), (0.5, "0.5"), (0.0, "0.0")] {
         let ty = y + ((1.0 - t) * (height - 1) as f64).round() as i32;
-        root.draw(&PathElement::new(vec![(x + width, ty), (x + width + 4, ty)], MUTED))?;
+        root.draw(&PathElement::new(
+            vec![(x + width, ty), (x + width + 4, ty)],
+            MUTED,
+        ))?;
         root.draw(&Text::new(label, (x + width + 7, ty), style.clone()))?;
     }
     Ok(())

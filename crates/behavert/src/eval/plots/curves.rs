@@ -106,7 +106,12 @@ impl Plot for TrainingCurvesPlot {
             .iter()
             .map(|(n, _)| 14 + 6 + text_width(n, 15.0) + 22)
             .sum();
-        legend::draw(root, &entries, ((w as i32 - legend_w) / 2, 46), legend_w + 10)?;
+        legend::draw(
+            root,
+            &entries,
+            ((w as i32 - legend_w) / 2, 46),
+            legend_w + 10,
+        )?;
         let steps = self.log.rows.iter().map(|r| r.step);
         let first = steps.clone().min().unwrap_or(0) as f64;
         let last = (steps.max().unwrap_or(1) as f64).max(first + 1.0);

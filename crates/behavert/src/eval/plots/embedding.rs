@@ -91,9 +91,12 @@ impl Plot for EmbeddingPlot {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let range = |axis: usize| {
-            let (lo, hi) = self.points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-                (lo.min(p[axis]), hi.max(p[axis]))
-            });
+            let (lo, hi) = self
+                .points
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+                    (lo.min(p[axis]), hi.max(p[axis]))
+                });
             if !lo.is_finite() || hi - lo <= 0.0 {
                 return -1.0..1.0;
             }

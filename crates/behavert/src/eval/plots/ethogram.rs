@@ -5,6 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::format::{clock, thousands};
 use super::legend;
 use super::palette::{INK, MUTED, class_colours};
 use super::render::{DrawResult, Plot};
@@ -77,7 +78,9 @@ impl Ethogram {
         if !(fps.is_finite() && fps > 0.0) {
             return Err(EvalError::invalid("ethogram fps", "a positive number", fps));
         }
-        let first = tracks.first().ok_or_else(|| EvalError::empty("ethogram tracks"))?;
+        let first = tracks
+            .first()
+            .ok_or_else(|| EvalError::empty("ethogram tracks"))?;
         if first.labels.is_empty() {
             return Err(EvalError::empty("ethogram frames"));
         }
@@ -256,11 +259,18 @@ impl Ethogram {
                 )
             }))?;
             let (x, y) = chart.backend_coord(&(t0, y0 + 0.5));
-            root.draw(&Text::new(track.name.clone(), (x - 10, y), name_style.clone()))?;
+            root.draw(&Text::new(
+                track.name.clone(),
+                (x - 10, y),
+                name_style.clone(),
+            ))?;
         }
         if let Some((h0, h1)) = highlight {
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(h0 as f64 / self.fps, rows as f64), (h1 as f64 / self.fps, 0.0)],
+                [
+                    (h0 as f64 / self.fps, rows as f64),
+                    (h1 as f64 / self.fps, 0.0),
+                ],
                 INK.stroke_width(2),
             )))?;
         }
@@ -287,7 +297,7 @@ impl Plot for Ethogram {
         root.draw(&Text::new(
             format!(
                 "Ethogram: {} frames at {} fps ({})",
-                thousands(frames),
+                thousands(frames as u64),
                 self.fps,
                 clock(seconds)
             ),
@@ -337,30 +347,6 @@ fn format_seconds(v: f64, span: f64) -> String {
     }
 }
 
-/// `100000` → `100,000`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Duration as `h:mm:ss` or `m:ss`.
-fn clock(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,9 +357,21 @@ mod tests {
         assert_eq!(
             spans(&labels, 2, 100),
             vec![
-                Span { label: 0, start: 0, end: 2 },
-                Span { label: 1, start: 3, end: 5 },
-                Span { label: 0, start: 5, end: 6 },
+                Span {
+                    label: 0,
+                    start: 0,
+                    end: 2
+                },
+                Span {
+                    label: 1,
+                    start: 3,
+                    end: 5
+                },
+                Span {
+                    label: 0,
+                    start: 5,
+                    end: 6
+                },
             ]
         );
     }
@@ -399,8 +397,6 @@ mod tests {
         assert!(s >= 18_000 && end - s == 1800, "{s} {end}");
         let short = Ethogram::truth_vs_prediction(names, 30.0, &truth[..3000], &pred[..3000]);
         assert_eq!(short.unwrap().detail_window(), None);
-        assert_eq!(thousands(100_000), "100,000");
-        assert_eq!(clock(3725.0), "1:02:05");
     }
 
     #[test]

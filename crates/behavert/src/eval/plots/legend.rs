@@ -63,7 +63,11 @@ pub(crate) fn draw<DB: DrawingBackend>(
             [(x, mid - SWATCH / 2), (x + SWATCH, mid + SWATCH / 2)],
             colour.filled(),
         ))?;
-        root.draw(&Text::new(name.clone(), (x + SWATCH + 6, mid), style.clone()))?;
+        root.draw(&Text::new(
+            name.clone(),
+            (x + SWATCH + 6, mid),
+            style.clone(),
+        ))?;
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod curves;
 pub mod embedding;
 pub mod ethogram;
 mod font;
+pub mod format;
 mod legend;
 pub mod palette;
 pub mod render;
@@ -150,7 +151,9 @@ pub fn figures<'a>(inputs: &PlotInputs<'a>) -> OutputResult<Vec<Figure<'a>>> {
         inputs.metrics,
     )?));
     if let Some(log) = inputs.curves {
-        out.push(Figure::TrainingCurves(TrainingCurvesPlot { log: log.clone() }));
+        out.push(Figure::TrainingCurves(TrainingCurvesPlot {
+            log: log.clone(),
+        }));
     }
     if let Some(e) = inputs.embeddings {
         out.push(Figure::Embeddings(e));

@@ -66,7 +66,11 @@ pub fn blues(t: f64) -> RGBColor {
         (0x08, 0x51, 0x9c),
         (0x08, 0x30, 0x6b),
     ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let pos = t * (STOPS.len() - 1) as f64;
     let i = (pos.floor() as usize).min(STOPS.len() - 2);
     let f = pos - i as f64;
@@ -103,7 +107,13 @@ mod tests {
     #[test]
     fn other_is_grey_and_behaviours_get_distinct_colours() {
         let names: Vec<String> = (0..14)
-            .map(|i| if i == 2 { "other".into() } else { format!("b{i}") })
+            .map(|i| {
+                if i == 2 {
+                    "other".into()
+                } else {
+                    format!("b{i}")
+                }
+            })
             .collect();
         let colours = class_colours(&names);
         assert_eq!(colours[2], OTHER);

@@ -59,10 +59,16 @@ pub fn write_plot(plot: &impl Plot, dir: &Path) -> OutputResult<Vec<PathBuf>> {
     Ok(vec![png_path, svg_path])
 }
 
-fn draw_on<DB: DrawingBackend>(plot: &impl Plot, root: &DrawingArea<DB, Shift>) -> OutputResult<()> {
+fn draw_on<DB: DrawingBackend>(
+    plot: &impl Plot,
+    root: &DrawingArea<DB, Shift>,
+) -> OutputResult<()> {
     // SVG needs the font too: plotters measures text with it to lay out axes and captions.
     if !font::ensure_registered() {
-        return Err(OutputError::draw(plot.name(), "the shipped font could not be loaded"));
+        return Err(OutputError::draw(
+            plot.name(),
+            "the shipped font could not be loaded",
+        ));
     }
     let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| OutputError::draw(plot.name(), e);
     root.fill(&WHITE).map_err(fail)?;
