@@ -252,9 +252,9 @@ fn class_table(m: &MetricsReport) -> String {
     out.push_str("</tbody>\n<tfoot>\n");
     let span = if bouts.is_some() { 5 } else { 0 };
     let mut macro_line = |label: String, r: &MacroRow| {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<tr><td class=\"l\">{}</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
+            "<tr><td class=\"l\">{}</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
             escape(&label),
             fmt3(Some(r.precision)),
             fmt3(Some(r.recall)),

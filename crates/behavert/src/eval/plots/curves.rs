@@ -18,6 +18,9 @@ const TOP: i32 = 84;
 /// Series with at most this many points also get a marker per point (sparse validation).
 const MARK_POINTS_UP_TO: usize = 60;
 
+/// `(split index, split name, (step, value) points)` of one quantity.
+type SplitSeries<'a> = (usize, &'a str, Vec<(u64, f64)>);
+
 /// Training curves of one run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainingCurvesPlot {
@@ -119,7 +122,7 @@ impl Plot for TrainingCurvesPlot {
         let area = root.margin(TOP as u32, SIDE as u32, SIDE as u32, SIDE as u32);
         let panels = area.split_evenly((rows, cols));
         for (quantity, panel) in self.panels().into_iter().zip(panels.iter()) {
-            let series: Vec<(usize, &str, Vec<(u64, f64)>)> = splits
+            let series: Vec<SplitSeries> = splits
                 .iter()
                 .enumerate()
                 .map(|(i, s)| (i, *s, self.log.series(s, quantity)))

@@ -179,6 +179,8 @@ fn runs(pieces: impl Iterator<Item = (usize, usize, Option<u32>)>) -> Vec<Span> 
 const DETAIL_SECONDS: f64 = 60.0;
 /// Height of a panel's title line.
 const PANEL_TITLE: i32 = 34;
+/// Vertical space between the overview and the zoom panel.
+const PANEL_GAP: i32 = 20;
 
 impl Ethogram {
     /// Frames `start..end` of the detail panel: the `DETAIL_SECONDS` window (on a grid of
@@ -286,7 +288,7 @@ impl Plot for Ethogram {
     fn size(&self) -> (u32, u32) {
         let legend_h = legend::height(&self.legend_entries(), WIDTH as i32 - 2 * SIDE);
         let panels = if self.detail_window().is_some() { 2 } else { 1 };
-        let h = TOP + panels * (self.panel_height() + 8) + 12 + legend_h + 16;
+        let h = TOP + panels * (self.panel_height() + PANEL_GAP) + 12 + legend_h + 16;
         (WIDTH, h as u32)
     }
 
@@ -309,23 +311,24 @@ impl Plot for Ethogram {
         let detail = self.detail_window();
         let panel_h = self.panel_height();
         let area = root.margin(TOP, 0, SIDE, SIDE);
-        let (overview, rest) = area.split_vertically(panel_h + 8);
+        let (overview, rest) = area.split_vertically(panel_h);
+        let rest = rest.margin(PANEL_GAP, 0, 0, 0);
         let overview_title = if detail.is_some() {
             "whole recording (box: zoomed below)"
         } else {
             "whole recording"
         };
         self.draw_panel(root, &overview, overview_title, (0, frames), detail)?;
-        let mut bottom = TOP + panel_h + 8;
+        let mut bottom = TOP + panel_h + PANEL_GAP;
         if let Some((s, e)) = detail {
-            let (zoom, _) = rest.split_vertically(panel_h + 8);
+            let (zoom, _) = rest.split_vertically(panel_h);
             let title = format!(
                 "zoom: {:.0}–{:.0} s, every bout",
                 s as f64 / self.fps,
                 e as f64 / self.fps
             );
             self.draw_panel(root, &zoom, &title, (s, e), None)?;
-            bottom += panel_h + 8;
+            bottom += panel_h + PANEL_GAP;
         }
         let label_w = self.label_width();
         legend::draw(
