@@ -16,9 +16,6 @@ const ROW_HEIGHT: i32 = 46;
 const TOP: i32 = 44;
 const AXIS: i32 = 52;
 const SIDE: i32 = 24;
-/// Above this many bouts per track, frames are binned to about one bin per pixel column:
-/// a 100k-frame recording then draws ~1k rectangles instead of one per bout or frame.
-const MAX_COLUMNS: usize = 1200;
 
 /// One row of the ethogram.
 #[derive(Clone, Debug, PartialEq)]
@@ -242,6 +239,9 @@ impl Ethogram {
             .draw()?;
         let colours = class_colours(&self.class_names);
         let classes = self.class_names.len();
+        // Above one bout per pixel column, frames are binned to one bin per column: a
+        // 100k-frame recording then draws ~1k rectangles instead of one per bout or frame.
+        let columns = chart.plotting_area().dim_in_pixel().0.max(1) as usize;
         let name_style = TextStyle::from(("sans-serif", 16).into_font())
             .color(&INK)
             .pos(Pos::new(HPos::Right, VPos::Center));
@@ -250,7 +250,7 @@ impl Ethogram {
             let y0 = (rows - 1 - row) as f64;
             let (top, bottom) = (y0 + 0.86, y0 + 0.14);
             let labels = &track.labels[start..end];
-            chart.draw_series(spans(labels, classes, MAX_COLUMNS).into_iter().map(|s| {
+            chart.draw_series(spans(labels, classes, columns).into_iter().map(|s| {
                 let colour = colours.get(s.label as usize).copied().unwrap_or(MUTED);
                 Rectangle::new(
                     [

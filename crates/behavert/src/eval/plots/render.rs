@@ -29,6 +29,14 @@ pub fn render_svg(plot: &impl Plot) -> OutputResult<String> {
         let root = SVGBackend::with_string(&mut svg, plot.size()).into_drawing_area();
         draw_on(plot, &root)?;
     }
+    // Bouts and matrix cells are axis-aligned rectangles that touch: without crisp edges a
+    // scaled SVG shows anti-aliasing seams between them.
+    if let Some(end) = svg
+        .find("<svg")
+        .and_then(|i| svg[i..].find('>').map(|j| i + j + 1))
+    {
+        svg.insert_str(end, "\n<style>rect{shape-rendering:crispEdges}</style>");
+    }
     Ok(svg)
 }
 
