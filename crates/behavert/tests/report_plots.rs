@@ -460,3 +460,34 @@ fn report_html_is_self_contained_with_numbers_and_every_plot() {
     assert!(html.contains("behavert evaluate --model runs/demo"));
     keep(dir.path(), "report");
 }
+
+#[test]
+fn names_with_markup_are_escaped_in_plots_and_page() {
+    let names = vec!["a<b & \"c\"".to_string(), "</svg><script>".to_string()];
+    let truth = vec![Some(0), Some(1), Some(1), Some(0)];
+    let pred = vec![0, 1, 0, 0];
+    let m = MetricsReport::compute(&names, &truth, &pred, None).unwrap();
+    let eth = Ethogram::truth_vs_prediction(names, 10.0, &truth, &pred).unwrap();
+    let info = RunInfo {
+        command: "behavert evaluate --title '<b>'".into(),
+        ..RunInfo::default()
+    };
+    let html = render_report(&ReportInputs {
+        metrics: &m,
+        ethogram: Some(&eth),
+        curves: None,
+        embeddings: None,
+        title: "<i>title</i>",
+        run_info: &info,
+    })
+    .unwrap();
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<b>'"));
+    assert!(!html.contains("<i>title"));
+    assert!(html.contains("a&lt;b &amp; &quot;c&quot;"));
+    // One opening and one closing tag per plot: the class name did not close an SVG early.
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert_eq!(html.matches("</svg>").count(), 3);
+    // mAP is shown as not computed without probabilities.
+    assert!(html.contains("needs probabilities"));
+}

@@ -1,6 +1,33 @@
 //! `report.html`: one self-contained page (inline SVG plots, inline CSS, no scripts, no
 //! external fonts or files) with the headline numbers, the per-class table, the plots and
 //! how the run was made.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use behavert::eval::html::{ReportInputs, RunInfo, utc_now, write_report};
+//! use behavert::eval::plots::{self, Ethogram, PlotInputs};
+//! use behavert::eval::{MetricsReport, training_log::TrainingLog};
+//!
+//! let names: Vec<String> = ["attack", "other"].map(String::from).to_vec();
+//! let (truth, pred) = (vec![Some(0), Some(1), Some(1)], vec![0, 1, 0]);
+//! let metrics = MetricsReport::compute(&names, &truth, &pred, None)?;
+//! let ethogram = Ethogram::truth_vs_prediction(names, 30.0, &truth, &pred)?;
+//! let curves = TrainingLog::read("run/metrics.csv".as_ref())?;
+//! let out = std::path::Path::new("out");
+//! let run_info = RunInfo { model: "run".into(), date: utc_now(), ..RunInfo::default() };
+//! let inputs = ReportInputs {
+//!     metrics: &metrics,
+//!     ethogram: Some(&ethogram),
+//!     curves: Some(&curves),
+//!     embeddings: None,
+//!     title: "BehavERT evaluation",
+//!     run_info: &run_info,
+//! };
+//! plots::write_all(out, &inputs.plot_inputs())?; // out/<plot>.png and .svg
+//! write_report(&out.join("report.html"), &inputs)?;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -205,9 +232,19 @@ fn class_table(m: &MetricsReport) -> String {
     let colours =
         palette::class_colours(&m.classes.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
     let bouts = m.bouts.as_ref();
-    let mut out = String::from(
-        "<section>\n<h2>Per-class metrics</h2>\n<table class=\"metrics\">\n<thead><tr>\
-         <th class=\"l\">behaviour</th><th>support</th><th>predicted</th><th>precision</th>\
+    let mut out =
+        String::from("<section>\n<h2>Per-class metrics</h2>\n<table class=\"metrics\">\n<thead>");
+    if let Some(b) = bouts {
+        // Group the columns so frame and bout scores are not mistaken for each other.
+        let _ = write!(
+            out,
+            "<tr class=\"group\"><th></th><th colspan=\"6\">frame level</th>\
+             <th colspan=\"5\">bout level (matched at IoU ≥ {})</th></tr>",
+            b.iou_threshold
+        );
+    }
+    out.push_str(
+        "<tr><th class=\"l\">behaviour</th><th>support</th><th>predicted</th><th>precision</th>\
          <th>recall</th><th>F1</th><th>AP</th>",
     );
     if let Some(b) = bouts {
@@ -344,6 +381,7 @@ table{border-collapse:collapse;background:#fff;border:1px solid var(--line)}
 table.metrics{width:100%}
 th,td{padding:6px 12px;border-bottom:1px solid var(--line);text-align:right;font-variant-numeric:tabular-nums}
 thead th{background:#f1f4f8;font-weight:600;font-size:13px}
+tr.group th{text-align:center;color:var(--muted);font-weight:normal;border-bottom:none;padding-bottom:0}
 th.l,td.l{text-align:left}
 tfoot td{font-weight:600;background:#f7f7f7}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:8px;vertical-align:-1px}
