@@ -239,7 +239,7 @@ fn class_table(m: &MetricsReport) -> String {
         let _ = write!(
             out,
             "<tr class=\"group\"><th></th><th colspan=\"6\">frame level</th>\
-             <th colspan=\"5\">bout level (matched at IoU ≥ {})</th></tr>",
+             <th colspan=\"5\" class=\"b\">bout level (matched at IoU ≥ {})</th></tr>",
             b.iou_threshold
         );
     }
@@ -250,7 +250,7 @@ fn class_table(m: &MetricsReport) -> String {
     if let Some(b) = bouts {
         let _ = write!(
             out,
-            "<th>true bouts</th><th>bout precision</th><th>bout recall</th><th>bout F1</th>\
+            "<th class=\"b\">true bouts</th><th>bout precision</th><th>bout recall</th><th>bout F1</th>\
              <th title=\"mean |onset error| of matched bouts (IoU ≥ {})\">onset error (frames)</th>",
             b.iou_threshold
         );
@@ -275,7 +275,7 @@ fn class_table(m: &MetricsReport) -> String {
         if let Some(b) = bouts.and_then(|b| b.per_class.get(c)) {
             let _ = write!(
                 out,
-                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                "<td class=\"b\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
                 thousands(b.true_bouts as u64),
                 fmt3(Some(b.precision)),
                 fmt3(Some(b.recall)),
@@ -298,7 +298,7 @@ fn class_table(m: &MetricsReport) -> String {
             fmt3(Some(r.f1)),
             fmt3(r.mean_average_precision),
             if span > 0 {
-                format!("<td colspan=\"{span}\"></td>")
+                format!("<td colspan=\"{span}\" class=\"b\"></td>")
             } else {
                 String::new()
             }
@@ -383,6 +383,7 @@ th,td{padding:6px 12px;border-bottom:1px solid var(--line);text-align:right;font
 thead th{background:#f1f4f8;font-weight:600;font-size:13px}
 tr.group th{text-align:center;color:var(--muted);font-weight:normal;border-bottom:none;padding-bottom:0}
 th.l,td.l{text-align:left}
+th.b,td.b{border-left:1px solid var(--line)}
 tfoot td{font-weight:600;background:#f7f7f7}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:8px;vertical-align:-1px}
 td.f1{position:relative;min-width:90px}
