@@ -288,7 +288,7 @@ impl Plot for Ethogram {
     fn size(&self) -> (u32, u32) {
         let legend_h = legend::height(&self.legend_entries(), WIDTH as i32 - 2 * SIDE);
         let panels = if self.detail_window().is_some() { 2 } else { 1 };
-        let h = TOP + panels * (self.panel_height() + PANEL_GAP) + 12 + legend_h + 16;
+        let h = TOP + panels * self.panel_height() + (panels - 1) * PANEL_GAP + 8 + legend_h + 16;
         (WIDTH, h as u32)
     }
 
@@ -319,7 +319,7 @@ impl Plot for Ethogram {
             "whole recording"
         };
         self.draw_panel(root, &overview, overview_title, (0, frames), detail)?;
-        let mut bottom = TOP + panel_h + PANEL_GAP;
+        let mut bottom = TOP + panel_h;
         if let Some((s, e)) = detail {
             let (zoom, _) = rest.split_vertically(panel_h);
             let title = format!(
@@ -328,13 +328,13 @@ impl Plot for Ethogram {
                 e as f64 / self.fps
             );
             self.draw_panel(root, &zoom, &title, (s, e), None)?;
-            bottom += panel_h + PANEL_GAP;
+            bottom += PANEL_GAP + panel_h;
         }
         let label_w = self.label_width();
         legend::draw(
             root,
             &self.legend_entries(),
-            (SIDE + label_w, bottom + 12),
+            (SIDE + label_w, bottom + 8),
             w as i32 - 2 * SIDE - label_w,
         )?;
         Ok(())
