@@ -28,13 +28,18 @@
 pub mod bouts;
 pub mod classification;
 pub mod error;
+pub mod html;
 pub mod numpy_rng;
+pub mod output;
+pub mod plots;
+pub mod projection;
 pub mod protocols;
 pub mod ranking;
 pub mod regression;
 pub mod report;
 pub mod ridge;
 pub mod smoothing;
+pub mod training_log;
 
 pub use bouts::{
     Bout, BoutMatch, BoutReport, BoutScores, bout_metrics, bouts, labelled_bouts, match_bouts,

@@ -1,0 +1,91 @@
+//! Errors and atomic file writing shared by the plots and `report.html`.
+//!
+//! The metrics' [`EvalError`] is `Clone + PartialEq` and so cannot carry an `io::Error`;
+//! everything that touches files or draws reports an [`OutputError`] instead.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::error::EvalError;
+
+/// Result of writing a plot, a report or reading a training log.
+pub type OutputResult<T> = std::result::Result<T, OutputError>;
+
+/// Everything that can go wrong while reading a training log or writing plots and reports.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file could not be read, written or renamed into place.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The plotting library refused to draw (bad canvas, font or coordinates).
+    #[error("drawing the {plot} plot failed: {message}")]
+    Draw { plot: String, message: String },
+    /// A PNG could not be encoded.
+    #[error("encoding {what} as PNG failed: {message}")]
+    Png { what: String, message: String },
+    /// A `metrics.csv` training log does not follow its schema.
+    #[error("{source_name}, line {line}: {message}")]
+    TrainingLog {
+        source_name: String,
+        line: u64,
+        message: String,
+    },
+    /// The data to plot or report is inconsistent.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+impl OutputError {
+    /// An I/O failure on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A drawing failure of the `plot` plot.
+    pub fn draw(plot: &str, message: impl std::fmt::Display) -> Self {
+        Self::Draw {
+            plot: plot.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory renamed into
+/// place, so a reader never sees a half-written file and a failed write leaves no debris
+/// (the temporary file is removed when dropped).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> OutputResult<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Temporary files are private (0600); plots and reports are meant to be shared, so give
+    // them the usual mode of a new file instead (umask still applies).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| OutputError::io(dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.flush())
+        .map_err(|e| OutputError::io(tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| OutputError::io(path, e.error))?;
+    Ok(())
+}
