@@ -444,7 +444,6 @@ impl Batch {
         let mut keypoints = vec![0.0; b * length * f];
         let mut observed = vec![0.0; b * length * f];
         let mut valid = vec![false; b * length];
-        let heads = corpus.tracks.first().map_or(0, |t| t.targets.len());
         let mut targets: Vec<BatchTargets> = corpus
             .tracks
             .first()
@@ -488,8 +487,8 @@ impl Batch {
                 }
                 valid[i * length + t] = true;
             }
-            for h in 0..heads {
-                fill_targets(&mut targets[h], &track.targets[h], w, i, length);
+            for (out, track_targets) in targets.iter_mut().zip(&track.targets) {
+                fill_targets(out, track_targets, w, i, length);
             }
         }
         let masked = mask.map(|(plan, index)| {
@@ -554,11 +553,9 @@ fn fill_targets(
                 }
             }
         }
-        (BatchTargets::Classes { ids, mask }, TrackTargets::Clip(class)) => {
-            if let Some(c) = class {
-                ids[i] = i64::from(*c);
-                mask[i] = 1.0;
-            }
+        (BatchTargets::Classes { ids, mask }, TrackTargets::Clip(Some(c))) => {
+            ids[i] = i64::from(*c);
+            mask[i] = 1.0;
         }
         (BatchTargets::Classes { ids, mask }, TrackTargets::Dominant { classes, frames }) => {
             let mut counts = vec![0usize; *classes];

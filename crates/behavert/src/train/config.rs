@@ -365,7 +365,7 @@ impl TrainingConfig {
         toml::from_str(text).map_err(|e| {
             let place = match e.span() {
                 Some(span) => {
-                    let line = text[..span.start.min(text.len())].lines().count().max(1);
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
                     format!("{origin} line {line}")
                 }
                 None => origin.to_string(),
@@ -529,6 +529,7 @@ impl TrainingConfig {
                     head.focal_gamma,
                 ));
             }
+            #[allow(clippy::match_like_matches_macro)] // one arm per valid combination reads better
             let fits = match (head.level, head.kind, head.source) {
                 (
                     HeadLevel::Frame,

@@ -570,7 +570,7 @@ fn run_loop(
                 data_ms,
                 step_ms,
             );
-            if state.step % LOG_EVERY == 0 || state.step == total {
+            if state.step.is_multiple_of(LOG_EVERY) || state.step == total {
                 run.log_metrics(&MetricsRow {
                     step: state.step,
                     epoch,
@@ -596,7 +596,7 @@ fn run_loop(
             }
             let epoch_done = state.batch == 0;
             let eval_now = if t.eval_every > 0 {
-                state.step % t.eval_every == 0 || state.step == total
+                state.step.is_multiple_of(t.eval_every) || state.step == total
             } else {
                 epoch_done || state.step == total
             };
@@ -615,8 +615,9 @@ fn run_loop(
                     stopped_early = true;
                 }
             }
-            let checkpoint_now =
-                (t.checkpoint_every > 0 && state.step % t.checkpoint_every == 0) || eval_now;
+            let checkpoint_now = (t.checkpoint_every > 0
+                && state.step.is_multiple_of(t.checkpoint_every))
+                || eval_now;
             if checkpoint_now {
                 save_last(&run, &model, &optimizer, &mut state, &mut info)?;
             }
