@@ -71,33 +71,63 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-/// Arguments of `behavert pretrain` and `behavert finetune`.
+/// Arguments of `behavert pretrain` and `behavert finetune`; each flag overrides its config key.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// A training config (configs/training/*.toml or an experiment recipe).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// A dataset name (calms21, mabe22, …).
+    /// A dataset name (calms21, mabe22, …) [data.source = "dataset", data.dataset].
     #[arg(long)]
     pub dataset: Option<String>,
-    /// Where the dataset's files are.
+    /// Where the dataset's files are [data.data_dir].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// The dataset task (e.g. task1).
+    /// The dataset task (e.g. task1) [data.task].
     #[arg(long)]
     pub task: Option<String>,
-    /// A pretrained checkpoint to start from.
+    /// Pose files to train on, unlabelled [data.source = "files", data.inputs].
+    #[arg(long, num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// A pretrained checkpoint to start from [model.pretrained].
     #[arg(long)]
     pub pretrained: Option<PathBuf>,
-    /// Model size: tiny, small or base.
+    /// Model size: tiny, small or base [model.size].
     #[arg(long)]
     pub model_size: Option<String>,
-    /// Run directory for checkpoints and logs.
+    /// Train only the heads (linear probe) [model.freeze_encoder].
+    #[arg(long)]
+    pub freeze_encoder: bool,
+    /// Run directory for checkpoints and logs (must not hold a run yet).
     #[arg(long)]
     pub output_dir: Option<PathBuf>,
     /// Continue a killed run from its last checkpoint.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "output_dir")]
     pub resume: Option<PathBuf>,
+    /// Passes over the training data [training.epochs].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Stop after this many steps [training.max_steps].
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    /// Windows per batch [training.batch_size].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate [optimizer.learning_rate].
+    #[arg(long, allow_hyphen_values = true)]
+    pub learning_rate: Option<f64>,
+    /// Seed of everything random [training.seed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Frames per window [window.length].
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// Fraction of training frames that keep their labels [data.label_fraction].
+    #[arg(long)]
+    pub label_fraction: Option<f64>,
+    /// No progress bar [training.progress = false].
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// Arguments of `behavert evaluate`.

@@ -3,9 +3,11 @@
 //! Data flows one way: pose files are read by `behavert-pose`, turned into tensors here, and
 //! the `behavert` command line drives both.
 
+pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
 pub mod model;
+pub mod train;
 
 pub use error::{ModelError, Result};

@@ -3,6 +3,7 @@
 mod convert;
 mod inspect;
 mod model_info;
+mod train;
 
 use anyhow::bail;
 
@@ -15,8 +16,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ModelInfo(args) => model_info::run(&args, &device),
         Command::Demo(_) => not_yet("demo", 7),
         Command::Inspect(args) => inspect::run(&args),
-        Command::Pretrain(_) => not_yet("pretrain", 5),
-        Command::Finetune(_) => not_yet("finetune", 5),
+        Command::Pretrain(args) => train::run(&args, behavert::train::Mode::Pretrain, &device),
+        Command::Finetune(args) => train::run(&args, behavert::train::Mode::Finetune, &device),
         Command::Evaluate(_) => not_yet("evaluate", 6),
         Command::Infer(_) => not_yet("infer", 6),
         Command::Embed(_) => not_yet("embed", 6),

@@ -1,0 +1,706 @@
+//! Batching: preprocessed recordings (features + labels) to windows, windows to batches, and
+//! batches to tensors; a worker thread builds batches ahead so the model never waits.
+//!
+//! Everything before [`Batch::input`] is plain `Vec`s, so batches are built off the training
+//! thread and only the final tensor upload happens on it.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use behavert_pose::labels::{FrameLabels, Labels, Targets};
+use behavert_pose::pose::Pose;
+use behavert_pose::preprocess::{NormalisationStats, Preprocessor};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::ModelInput;
+use crate::train::config::MaskingSection;
+use crate::train::error::{Result, TrainError};
+use crate::train::masking::mask_window;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+/// A seed derived from `seed` and `parts` (splitmix64 of each in turn): independent streams
+/// for data order, masking and dropout that depend only on where they are used.
+pub fn derive_seed(seed: u64, parts: &[u64]) -> u64 {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    parts.iter().fold(mix(seed), |acc, &p| mix(acc ^ mix(p)))
+}
+
+/// One recording before preprocessing, with whatever annotations it has.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Where it came from (dataset id, file, simulated seed).
+    pub id: String,
+    /// The pose tracks.
+    pub pose: Pose,
+    /// Per-frame behaviour labels.
+    pub labels: Option<Labels>,
+    /// Numeric per-frame targets.
+    pub targets: Option<Targets>,
+    /// Sequence-level group name.
+    pub group: Option<String>,
+}
+
+/// What one head is trained on, with its class names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TargetSpec {
+    /// One class per frame from the labels.
+    FrameClasses { vocabulary: Vec<String> },
+    /// Any subset of classes per frame from the labels.
+    FrameMulti { vocabulary: Vec<String> },
+    /// `tasks` numeric targets per frame.
+    FrameValues { tasks: usize },
+    /// One class per window: the recording's group.
+    ClipGroup { vocabulary: Vec<String> },
+    /// One class per window: its most frequent labelled behaviour.
+    ClipDominant { vocabulary: Vec<String> },
+}
+
+impl TargetSpec {
+    /// Outputs of the head.
+    pub fn outputs(&self) -> usize {
+        match self {
+            Self::FrameValues { tasks } => *tasks,
+            Self::FrameClasses { vocabulary }
+            | Self::FrameMulti { vocabulary }
+            | Self::ClipGroup { vocabulary }
+            | Self::ClipDominant { vocabulary } => vocabulary.len(),
+        }
+    }
+}
+
+/// One head's targets over one recording.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrackTargets {
+    /// Per-frame class ids (`None` = unlabelled).
+    Classes(Vec<Option<u32>>),
+    /// Per-frame values `[frames × outputs]`, NaN = unlabelled.
+    Dense { outputs: usize, values: Vec<f32> },
+    /// One class for the whole recording.
+    Clip(Option<u32>),
+    /// Per-frame classes; each window is labelled by its most frequent one.
+    Dominant {
+        classes: usize,
+        frames: Vec<Option<u32>>,
+    },
+}
+
+/// A preprocessed, standardised recording with one target track per head.
+#[derive(Clone, Debug)]
+pub struct Track {
+    /// Where it came from.
+    pub id: String,
+    /// `[frames, features]`, standardised, 0 where missing.
+    pub features: Array2<f32>,
+    /// `[frames, features]`: true where tracked.
+    pub observed: Array2<bool>,
+    /// One entry per head, in head order.
+    pub targets: Vec<TrackTargets>,
+}
+
+impl Track {
+    /// Frames of the recording.
+    pub fn frames(&self) -> usize {
+        self.features.nrows()
+    }
+}
+
+/// Every recording of one split, ready to be windowed.
+#[derive(Clone, Debug)]
+pub struct Corpus {
+    /// The recordings.
+    pub tracks: Vec<Track>,
+    /// Features per frame.
+    pub features: usize,
+}
+
+/// Index of `name` in `vocabulary`, or an error naming the head and recording.
+fn class_of(vocabulary: &[String], name: &str, head: usize, source: &str) -> Result<u32> {
+    vocabulary
+        .iter()
+        .position(|v| v == name)
+        .map(|i| i as u32)
+        .ok_or_else(|| {
+            TrainError::config(
+                format!("heads[{head}].vocabulary"),
+                format!(
+                    "every label of the data, e.g. {name:?} of {source} (vocabulary {vocabulary:?})"
+                ),
+                format!("no {name:?}"),
+            )
+        })
+}
+
+/// Per-frame class ids in the head's vocabulary; a used label outside it is an error.
+fn frame_classes(
+    labels: &Labels,
+    vocabulary: &[String],
+    head: usize,
+    source: &str,
+) -> Result<Vec<Option<u32>>> {
+    let FrameLabels::Single(ids) = &labels.frames else {
+        return Err(TrainError::data(
+            format!("labels of {source}"),
+            format!("one behaviour per frame for multiclass head {head}"),
+            "multi-label annotations (use kind = \"multilabel\")",
+        ));
+    };
+    let counts = labels.class_counts();
+    let map: Vec<Option<u32>> = labels
+        .vocabulary
+        .iter()
+        .zip(&counts)
+        .map(|(name, &n)| {
+            if n == 0 {
+                Ok(vocabulary.iter().position(|v| v == name).map(|i| i as u32))
+            } else {
+                class_of(vocabulary, name, head, source).map(Some)
+            }
+        })
+        .collect::<Result<_>>()?;
+    Ok(ids
+        .iter()
+        .map(|id| id.and_then(|i| map[i as usize]))
+        .collect())
+}
+
+impl TrackTargets {
+    /// The targets of head `head` (described by `spec`) in `source`, whose pose has `frames`
+    /// frames; absent annotations are all-unlabelled.
+    pub fn of(spec: &TargetSpec, source: &Source, frames: usize, head: usize) -> Result<Self> {
+        let id = source.id.as_str();
+        let check_len = |n: usize, what: &str| {
+            if n == frames {
+                Ok(())
+            } else {
+                Err(TrainError::data(
+                    format!("{what} of {id}"),
+                    format!("{frames} frames like the pose"),
+                    n,
+                ))
+            }
+        };
+        Ok(match spec {
+            TargetSpec::FrameClasses { vocabulary } | TargetSpec::ClipDominant { vocabulary } => {
+                let classes = match &source.labels {
+                    Some(labels) => {
+                        check_len(labels.len(), "labels")?;
+                        frame_classes(labels, vocabulary, head, id)?
+                    }
+                    None => vec![None; frames],
+                };
+                match spec {
+                    TargetSpec::FrameClasses { .. } => Self::Classes(classes),
+                    _ => Self::Dominant {
+                        classes: vocabulary.len(),
+                        frames: classes,
+                    },
+                }
+            }
+            TargetSpec::FrameMulti { vocabulary } => {
+                let outputs = vocabulary.len();
+                let mut values = vec![f32::NAN; frames * outputs];
+                if let Some(labels) = &source.labels {
+                    check_len(labels.len(), "labels")?;
+                    let columns: Vec<u32> = labels
+                        .vocabulary
+                        .iter()
+                        .map(|name| class_of(vocabulary, name, head, id))
+                        .collect::<Result<_>>()?;
+                    match &labels.frames {
+                        FrameLabels::Multi(rows) => {
+                            for (f, row) in rows.iter().enumerate() {
+                                for (c, on) in row.iter().enumerate() {
+                                    if let Some(on) = on {
+                                        values[f * outputs + columns[c] as usize] =
+                                            f32::from(u8::from(*on));
+                                    }
+                                }
+                            }
+                        }
+                        // A single-label frame says every other behaviour is off.
+                        FrameLabels::Single(ids) => {
+                            for (f, id) in ids.iter().enumerate() {
+                                if let Some(id) = id {
+                                    values[f * outputs..(f + 1) * outputs].fill(0.0);
+                                    values[f * outputs + columns[*id as usize] as usize] = 1.0;
+                                }
+                            }
+                        }
+                    }
+                }
+                Self::Dense { outputs, values }
+            }
+            TargetSpec::FrameValues { tasks } => {
+                let mut values = vec![f32::NAN; frames * tasks];
+                if let Some(targets) = &source.targets {
+                    check_len(targets.len(), "targets")?;
+                    if targets.tasks.len() != *tasks {
+                        return Err(TrainError::data(
+                            format!("targets of {id}"),
+                            format!("{tasks} tasks like the first recording"),
+                            targets.tasks.len(),
+                        ));
+                    }
+                    for ((f, t), v) in targets.values.indexed_iter() {
+                        values[f * tasks + t] = *v;
+                    }
+                }
+                Self::Dense {
+                    outputs: *tasks,
+                    values,
+                }
+            }
+            TargetSpec::ClipGroup { vocabulary } => Self::Clip(match &source.group {
+                Some(group) => Some(class_of(vocabulary, group, head, id)?),
+                None => None,
+            }),
+        })
+    }
+
+    /// Labelled frames (or entries) in `range`.
+    fn labelled_in(&self, range: std::ops::Range<usize>) -> usize {
+        match self {
+            Self::Classes(ids) | Self::Dominant { frames: ids, .. } => {
+                ids[range].iter().filter(|c| c.is_some()).count()
+            }
+            Self::Dense { outputs, values } => values[range.start * outputs..range.end * outputs]
+                .iter()
+                .filter(|v| v.is_finite())
+                .count(),
+            Self::Clip(c) => usize::from(c.is_some()),
+        }
+    }
+}
+
+impl Corpus {
+    /// Preprocesses `sources` with `preprocessor`, standardises with `stats` and resolves each
+    /// head's targets.
+    pub fn build(
+        sources: &[Source],
+        preprocessor: &Preprocessor,
+        stats: &NormalisationStats,
+        specs: &[TargetSpec],
+    ) -> Result<Self> {
+        let tracks = sources
+            .iter()
+            .map(|source| {
+                let mut prepared = preprocessor
+                    .with_arena_of(&source.pose)?
+                    .prepare(&source.pose)?;
+                stats.apply(&mut prepared)?;
+                let frames = prepared.frames();
+                let targets = specs
+                    .iter()
+                    .enumerate()
+                    .map(|(h, spec)| TrackTargets::of(spec, source, frames, h))
+                    .collect::<Result<_>>()?;
+                Ok(Track {
+                    id: source.id.clone(),
+                    features: prepared.features,
+                    observed: prepared.observed,
+                    targets,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            tracks,
+            features: stats.features(),
+        })
+    }
+
+    /// Windows of `length` frames every `stride` frames over every track (the last one of a
+    /// track padded); with `labelled_only`, only windows with some target for some head.
+    pub fn windows(&self, length: usize, stride: usize, labelled_only: bool) -> Vec<WindowRef> {
+        let mut out = Vec::new();
+        for (t, track) in self.tracks.iter().enumerate() {
+            let frames = track.frames();
+            let mut start = 0;
+            while start < frames {
+                let valid = length.min(frames - start);
+                let keep = !labelled_only
+                    || track
+                        .targets
+                        .iter()
+                        .any(|tg| tg.labelled_in(start..start + valid) > 0);
+                if keep {
+                    out.push(WindowRef {
+                        track: t,
+                        start,
+                        valid,
+                    });
+                }
+                if start + length >= frames {
+                    break;
+                }
+                start += stride;
+            }
+        }
+        out
+    }
+
+    /// Labelled frames per class of head `head` (0s for non-class heads).
+    pub fn class_counts(&self, head: usize, classes: usize) -> Vec<usize> {
+        let mut counts = vec![0; classes];
+        for track in &self.tracks {
+            if let TrackTargets::Classes(ids) = &track.targets[head] {
+                ids.iter().flatten().for_each(|&c| counts[c as usize] += 1);
+            }
+        }
+        counts
+    }
+}
+
+/// Inverse-frequency class weights, normalised so a labelled frame weighs 1 on average
+/// (scikit-learn's "balanced"); a class never seen gets 1.
+pub fn inverse_frequency_weights(counts: &[usize]) -> Vec<f32> {
+    let total: usize = counts.iter().sum();
+    let present = counts.iter().filter(|&&n| n > 0).count().max(1);
+    counts
+        .iter()
+        .map(|&n| {
+            if n == 0 {
+                1.0
+            } else {
+                (total as f64 / (present as f64 * n as f64)) as f32
+            }
+        })
+        .collect()
+}
+
+/// One window: `valid` real frames of track `track` from frame `start`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowRef {
+    /// Track index.
+    pub track: usize,
+    /// First frame.
+    pub start: usize,
+    /// Real frames (the rest of the window is padding).
+    pub valid: usize,
+}
+
+/// One head's targets in a batch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchTargets {
+    /// Class ids with a 1/0 mask: `[batch × length]` for frame heads, `[batch]` for clip heads.
+    Classes { ids: Vec<i64>, mask: Vec<f32> },
+    /// Values with a 1/0 mask, `[batch × length × outputs]`.
+    Dense {
+        outputs: usize,
+        values: Vec<f32>,
+        mask: Vec<f32>,
+    },
+}
+
+/// A batch of windows as flat host arrays.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    /// Windows in the batch.
+    pub windows: Vec<WindowRef>,
+    /// Frames per window (padded).
+    pub length: usize,
+    /// Features per frame.
+    pub features: usize,
+    /// `[batch × length × features]`.
+    pub keypoints: Vec<f32>,
+    /// `[batch × length × features]`, 1 where tracked, 0 where missing or padding.
+    pub observed: Vec<f32>,
+    /// `[batch × length]`, true for real frames.
+    pub valid: Vec<bool>,
+    /// `[batch × length]`, frames replaced by the mask token (pretraining).
+    pub masked: Option<Vec<bool>>,
+    /// One entry per head.
+    pub targets: Vec<BatchTargets>,
+}
+
+/// How pretraining batches are masked: the masking settings and the seed of this batch.
+#[derive(Clone, Debug)]
+pub struct MaskPlan {
+    /// Fraction, spans.
+    pub section: MaskingSection,
+    /// Seed of the epoch; each batch derives its own from it and its index.
+    pub seed: u64,
+}
+
+impl Batch {
+    /// Gathers `windows` of `corpus`, padded to `length` frames; masks frames when `mask` is
+    /// given (seeded by `index`, the batch's position in its epoch).
+    pub fn assemble(
+        corpus: &Corpus,
+        windows: &[WindowRef],
+        length: usize,
+        mask: Option<(&MaskPlan, u64)>,
+    ) -> Self {
+        let (b, f) = (windows.len(), corpus.features);
+        let mut keypoints = vec![0.0; b * length * f];
+        let mut observed = vec![0.0; b * length * f];
+        let mut valid = vec![false; b * length];
+        let mut targets: Vec<BatchTargets> = corpus
+            .tracks
+            .first()
+            .map(|t| {
+                t.targets
+                    .iter()
+                    .map(|tt| match tt {
+                        TrackTargets::Classes(_) => BatchTargets::Classes {
+                            ids: vec![0; b * length],
+                            mask: vec![0.0; b * length],
+                        },
+                        TrackTargets::Clip(_) | TrackTargets::Dominant { .. } => {
+                            BatchTargets::Classes {
+                                ids: vec![0; b],
+                                mask: vec![0.0; b],
+                            }
+                        }
+                        TrackTargets::Dense { outputs, .. } => BatchTargets::Dense {
+                            outputs: *outputs,
+                            values: vec![0.0; b * length * outputs],
+                            mask: vec![0.0; b * length * outputs],
+                        },
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (i, w) in windows.iter().enumerate() {
+            let track = &corpus.tracks[w.track];
+            for t in 0..w.valid {
+                let frame = w.start + t;
+                let row = (i * length + t) * f;
+                for (c, (&x, &seen)) in track
+                    .features
+                    .row(frame)
+                    .iter()
+                    .zip(track.observed.row(frame))
+                    .enumerate()
+                {
+                    keypoints[row + c] = x;
+                    observed[row + c] = f32::from(u8::from(seen));
+                }
+                valid[i * length + t] = true;
+            }
+            for (out, track_targets) in targets.iter_mut().zip(&track.targets) {
+                fill_targets(out, track_targets, w, i, length);
+            }
+        }
+        let masked = mask.map(|(plan, index)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(plan.seed, &[index]));
+            windows
+                .iter()
+                .flat_map(|w| mask_window(&plan.section, w.valid, length, &mut rng))
+                .collect()
+        });
+        Self {
+            windows: windows.to_vec(),
+            length,
+            features: f,
+            keypoints,
+            observed,
+            valid,
+            masked,
+            targets,
+        }
+    }
+
+    /// Windows in the batch.
+    pub fn size(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// The model input on `device`.
+    pub fn input(&self, device: &Device) -> ModelInput {
+        let (b, t) = (self.size(), self.length);
+        let bools = |v: &Vec<bool>| {
+            Tensor::<2, Bool>::from_data(TensorData::new(v.clone(), [b, t]), device)
+        };
+        ModelInput {
+            keypoints: self.features_tensor(&self.keypoints, device),
+            valid: bools(&self.valid),
+            masked: self.masked.as_ref().map(bools),
+        }
+    }
+
+    /// `[batch, length, features]` tensor of `values` (keypoints or the observed mask).
+    pub fn features_tensor(&self, values: &[f32], device: &Device) -> Tensor<3> {
+        Tensor::<3>::from_data(
+            TensorData::new(values.to_vec(), [self.size(), self.length, self.features]),
+            device,
+        )
+    }
+}
+
+fn fill_targets(
+    out: &mut BatchTargets,
+    track: &TrackTargets,
+    w: &WindowRef,
+    i: usize,
+    length: usize,
+) {
+    match (out, track) {
+        (BatchTargets::Classes { ids, mask }, TrackTargets::Classes(classes)) => {
+            for t in 0..w.valid {
+                if let Some(c) = classes[w.start + t] {
+                    ids[i * length + t] = i64::from(c);
+                    mask[i * length + t] = 1.0;
+                }
+            }
+        }
+        (BatchTargets::Classes { ids, mask }, TrackTargets::Clip(Some(c))) => {
+            ids[i] = i64::from(*c);
+            mask[i] = 1.0;
+        }
+        (BatchTargets::Classes { ids, mask }, TrackTargets::Dominant { classes, frames }) => {
+            let mut counts = vec![0usize; *classes];
+            frames[w.start..w.start + w.valid]
+                .iter()
+                .flatten()
+                .for_each(|&c| counts[c as usize] += 1);
+            // Ties go to the lower class id, so the label is deterministic.
+            if let Some((c, _)) = counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+            {
+                ids[i] = c as i64;
+                mask[i] = 1.0;
+            }
+        }
+        (
+            BatchTargets::Dense {
+                outputs,
+                values,
+                mask,
+            },
+            TrackTargets::Dense { values: src, .. },
+        ) => {
+            let o = *outputs;
+            for t in 0..w.valid {
+                for k in 0..o {
+                    let v = src[(w.start + t) * o + k];
+                    if v.is_finite() {
+                        values[(i * length + t) * o + k] = v;
+                        mask[(i * length + t) * o + k] = 1.0;
+                    }
+                }
+            }
+        }
+        // Every track is built from the same specs, so kinds always agree.
+        _ => {}
+    }
+}
+
+/// The batches of one epoch: the windows shuffled by a seed of (`seed`, `epoch`), cut into
+/// batches of `batch_size` (the last may be smaller).
+pub fn epoch_batches(
+    windows: &[WindowRef],
+    batch_size: usize,
+    seed: u64,
+    epoch: u64,
+) -> Vec<Vec<WindowRef>> {
+    let mut order = windows.to_vec();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
+        seed,
+        &[1, epoch],
+    )));
+    order
+        .chunks(batch_size.max(1))
+        .map(<[WindowRef]>::to_vec)
+        .collect()
+}
+
+/// A batch and the time the worker spent building it.
+pub struct Prefetched {
+    /// Position of the batch in its epoch.
+    pub index: usize,
+    /// The batch.
+    pub batch: Batch,
+    /// Time spent assembling it on the worker.
+    pub build_time: Duration,
+}
+
+/// Builds an epoch's batches on a worker thread, `capacity` ahead of the trainer.
+pub struct Prefetcher {
+    receiver: Option<Receiver<Prefetched>>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Prefetcher {
+    /// Starts building `batches[first..]` of `corpus` (windows padded to `length`).
+    pub fn spawn(
+        corpus: Arc<Corpus>,
+        batches: Vec<Vec<WindowRef>>,
+        first: usize,
+        length: usize,
+        mask: Option<MaskPlan>,
+        capacity: usize,
+    ) -> Self {
+        let (sender, receiver): (SyncSender<Prefetched>, _) = sync_channel(capacity.max(1));
+        let worker = std::thread::Builder::new()
+            .name("behavert-batches".into())
+            .spawn(move || {
+                for (index, windows) in batches.iter().enumerate().skip(first) {
+                    let start = Instant::now();
+                    let batch = Batch::assemble(
+                        &corpus,
+                        windows,
+                        length,
+                        mask.as_ref().map(|m| (m, index as u64)),
+                    );
+                    let item = Prefetched {
+                        index,
+                        batch,
+                        build_time: start.elapsed(),
+                    };
+                    // The trainer stopped early (end of run, early stopping): nothing to do.
+                    if sender.send(item).is_err() {
+                        return;
+                    }
+                }
+            })
+            .ok();
+        Self {
+            receiver: Some(receiver),
+            worker,
+        }
+    }
+}
+
+impl Iterator for Prefetcher {
+    type Item = Prefetched;
+
+    fn next(&mut self) -> Option<Prefetched> {
+        match &self.worker {
+            Some(_) => self.receiver.as_ref()?.recv().ok(),
+            None => None,
+        }
+    }
+}
+
+impl Drop for Prefetcher {
+    fn drop(&mut self) {
+        // Closing the channel first unblocks a worker waiting to send.
+        self.receiver.take();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// Class ids `[n]` as an integer tensor.
+pub fn ids_tensor(ids: &[i64], device: &Device) -> Tensor<1, Int> {
+    Tensor::<1, Int>::from_data(TensorData::new(ids.to_vec(), [ids.len()]), device)
+}
+
+/// Values `[n]` as a float tensor.
+pub fn values_tensor(values: &[f32], device: &Device) -> Tensor<1> {
+    Tensor::<1>::from_data(TensorData::new(values.to_vec(), [values.len()]), device)
+}

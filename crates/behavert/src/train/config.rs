@@ -1,0 +1,606 @@
+//! The training config: every option of `behavert pretrain` / `finetune`, read from
+//! `configs/training/*.toml` and overridden by flags, checked before any work starts.
+
+use std::path::PathBuf;
+
+use behavert_pose::preprocess::PreprocessConfig;
+use behavert_pose::synth::SimulationConfig;
+use serde::{Deserialize, Serialize};
+
+use super::error::{Result, TrainError};
+use crate::model::{Architecture, HeadKind, HeadLevel};
+
+/// A whole training run's settings; the resolved copy is saved as `RUN/config.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Network size and starting point.
+    pub model: ModelSection,
+    /// Where the pose tracks (and labels) come from.
+    pub data: DataSection,
+    /// How poses become features (stored with the checkpoint for inference).
+    pub preprocess: PreprocessConfig,
+    /// Window length and stride.
+    pub window: WindowSection,
+    /// AdamW and gradient clipping.
+    pub optimizer: OptimizerSection,
+    /// Learning-rate schedule.
+    pub schedule: ScheduleSection,
+    /// Loop length, batching, evaluation, checkpoints, early stopping, seed.
+    pub training: LoopSection,
+    /// Masked-frame pretraining.
+    pub pretrain: MaskingSection,
+    /// Output heads trained by fine-tuning (multi-task when several).
+    pub heads: Vec<HeadSection>,
+}
+
+/// `[model]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSection {
+    /// Size preset (`tiny`, `small`, `base`) for a model trained from scratch.
+    pub size: String,
+    /// A checkpoint directory to start from (pretrained encoder for fine-tuning).
+    pub pretrained: Option<PathBuf>,
+    /// Train only the heads (linear probe); the encoder and embeddings stay as loaded.
+    pub freeze_encoder: bool,
+}
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        Self {
+            size: "tiny".into(),
+            pretrained: None,
+            freeze_encoder: false,
+        }
+    }
+}
+
+/// Where the data comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    /// The seeded simulator of `behavert_pose::synth`.
+    #[default]
+    Simulated,
+    /// A dataset loader (`dataset`, `data_dir`, `task`).
+    Dataset,
+    /// Pose files (`inputs`), read with their detected format; unlabelled.
+    Files,
+}
+
+/// `[data]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataSection {
+    /// Which source.
+    pub source: DataSource,
+    /// Simulator settings; each recording gets its own seed derived from `simulation.seed`.
+    pub simulation: SimulationConfig,
+    /// Simulated training recordings.
+    pub recordings: usize,
+    /// Simulated held-out recordings (different seeds), for validation.
+    pub validation_recordings: usize,
+    /// Dataset name (calms21, mabe22, sbea, deepethogram, pair-r24m).
+    pub dataset: Option<String>,
+    /// The dataset's folder.
+    pub data_dir: Option<PathBuf>,
+    /// The dataset's task (e.g. calms21 `task1`).
+    pub task: Option<String>,
+    /// Stop after this many dataset sequences.
+    pub limit: Option<usize>,
+    /// Pose files for `source = "files"`.
+    pub inputs: Vec<PathBuf>,
+    /// Fraction of training recordings (or sequences without an official test split) held out
+    /// for validation when the source has no split of its own.
+    pub validation_fraction: f64,
+    /// Fraction of each training recording's frames that keep their labels (one contiguous
+    /// stretch at a seeded position): few-label fine-tuning. 1 = every label.
+    pub label_fraction: f64,
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        Self {
+            source: DataSource::Simulated,
+            simulation: SimulationConfig::default(),
+            recordings: 8,
+            validation_recordings: 2,
+            dataset: None,
+            data_dir: None,
+            task: None,
+            limit: None,
+            inputs: Vec::new(),
+            validation_fraction: 0.2,
+            label_fraction: 1.0,
+        }
+    }
+}
+
+/// `[window]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WindowSection {
+    /// Frames per training window; at most the model's positions minus the CLS token.
+    pub length: usize,
+    /// Frames between training-window starts (validation uses non-overlapping windows).
+    pub stride: usize,
+}
+
+impl Default for WindowSection {
+    fn default() -> Self {
+        Self {
+            length: 64,
+            stride: 32,
+        }
+    }
+}
+
+/// `[optimizer]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimizerSection {
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Decoupled weight decay.
+    pub weight_decay: f64,
+    /// AdamW first-moment decay.
+    pub beta_1: f64,
+    /// AdamW second-moment decay.
+    pub beta_2: f64,
+    /// Largest L2 norm of each parameter's gradient (burn clips per parameter tensor);
+    /// absent = no clipping.
+    pub grad_clip_norm: Option<f64>,
+    /// Layer-wise learning-rate decay: encoder layer `i` of `L` trains at
+    /// `lr · decay^(L − i)`, the embeddings at `lr · decay^(L + 1)`, the heads at `lr`.
+    /// 1 = the same rate everywhere.
+    pub layer_lr_decay: f64,
+}
+
+impl Default for OptimizerSection {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            weight_decay: 0.01,
+            beta_1: 0.9,
+            beta_2: 0.999,
+            grad_clip_norm: Some(1.0),
+            layer_lr_decay: 1.0,
+        }
+    }
+}
+
+/// Shape of the decay after warm-up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decay {
+    /// Half a cosine from the peak to `min_lr_ratio · peak`.
+    #[default]
+    Cosine,
+    /// A straight line from the peak to `min_lr_ratio · peak`.
+    Linear,
+    /// Stay at the peak.
+    Constant,
+}
+
+/// `[schedule]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScheduleSection {
+    /// Steps of linear warm-up from 0 to the peak rate.
+    pub warmup_steps: u64,
+    /// Decay after warm-up, over the remaining steps.
+    pub decay: Decay,
+    /// Final rate as a fraction of the peak.
+    pub min_lr_ratio: f64,
+}
+
+impl Default for ScheduleSection {
+    fn default() -> Self {
+        Self {
+            warmup_steps: 20,
+            decay: Decay::Cosine,
+            min_lr_ratio: 0.0,
+        }
+    }
+}
+
+/// What early stopping and the best checkpoint watch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    /// Validation macro-F1 of the first classification head (higher is better).
+    #[default]
+    F1Macro,
+    /// Validation loss (lower is better).
+    Loss,
+}
+
+/// `[training]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoopSection {
+    /// Seed of the device, initialisation, data order and masking.
+    pub seed: u64,
+    /// Windows per batch.
+    pub batch_size: usize,
+    /// Passes over the training windows.
+    pub epochs: usize,
+    /// Stop after this many optimizer steps (before `epochs` are done).
+    pub max_steps: Option<u64>,
+    /// Validate every this many steps (and after the last); 0 = after every epoch.
+    pub eval_every: u64,
+    /// Write `last/` every this many steps (and at the end); 0 = only at evaluations and the end.
+    pub checkpoint_every: u64,
+    /// Stop after this many evaluations without improvement; 0 = never stop early.
+    pub early_stopping_patience: usize,
+    /// What the best checkpoint and early stopping watch.
+    pub monitor: Monitor,
+    /// Batches prepared ahead by the data worker thread.
+    pub prefetch: usize,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for LoopSection {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            batch_size: 16,
+            epochs: 10,
+            max_steps: None,
+            eval_every: 0,
+            checkpoint_every: 100,
+            early_stopping_patience: 0,
+            monitor: Monitor::F1Macro,
+            prefetch: 4,
+            progress: true,
+        }
+    }
+}
+
+/// `[pretrain]`: which frames are masked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaskingSection {
+    /// Fraction of each window's real frames replaced by the mask token.
+    pub mask_fraction: f64,
+    /// Fraction of the masked frames that come in contiguous spans (the rest are single frames).
+    pub span_fraction: f64,
+    /// Longest span, frames.
+    pub max_span: usize,
+}
+
+impl Default for MaskingSection {
+    fn default() -> Self {
+        Self {
+            mask_fraction: 0.15,
+            span_fraction: 0.5,
+            max_span: 8,
+        }
+    }
+}
+
+/// Where a head's targets come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetSource {
+    /// The primary per-frame behaviour labels (single- or multi-label).
+    #[default]
+    Labels,
+    /// The numeric per-frame targets (MABe22 tasks), one output per task.
+    Targets,
+    /// The sequence's group (sequence heads): e.g. CalMS21 annotator, SBeA animals.
+    Group,
+    /// The most frequent labelled behaviour of each window (sequence heads).
+    Dominant,
+}
+
+/// Per-frame classification loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassLoss {
+    /// (Weighted) cross-entropy.
+    #[default]
+    CrossEntropy,
+    /// Focal loss `−(1 − p)^γ log p`, for rare behaviours.
+    Focal,
+}
+
+/// Class weights of the classification loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeighting {
+    /// Every class counts the same per frame.
+    #[default]
+    None,
+    /// Inverse training frequency, normalised so the labelled frames' mean weight is 1.
+    InverseFrequency,
+}
+
+/// `[[heads]]`: one trained output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadSection {
+    /// Head name (its tensors are `heads.<name>.*`).
+    pub name: String,
+    /// Per frame or per clip.
+    pub level: HeadLevel,
+    /// Multiclass, multilabel or regression.
+    pub kind: HeadKind,
+    /// Where the targets come from.
+    pub source: TargetSource,
+    /// Class names in output order; from the data when empty. Data labels outside it are an
+    /// error.
+    pub vocabulary: Vec<String>,
+    /// Weight of this head's loss in the multi-task sum.
+    pub loss_weight: f64,
+    /// Cross-entropy or focal loss (multiclass heads).
+    pub loss: ClassLoss,
+    /// Focal-loss exponent γ.
+    pub focal_gamma: f64,
+    /// Class weights (multiclass heads).
+    pub class_weights: ClassWeighting,
+}
+
+impl Default for HeadSection {
+    fn default() -> Self {
+        Self {
+            name: "behaviour".into(),
+            level: HeadLevel::Frame,
+            kind: HeadKind::Multiclass,
+            source: TargetSource::Labels,
+            vocabulary: Vec::new(),
+            loss_weight: 1.0,
+            loss: ClassLoss::CrossEntropy,
+            focal_gamma: 2.0,
+            class_weights: ClassWeighting::None,
+        }
+    }
+}
+
+impl TrainingConfig {
+    /// A config from TOML text; `origin` names it in errors. Unknown keys are refused.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let place = match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("{origin} line {line}")
+                }
+                None => origin.to_string(),
+            };
+            TrainError::config(
+                place,
+                "a training config (configs/training/*.toml)",
+                e.message(),
+            )
+        })
+    }
+
+    /// Reads a config file.
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// The config as TOML, as saved in `RUN/config.toml`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# not serialisable: {e}\n"))
+    }
+
+    /// Checks every value that does not depend on the data; `fine_tuning` adds head checks.
+    pub fn validate(&self, fine_tuning: bool) -> Result<()> {
+        let positive = |place: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(TrainError::config(place, "a positive number", v))
+            }
+        };
+        let fraction = |place: &str, v: f64, low_open: bool| {
+            let ok = v.is_finite() && v <= 1.0 && if low_open { v > 0.0 } else { v >= 0.0 };
+            if ok {
+                Ok(())
+            } else {
+                let range = if low_open { "(0, 1]" } else { "[0, 1]" };
+                Err(TrainError::config(
+                    place,
+                    format!("a fraction in {range}"),
+                    v,
+                ))
+            }
+        };
+        let o = &self.optimizer;
+        positive("optimizer.learning_rate", o.learning_rate)?;
+        if !(o.weight_decay >= 0.0 && o.weight_decay.is_finite()) {
+            return Err(TrainError::config(
+                "optimizer.weight_decay",
+                "a number ≥ 0",
+                o.weight_decay,
+            ));
+        }
+        for (key, beta) in [
+            ("optimizer.beta_1", o.beta_1),
+            ("optimizer.beta_2", o.beta_2),
+        ] {
+            if !(0.0..1.0).contains(&beta) {
+                return Err(TrainError::config(key, "a number in [0, 1)", beta));
+            }
+        }
+        if let Some(norm) = o.grad_clip_norm {
+            positive("optimizer.grad_clip_norm", norm)?;
+        }
+        fraction("optimizer.layer_lr_decay", o.layer_lr_decay, true)?;
+        fraction("schedule.min_lr_ratio", self.schedule.min_lr_ratio, false)?;
+        let t = &self.training;
+        for (key, value) in [
+            ("training.batch_size", t.batch_size),
+            ("training.epochs", t.epochs),
+            ("training.prefetch", t.prefetch),
+            ("window.length", self.window.length),
+            ("window.stride", self.window.stride),
+        ] {
+            if value == 0 {
+                return Err(TrainError::config(key, "a positive integer", value));
+            }
+        }
+        if t.max_steps == Some(0) {
+            return Err(TrainError::config(
+                "training.max_steps",
+                "a positive integer",
+                0,
+            ));
+        }
+        if self.window.stride > self.window.length {
+            return Err(TrainError::config(
+                "window.stride",
+                format!("at most window.length ({})", self.window.length),
+                self.window.stride,
+            ));
+        }
+        let m = &self.pretrain;
+        fraction("pretrain.mask_fraction", m.mask_fraction, true)?;
+        fraction("pretrain.span_fraction", m.span_fraction, false)?;
+        if m.max_span == 0 {
+            return Err(TrainError::config(
+                "pretrain.max_span",
+                "a positive integer",
+                0,
+            ));
+        }
+        let d = &self.data;
+        fraction("data.label_fraction", d.label_fraction, true)?;
+        fraction("data.validation_fraction", d.validation_fraction, false)?;
+        match d.source {
+            DataSource::Simulated if d.recordings == 0 => {
+                return Err(TrainError::config(
+                    "data.recordings",
+                    "a positive integer",
+                    0,
+                ));
+            }
+            DataSource::Dataset if d.dataset.is_none() || d.data_dir.is_none() => {
+                return Err(TrainError::config(
+                    "data",
+                    "`dataset` and `data_dir` for source = \"dataset\"",
+                    "one of them missing",
+                ));
+            }
+            DataSource::Files if d.inputs.is_empty() => {
+                return Err(TrainError::config(
+                    "data.inputs",
+                    "at least one pose file for source = \"files\"",
+                    "none",
+                ));
+            }
+            _ => {}
+        }
+        if self.model.pretrained.is_none() {
+            Architecture::preset(&self.model.size)?;
+        }
+        if fine_tuning {
+            self.validate_heads()?;
+        }
+        Ok(())
+    }
+
+    fn validate_heads(&self) -> Result<()> {
+        if self.heads.is_empty() {
+            return Err(TrainError::config(
+                "heads",
+                "at least one [[heads]] table for fine-tuning",
+                "none",
+            ));
+        }
+        for (i, head) in self.heads.iter().enumerate() {
+            let place = |key: &str| format!("heads[{i}] ({}).{key}", head.name);
+            if !(head.loss_weight >= 0.0 && head.loss_weight.is_finite()) {
+                return Err(TrainError::config(
+                    place("loss_weight"),
+                    "a number ≥ 0",
+                    head.loss_weight,
+                ));
+            }
+            if !(head.focal_gamma >= 0.0 && head.focal_gamma.is_finite()) {
+                return Err(TrainError::config(
+                    place("focal_gamma"),
+                    "a number ≥ 0",
+                    head.focal_gamma,
+                ));
+            }
+            #[allow(clippy::match_like_matches_macro)] // one arm per valid combination reads better
+            let fits = match (head.level, head.kind, head.source) {
+                (
+                    HeadLevel::Frame,
+                    HeadKind::Multiclass | HeadKind::Multilabel,
+                    TargetSource::Labels,
+                ) => true,
+                (HeadLevel::Frame, HeadKind::Regression, TargetSource::Targets) => true,
+                (
+                    HeadLevel::Sequence,
+                    HeadKind::Multiclass,
+                    TargetSource::Group | TargetSource::Dominant,
+                ) => true,
+                _ => false,
+            };
+            if !fits {
+                return Err(TrainError::config(
+                    place("source"),
+                    "labels for frame multiclass/multilabel heads, targets for frame regression \
+                     heads, group or dominant for sequence multiclass heads",
+                    format!(
+                        "{:?} for a {:?} {:?} head",
+                        head.source, head.level, head.kind
+                    ),
+                ));
+            }
+            if let Some(dup) = head
+                .vocabulary
+                .iter()
+                .enumerate()
+                .find(|(j, name)| head.vocabulary[..*j].contains(name))
+            {
+                return Err(TrainError::config(
+                    place("vocabulary"),
+                    "each class name once",
+                    format!("{:?} twice", dup.1),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let err = TrainingConfig::from_toml("[optimizer]\nlearning_rat = 1e-3\n", "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("learning_rat") && err.contains("t.toml line 2"),
+            "{err}"
+        );
+        let config = TrainingConfig::from_toml("[optimizer]\nlearning_rate = -1.0\n", "t").unwrap();
+        let err = config.validate(false).unwrap_err().to_string();
+        assert!(
+            err.contains("optimizer.learning_rate") && err.contains("-1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_default_round_trips_through_toml() {
+        let config = TrainingConfig {
+            heads: vec![HeadSection::default()],
+            ..Default::default()
+        };
+        config.validate(true).unwrap();
+        let back = TrainingConfig::from_toml(&config.to_toml(), "saved").unwrap();
+        assert_eq!(back, config);
+    }
+}

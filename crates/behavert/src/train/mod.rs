@@ -1,0 +1,22 @@
+//! Training (DESIGN.md §3): masked-frame pretraining and fine-tuning (multi-task, transfer),
+//! with schedules, checkpoints, resume and metrics logs.
+//!
+//! `trainer` holds the loop; `pretrain` and `finetune` the objectives; `losses`, `masking`
+//! and `schedule` the maths; `sources` and [`crate::data`] the data; `state` the run
+//! directory.
+
+pub mod config;
+pub mod error;
+pub mod finetune;
+pub mod losses;
+pub mod masking;
+pub mod pretrain;
+pub mod progress;
+pub mod schedule;
+pub mod sources;
+pub mod state;
+pub mod trainer;
+
+pub use config::TrainingConfig;
+pub use error::TrainError;
+pub use trainer::{Evaluation, Mode, RunOptions, RunSummary, resume, train};

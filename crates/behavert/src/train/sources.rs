@@ -1,0 +1,177 @@
+//! Training and validation recordings from the `[data]` section: the simulator, a dataset
+//! loader or pose files; few-label runs keep one labelled stretch per recording.
+
+use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split};
+use behavert_pose::formats::read_one;
+use behavert_pose::labels::{FrameLabels, Labels};
+use behavert_pose::synth::{SimulationConfig, recording_seed, simulate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::config::{DataSection, DataSource};
+use super::error::{Result, TrainError};
+use crate::data::{Source, derive_seed};
+
+/// Recordings to train on and to validate on.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// Training recordings.
+    pub train: Vec<Source>,
+    /// Held-out recordings (may be empty).
+    pub validation: Vec<Source>,
+}
+
+/// Loads the recordings `data` describes; `seed` picks the labelled stretches.
+pub fn load_sources(data: &DataSection, seed: u64) -> Result<Sources> {
+    let _span = tracing::info_span!("load_data", source = ?data.source).entered();
+    let mut sources = match data.source {
+        DataSource::Simulated => simulated(data)?,
+        DataSource::Dataset => dataset(data)?,
+        DataSource::Files => files(data)?,
+    };
+    if sources.train.is_empty() {
+        return Err(TrainError::data(
+            "[data]",
+            "at least one training recording",
+            "none",
+        ));
+    }
+    if data.label_fraction < 1.0 {
+        for (i, source) in sources.train.iter_mut().enumerate() {
+            let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, &[3, i as u64]));
+            keep_labelled_stretch(source, data.label_fraction, &mut rng);
+        }
+    }
+    tracing::info!(
+        train = sources.train.len(),
+        validation = sources.validation.len(),
+        "recordings loaded"
+    );
+    Ok(sources)
+}
+
+fn simulated(data: &DataSection) -> Result<Sources> {
+    let one = |index: usize| -> Result<Source> {
+        let seed = recording_seed(data.simulation.seed, index as u64);
+        let recording = simulate(&SimulationConfig {
+            seed,
+            ..data.simulation.clone()
+        })
+        .map_err(|e| TrainError::config("data.simulation", "valid simulator settings", e))?;
+        Ok(Source {
+            id: format!("simulated-{index}-seed{seed}"),
+            pose: recording.pose,
+            labels: Some(recording.labels),
+            targets: None,
+            group: None,
+        })
+    };
+    let total = data.recordings + data.validation_recordings;
+    let mut all = (0..total).map(one).collect::<Result<Vec<_>>>()?;
+    let validation = all.split_off(data.recordings);
+    Ok(Sources {
+        train: all,
+        validation,
+    })
+}
+
+fn dataset(data: &DataSection) -> Result<Sources> {
+    let name = data.dataset.as_deref().unwrap_or_default();
+    let kind: DatasetKind = name
+        .parse()
+        .map_err(|e| TrainError::config("data.dataset", "a dataset name", e))?;
+    let dir = data.data_dir.clone().unwrap_or_default();
+    let options = DatasetOptions {
+        task: data.task.clone(),
+        limit: data.limit,
+        ..Default::default()
+    };
+    let loaded = datasets::load(kind, &dir, &options)?;
+    let mut train = Vec::new();
+    let mut validation = Vec::new();
+    for sequence in loaded.sequences {
+        let source = Source {
+            id: sequence.id,
+            pose: sequence.pose,
+            labels: sequence.labels,
+            targets: sequence.targets,
+            group: sequence.group,
+        };
+        match sequence.split {
+            Split::Test => validation.push(source),
+            _ => train.push(source),
+        }
+    }
+    if validation.is_empty() {
+        validation = hold_out(&mut train, data.validation_fraction);
+    }
+    Ok(Sources { train, validation })
+}
+
+fn files(data: &DataSection) -> Result<Sources> {
+    let mut train = data
+        .inputs
+        .iter()
+        .map(|path| {
+            Ok(Source {
+                id: path.display().to_string(),
+                pose: read_one(path, None)?,
+                labels: None,
+                targets: None,
+                group: None,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let validation = hold_out(&mut train, data.validation_fraction);
+    Ok(Sources { train, validation })
+}
+
+/// The last `fraction` of `train` (at least one when there are two or more, never all).
+fn hold_out(train: &mut Vec<Source>, fraction: f64) -> Vec<Source> {
+    if train.len() < 2 || fraction <= 0.0 {
+        return Vec::new();
+    }
+    let n = ((train.len() as f64 * fraction).round() as usize).clamp(1, train.len() - 1);
+    train.split_off(train.len() - n)
+}
+
+/// Forgets every label outside one contiguous stretch of `fraction` of the frames.
+fn keep_labelled_stretch(source: &mut Source, fraction: f64, rng: &mut impl Rng) {
+    let frames = source.pose.frames();
+    let keep = ((frames as f64 * fraction).round() as usize).clamp(1, frames.max(1));
+    let start = rng.random_range(0..=frames.saturating_sub(keep));
+    let inside = |f: usize| (start..start + keep).contains(&f);
+    if let Some(labels) = &mut source.labels {
+        let frames = match &labels.frames {
+            FrameLabels::Single(ids) => FrameLabels::Single(
+                ids.iter()
+                    .enumerate()
+                    .map(|(f, id)| id.filter(|_| inside(f)))
+                    .collect(),
+            ),
+            FrameLabels::Multi(rows) => FrameLabels::Multi(
+                rows.iter()
+                    .enumerate()
+                    .map(|(f, row)| {
+                        if inside(f) {
+                            row.clone()
+                        } else {
+                            vec![None; row.len()]
+                        }
+                    })
+                    .collect(),
+            ),
+        };
+        *labels = Labels {
+            vocabulary: labels.vocabulary.clone(),
+            frames,
+        };
+    }
+    if let Some(targets) = &mut source.targets {
+        for (f, mut row) in targets.values.rows_mut().into_iter().enumerate() {
+            if !inside(f) {
+                row.fill(f32::NAN);
+            }
+        }
+    }
+}

@@ -1,0 +1,687 @@
+//! The training loop shared by pretraining and fine-tuning: setup (data, preprocessing,
+//! model, optimizer), then epochs of prefetched batches through [`train_step`], with
+//! evaluation, early stopping, checkpoints and resume.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use behavert_pose::preprocess::{
+    NormalisationStats, PoseLayout, PreprocessConfig, Preprocessor, StatsAccumulator,
+};
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::{Module, ParamGroup};
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+
+use super::config::{Monitor, TrainingConfig};
+use super::error::{Result, TrainError};
+use super::finetune::{self, HeadPlan};
+use super::schedule::{LrSchedule, module_scheduler};
+use super::sources::{Sources, load_sources};
+use super::state::{HeadVocabulary, MetricsRow, ResumeState, RunDir, TrainingInfo, param_ids};
+use super::{pretrain, progress::Progress};
+use crate::data::{Batch, Corpus, MaskPlan, Prefetcher, WindowRef, derive_seed, epoch_batches};
+use crate::model::checkpoint::load_config;
+use crate::model::{Architecture, BehavErt, ModelConfig, load_checkpoint};
+
+/// Which objective a run optimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Masked-frame reconstruction.
+    Pretrain,
+    /// Supervised heads.
+    Finetune,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Pretrain => "pretrain",
+            Mode::Finetune => "finetune",
+        }
+    }
+}
+
+/// What a training step minimises.
+#[derive(Clone, Debug)]
+pub enum Objective {
+    /// Masked-frame reconstruction.
+    Pretrain,
+    /// The heads' weighted losses.
+    Finetune(Vec<HeadPlan>),
+}
+
+impl Objective {
+    /// The loss of `batch`.
+    pub fn loss(
+        &self,
+        model: &BehavErt,
+        batch: &Batch,
+        device: &Device,
+    ) -> Result<burn::tensor::Tensor<1>> {
+        match self {
+            Objective::Pretrain => pretrain::loss(model, batch, device),
+            Objective::Finetune(plans) => finetune::loss(model, plans, batch, device),
+        }
+    }
+}
+
+/// One optimizer step on one batch: forward, loss, backward, AdamW update. Independent of the
+/// loop, so a multi-device strategy can call it per device.
+pub fn train_step(
+    model: BehavErt,
+    optimizer: &mut ModuleOptimizer,
+    lr: ModuleLearningRate,
+    objective: &Objective,
+    batch: &Batch,
+    device: &Device,
+) -> Result<(BehavErt, f32)> {
+    let loss = objective.loss(&model, batch, device)?;
+    let value = loss.clone().into_scalar::<f32>();
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    Ok((optimizer.step(lr, model, grads), value))
+}
+
+/// Validation numbers of one evaluation.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Evaluation {
+    /// Mean validation loss.
+    pub loss: f64,
+    /// Macro-F1 of the first classification head.
+    pub f1_macro: Option<f64>,
+    /// Macro-F1 per classification head.
+    pub per_head: Vec<(String, f64)>,
+}
+
+/// What a finished (or stopped) run reports.
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Optimizer steps taken in total.
+    pub steps: u64,
+    /// Best monitored value.
+    pub best: Option<f64>,
+    /// Last evaluation.
+    pub last_evaluation: Option<Evaluation>,
+    /// Mean time to build a batch on the worker, ms.
+    pub data_ms: f64,
+    /// Mean time the trainer waited for a batch, ms.
+    pub wait_ms: f64,
+    /// Mean optimizer-step time, ms.
+    pub step_ms: f64,
+    /// True when early stopping ended the run.
+    pub stopped_early: bool,
+}
+
+/// Options that are not part of the config.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Stop (as if killed) right after the checkpoint of this step; for crash-safety tests.
+    pub stop_after: Option<u64>,
+}
+
+/// Everything prepared before the first step.
+struct Setup {
+    config: TrainingConfig,
+    mode: Mode,
+    train: Arc<Corpus>,
+    validation: Vec<Batch>,
+    train_windows: Vec<WindowRef>,
+    objective: Objective,
+    model_config: ModelConfig,
+    info: TrainingInfo,
+    pretrained: Option<PathBuf>,
+}
+
+/// The architecture and, for a pretrained start, its checkpoint's preprocessing.
+fn starting_point(config: &TrainingConfig) -> Result<(usize, Option<(TrainingInfo, ModelConfig)>)> {
+    match &config.model.pretrained {
+        Some(dir) => {
+            let model_config = load_config(dir)?;
+            let info = TrainingInfo::load(dir)?;
+            Ok((model_config.max_frames(), Some((info, model_config))))
+        }
+        None => {
+            let arch = Architecture::preset(&config.model.size)?;
+            Ok((arch.max_position_embeddings.saturating_sub(1), None))
+        }
+    }
+}
+
+fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
+    let _span = tracing::info_span!("setup", mode = mode.name()).entered();
+    config.validate(mode == Mode::Finetune)?;
+    let (max_frames, pretrained) = starting_point(&config)?;
+    if config.window.length > max_frames {
+        return Err(TrainError::config(
+            "window.length",
+            format!("at most {max_frames} frames (the model's max_position_embeddings − 1)"),
+            config.window.length,
+        ));
+    }
+    let seed = config.training.seed;
+    let sources = load_sources(&config.data, seed)?;
+    let plans = match mode {
+        Mode::Finetune => finetune::plan_heads(&config.heads, &sources)?,
+        Mode::Pretrain => Vec::new(),
+    };
+    let layout = PoseLayout::of(&sources.train[0].pose);
+    // A pretrained encoder only understands features made the way it was trained on.
+    let (preprocess, stats) = match &pretrained {
+        Some((info, _)) => (info.preprocess.clone(), Some(info.normalisation.clone())),
+        None => (config.preprocess.clone(), None),
+    };
+    let preprocessor = Preprocessor::new(&preprocess, &layout)?;
+    let stats = match stats {
+        Some(stats) => stats,
+        None => fit_stats(&preprocessor, &sources)?,
+    };
+    let specs: Vec<_> = plans.iter().map(|p| p.spec.clone()).collect();
+    let train = Corpus::build(&sources.train, &preprocessor, &stats, &specs)?;
+    let validation = Corpus::build(&sources.validation, &preprocessor, &stats, &specs)?;
+    let mut plans = plans;
+    finetune::weigh_classes(&mut plans, &train);
+
+    let heads: Vec<_> = plans.iter().map(HeadPlan::head_config).collect();
+    let model_config = match &pretrained {
+        Some((_, pre)) => {
+            if pre.input_dim != train.features {
+                return Err(TrainError::config(
+                    "model.pretrained",
+                    format!("a checkpoint for {} features per frame", train.features),
+                    pre.input_dim,
+                ));
+            }
+            let mut c = pre.clone();
+            c.num_frame_classes = heads
+                .iter()
+                .find(|h| h.name == "frame")
+                .map_or(0, |h| h.outputs);
+            c.num_sequence_classes = heads
+                .iter()
+                .find(|h| h.name == "sequence")
+                .map_or(0, |h| h.outputs);
+            c.heads = Some(heads.clone());
+            c
+        }
+        None => ModelConfig::new(
+            &Architecture::preset(&config.model.size)?,
+            train.features,
+            heads.clone(),
+        ),
+    };
+    model_config.validate("model config")?;
+
+    let length = config.window.length;
+    let labelled_only = mode == Mode::Finetune;
+    let train_windows = train.windows(length, config.window.stride, labelled_only);
+    if train_windows.is_empty() {
+        return Err(TrainError::data(
+            "training windows",
+            "at least one window (with labels, for fine-tuning)",
+            "none",
+        ));
+    }
+    let val_windows = validation.windows(length, length, false);
+    let val_mask = (mode == Mode::Pretrain).then(|| MaskPlan {
+        section: config.pretrain.clone(),
+        seed: derive_seed(seed, &[5]),
+    });
+    let validation: Vec<Batch> = val_windows
+        .chunks(config.training.batch_size)
+        .enumerate()
+        .map(|(i, w)| {
+            Batch::assemble(
+                &validation,
+                w,
+                length,
+                val_mask.as_ref().map(|m| (m, i as u64)),
+            )
+        })
+        .collect();
+
+    let info = TrainingInfo {
+        mode: mode.name().to_string(),
+        heads: plans
+            .iter()
+            .map(|p| HeadVocabulary {
+                head: p.head_config(),
+                vocabulary: p.vocabulary(),
+            })
+            .collect(),
+        preprocess,
+        normalisation: stats,
+        feature_names: preprocessor.feature_names().to_vec(),
+        window_length: length,
+        seed,
+        step: 0,
+        metrics: BTreeMap::new(),
+        versions: TrainingInfo::current_versions(),
+    };
+    tracing::info!(
+        train_windows = train_windows.len(),
+        validation_windows = val_windows.len(),
+        features = train.features,
+        "data ready"
+    );
+    let objective = match mode {
+        Mode::Pretrain => Objective::Pretrain,
+        Mode::Finetune => Objective::Finetune(plans),
+    };
+    Ok(Setup {
+        pretrained: config.model.pretrained.clone(),
+        config,
+        mode,
+        train: Arc::new(train),
+        validation,
+        train_windows,
+        objective,
+        model_config,
+        info,
+    })
+}
+
+fn fit_stats(preprocessor: &Preprocessor, sources: &Sources) -> Result<NormalisationStats> {
+    let mut acc = StatsAccumulator::new(preprocessor.feature_count());
+    for source in &sources.train {
+        acc.add(
+            &preprocessor
+                .with_arena_of(&source.pose)?
+                .prepare(&source.pose)?,
+        )?;
+    }
+    Ok(acc.finish())
+}
+
+/// A fresh model: seeded initialisation, pretrained weights where given, frozen encoder for a
+/// linear probe.
+fn initial_model(setup: &Setup, device: &Device) -> Result<BehavErt> {
+    device.seed(setup.config.training.seed);
+    let mut model = BehavErt::new(&setup.model_config, device)?;
+    if let Some(dir) = &setup.pretrained {
+        let loaded = load_checkpoint(dir, device)?;
+        model.embeddings = loaded.embeddings;
+        model.encoder = loaded.encoder;
+        model.heads.pooler = loaded.heads.pooler;
+        model.heads.reconstruction = loaded.heads.reconstruction;
+        if setup.mode == Mode::Pretrain {
+            model.heads.frame = loaded.heads.frame;
+            model.heads.sequence = loaded.heads.sequence;
+        }
+    }
+    Ok(freeze_if_asked(model, &setup.config))
+}
+
+fn freeze_if_asked(model: BehavErt, config: &TrainingConfig) -> BehavErt {
+    if config.model.freeze_encoder {
+        model.freeze_group(ParamGroup::from_any_predicates(vec![
+            "embeddings.",
+            "encoder.",
+        ]))
+    } else {
+        model
+    }
+}
+
+fn optimizer(config: &TrainingConfig) -> ModuleOptimizer {
+    let o = &config.optimizer;
+    AdamWConfig::new()
+        .with_beta_1(o.beta_1 as f32)
+        .with_beta_2(o.beta_2 as f32)
+        .with_weight_decay(o.weight_decay as f32)
+        .with_grad_clipping(
+            o.grad_clip_norm
+                .map(|n| GradientClippingConfig::Norm(n as f32)),
+        )
+        .init()
+}
+
+/// Trains from scratch (or from `model.pretrained`) into the new run directory `output`.
+pub fn train(
+    mode: Mode,
+    config: TrainingConfig,
+    output: &Path,
+    device: &Device,
+    options: &RunOptions,
+) -> Result<RunSummary> {
+    let setup = setup(mode, config)?;
+    let run = RunDir::create(output)?;
+    run.write_config(&setup.config.to_toml())?;
+    let device = device.clone().autodiff();
+    let model = initial_model(&setup, &device)?;
+    let state = ResumeState {
+        step: 0,
+        epoch: 0,
+        batch: 0,
+        best: None,
+        evals_since_best: 0,
+        param_ids: BTreeMap::new(),
+    };
+    let optimizer = optimizer(&setup.config);
+    run_loop(setup, run, model, optimizer, state, &device, options)
+}
+
+/// Continues the run in `run_dir` from its `last/` checkpoint: same config, model, optimizer
+/// state and data position.
+pub fn resume(run_dir: &Path, device: &Device, options: &RunOptions) -> Result<RunSummary> {
+    let run = RunDir::open(run_dir)?;
+    let config = TrainingConfig::load(&run_dir.join(super::state::CONFIG_FILE))?;
+    let info = TrainingInfo::load(&run.last())
+        .or_else(|_| TrainingInfo::load(&run.last().with_extension("old")))?;
+    let mode = match info.mode.as_str() {
+        "pretrain" => Mode::Pretrain,
+        _ => Mode::Finetune,
+    };
+    let setup = setup(mode, config)?;
+    let device = device.clone().autodiff();
+    let (model, optimizer, state) = run.load_last(&device, optimizer(&setup.config))?;
+    let model = freeze_if_asked(model, &setup.config);
+    run.truncate_metrics(state.step)?;
+    tracing::info!(step = state.step, epoch = state.epoch, "resuming");
+    run_loop(setup, run, model, optimizer, state, &device, options)
+}
+
+/// Running means of the timings between two log rows.
+#[derive(Default)]
+struct Timings {
+    n: u64,
+    loss: f64,
+    data: f64,
+    wait: f64,
+    step: f64,
+    total_n: u64,
+    total_data: f64,
+    total_wait: f64,
+    total_step: f64,
+}
+
+impl Timings {
+    fn add(&mut self, loss: f64, data: f64, wait: f64, step: f64) {
+        self.n += 1;
+        self.loss += loss;
+        self.data += data;
+        self.wait += wait;
+        self.step += step;
+        self.total_n += 1;
+        self.total_data += data;
+        self.total_wait += wait;
+        self.total_step += step;
+    }
+
+    fn mean(&self, v: f64) -> f64 {
+        v / self.n.max(1) as f64
+    }
+
+    fn reset(&mut self) {
+        self.n = 0;
+        self.loss = 0.0;
+        self.data = 0.0;
+        self.wait = 0.0;
+        self.step = 0.0;
+    }
+}
+
+/// Steps between train rows of `metrics.csv`.
+const LOG_EVERY: u64 = 10;
+
+#[allow(clippy::too_many_arguments)]
+fn run_loop(
+    setup: Setup,
+    run: RunDir,
+    mut model: BehavErt,
+    mut optimizer: ModuleOptimizer,
+    mut state: ResumeState,
+    device: &Device,
+    options: &RunOptions,
+) -> Result<RunSummary> {
+    let config = &setup.config;
+    let t = &config.training;
+    let seed = t.seed;
+    let per_epoch = setup.train_windows.len().div_ceil(t.batch_size) as u64;
+    let total = (per_epoch * t.epochs as u64).min(t.max_steps.unwrap_or(u64::MAX));
+    let schedule = LrSchedule::new(&config.schedule, config.optimizer.learning_rate, total);
+    let mut scheduler = module_scheduler(
+        &schedule,
+        state.step,
+        config.optimizer.layer_lr_decay,
+        setup.model_config.num_hidden_layers,
+    );
+    let progress = Progress::new(total, state.step, t.progress, setup.mode.name());
+    let mut timings = Timings::default();
+    let mut last_eval: Option<Evaluation> = None;
+    let mut stopped_early = false;
+    let mut evaluated_at = None;
+    let mut info = setup.info.clone();
+
+    let evaluate = |model: &BehavErt,
+                    state: &mut ResumeState,
+                    info: &mut TrainingInfo,
+                    epoch: u64|
+     -> Result<Option<Evaluation>> {
+        if setup.validation.is_empty() {
+            return Ok(None);
+        }
+        let _span = tracing::info_span!("evaluate", step = state.step).entered();
+        let valid = model.valid();
+        let eval_device = device.clone().inner();
+        let evaluation = match &setup.objective {
+            Objective::Pretrain => Evaluation {
+                loss: pretrain::evaluate(&valid, &setup.validation, &eval_device)?,
+                ..Default::default()
+            },
+            Objective::Finetune(plans) => {
+                let scores = finetune::evaluate(&valid, plans, &setup.validation, &eval_device)?;
+                Evaluation {
+                    loss: scores.loss,
+                    f1_macro: scores.f1_macro.first().map(|(_, f)| *f),
+                    per_head: scores.f1_macro,
+                }
+            }
+        };
+        run.log_metrics(&MetricsRow {
+            step: state.step,
+            epoch,
+            split: "validation",
+            loss: evaluation.loss,
+            f1_macro: evaluation.f1_macro,
+            ..Default::default()
+        })?;
+        info.metrics
+            .insert("validation/loss".into(), evaluation.loss);
+        for (name, f1) in &evaluation.per_head {
+            info.metrics
+                .insert(format!("validation/{name}/f1_macro"), *f1);
+        }
+        let value = match (t.monitor, evaluation.f1_macro) {
+            (Monitor::F1Macro, Some(f1)) => f1,
+            _ => -evaluation.loss,
+        };
+        tracing::info!(step = state.step, loss = evaluation.loss, f1_macro = ?evaluation.f1_macro, "validation");
+        if state.best.is_none_or(|best| value > best) {
+            state.best = Some(value);
+            state.evals_since_best = 0;
+            info.step = state.step;
+            run.save(&run.best(), model, info, None)?;
+        } else {
+            state.evals_since_best += 1;
+        }
+        Ok(Some(evaluation))
+    };
+
+    let length = config.window.length;
+    'epochs: while state.epoch < t.epochs as u64 && state.step < total {
+        let epoch = state.epoch;
+        let _span = tracing::info_span!("epoch", epoch).entered();
+        let batches = epoch_batches(&setup.train_windows, t.batch_size, seed, epoch);
+        let mask = (setup.mode == Mode::Pretrain).then(|| MaskPlan {
+            section: config.pretrain.clone(),
+            seed: derive_seed(seed, &[4, epoch]),
+        });
+        let prefetcher = Prefetcher::spawn(
+            setup.train.clone(),
+            batches,
+            state.batch,
+            length,
+            mask,
+            t.prefetch,
+        );
+        let mut waited = Instant::now();
+        for item in prefetcher {
+            let wait_ms = waited.elapsed().as_secs_f64() * 1e3;
+            let started = Instant::now();
+            let _step_span = tracing::debug_span!("step", step = state.step).entered();
+            // Dropout draws from the device RNG; reseeding per step makes a resumed run draw
+            // exactly what the uninterrupted one did.
+            device.seed(derive_seed(seed, &[2, state.step]));
+            let lr = scheduler.step();
+            let (next, loss) = train_step(
+                model,
+                &mut optimizer,
+                lr,
+                &setup.objective,
+                &item.batch,
+                device,
+            )?;
+            model = next;
+            if !loss.is_finite() {
+                return Err(TrainError::Diverged {
+                    step: state.step,
+                    value: loss,
+                });
+            }
+            let step_ms = started.elapsed().as_secs_f64() * 1e3;
+            state.step += 1;
+            state.batch = item.index + 1;
+            if state.batch as u64 >= per_epoch {
+                state.epoch += 1;
+                state.batch = 0;
+            }
+            let data_ms = item.build_time.as_secs_f64() * 1e3;
+            timings.add(f64::from(loss), data_ms, wait_ms, step_ms);
+            progress.step(
+                epoch,
+                f64::from(loss),
+                item.batch.size() as f64 / (step_ms / 1e3),
+                data_ms,
+                step_ms,
+            );
+            if state.step.is_multiple_of(LOG_EVERY) || state.step == total {
+                run.log_metrics(&MetricsRow {
+                    step: state.step,
+                    epoch,
+                    split: "train",
+                    loss: timings.mean(timings.loss),
+                    lr: Some(schedule.at(state.step - 1)),
+                    data_ms: Some(timings.mean(timings.data)),
+                    wait_ms: Some(timings.mean(timings.wait)),
+                    step_ms: Some(timings.mean(timings.step)),
+                    ..Default::default()
+                })?;
+                info.metrics
+                    .insert("train/loss".into(), timings.mean(timings.loss));
+                tracing::info!(
+                    step = state.step,
+                    loss = timings.mean(timings.loss),
+                    data_ms = timings.mean(timings.data),
+                    wait_ms = timings.mean(timings.wait),
+                    step_ms = timings.mean(timings.step),
+                    "train"
+                );
+                timings.reset();
+            }
+            let epoch_done = state.batch == 0;
+            let eval_now = if t.eval_every > 0 {
+                state.step.is_multiple_of(t.eval_every) || state.step == total
+            } else {
+                epoch_done || state.step == total
+            };
+            if eval_now {
+                last_eval = evaluate(&model, &mut state, &mut info, epoch)?.or(last_eval);
+                evaluated_at = Some(state.step);
+                if let Some(e) = &last_eval {
+                    progress.note(format!(
+                        "step {} validation loss {:.4} macro-F1 {:?}",
+                        state.step, e.loss, e.f1_macro
+                    ));
+                }
+                if t.early_stopping_patience > 0
+                    && state.evals_since_best >= t.early_stopping_patience
+                {
+                    stopped_early = true;
+                }
+            }
+            let checkpoint_now = (t.checkpoint_every > 0
+                && state.step.is_multiple_of(t.checkpoint_every))
+                || eval_now;
+            if checkpoint_now {
+                save_last(&run, &model, &optimizer, &mut state, &mut info)?;
+            }
+            if options.stop_after == Some(state.step) {
+                if !checkpoint_now {
+                    save_last(&run, &model, &optimizer, &mut state, &mut info)?;
+                }
+                progress.finish();
+                return Ok(summary(&run, &state, last_eval, &timings, stopped_early));
+            }
+            if stopped_early || state.step >= total {
+                break 'epochs;
+            }
+            waited = Instant::now();
+        }
+    }
+    if evaluated_at != Some(state.step) {
+        let epoch = state.epoch;
+        last_eval = evaluate(&model, &mut state, &mut info, epoch)?.or(last_eval);
+    }
+    save_last(&run, &model, &optimizer, &mut state, &mut info)?;
+    if setup.validation.is_empty() {
+        run.save(&run.best(), &model, &info, None)?;
+    }
+    progress.finish();
+    Ok(summary(&run, &state, last_eval, &timings, stopped_early))
+}
+
+fn save_last(
+    run: &RunDir,
+    model: &BehavErt,
+    optimizer: &ModuleOptimizer,
+    state: &mut ResumeState,
+    info: &mut TrainingInfo,
+) -> Result<()> {
+    state.param_ids = param_ids(model);
+    info.step = state.step;
+    run.save(&run.last(), model, info, Some((state, optimizer)))
+}
+
+fn summary(
+    run: &RunDir,
+    state: &ResumeState,
+    last_evaluation: Option<Evaluation>,
+    t: &Timings,
+    stopped_early: bool,
+) -> RunSummary {
+    let n = t.total_n.max(1) as f64;
+    RunSummary {
+        run_dir: run.path.clone(),
+        steps: state.step,
+        best: state.best,
+        last_evaluation,
+        data_ms: t.total_data / n,
+        wait_ms: t.total_wait / n,
+        step_ms: t.total_step / n,
+        stopped_early,
+    }
+}
+
+/// Reads a run's preprocessing from a checkpoint: what inference uses.
+pub fn checkpoint_preprocessing(
+    dir: &Path,
+) -> Result<(PreprocessConfig, NormalisationStats, usize)> {
+    let info = TrainingInfo::load(dir)?;
+    Ok((info.preprocess, info.normalisation, info.window_length))
+}
