@@ -89,6 +89,9 @@ pub struct TrainArgs {
     /// Pose files to train on, unlabelled [data.source = "files", data.inputs].
     #[arg(long, num_args = 1..)]
     pub input: Vec<PathBuf>,
+    /// Labels CSVs for --input, one per file in order [data.labels].
+    #[arg(long, num_args = 1.., requires = "input")]
+    pub labels: Vec<PathBuf>,
     /// A pretrained checkpoint to start from [model.pretrained].
     #[arg(long)]
     pub pretrained: Option<PathBuf>,
@@ -133,32 +136,73 @@ pub struct TrainArgs {
 /// Arguments of `behavert evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// The checkpoint directory.
+    /// The checkpoint directory (a run's `best/` or `last/`).
     #[arg(long)]
     pub model: PathBuf,
-    /// A dataset name.
-    #[arg(long)]
+    /// A dataset name (calms21, mabe22, sbea, deepethogram, pair-r24m); its test split is used.
+    #[arg(long, requires = "data_dir", conflicts_with = "input")]
     pub dataset: Option<String>,
     /// Where the dataset's files are.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Where to write metrics.json, plots and report.html.
+    /// The dataset task (e.g. task1).
+    #[arg(long, requires = "dataset")]
+    pub task: Option<String>,
+    /// Pose files to evaluate on (with --labels, one labels file per pose file).
+    #[arg(long, num_args = 1.., required_unless_present = "dataset", requires = "labels")]
+    pub input: Vec<PathBuf>,
+    /// Labels CSVs (`frame,label` or DeepEthogram one-hot), in the order of --input.
+    #[arg(long, num_args = 1..)]
+    pub labels: Vec<PathBuf>,
+    /// Where to write metrics.json, per_class.csv, predictions/, plots/ and report.html
+    /// (must not exist yet, or be empty).
     #[arg(long)]
     pub output_dir: PathBuf,
+    /// Shortest bout (frames) of the smoothed predictions (Viterbi pass), reported separately.
+    #[arg(long, default_value_t = 5)]
+    pub min_bout: usize,
+    /// Overlap (IoU) for a predicted bout to match a true one.
+    #[arg(long, default_value_t = 0.5)]
+    pub bout_iou: f64,
+    #[command(flatten)]
+    pub windowing: WindowingArgs,
+}
+
+/// How pose files are read and laid into windows (shared by `infer` and `embed`).
+#[derive(Debug, Args)]
+pub struct WindowingArgs {
+    /// Read the inputs as this format instead of detecting it.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Frames per second, for files that do not say (gives `time_s`).
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// Frames between window starts (default: half the training window).
+    #[arg(long)]
+    pub stride: Option<usize>,
+    /// Windows per forward pass.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// Arguments of `behavert infer`.
 #[derive(Debug, Args)]
 pub struct InferArgs {
-    /// The checkpoint directory.
+    /// The checkpoint directory (a run's `best/` or `last/`).
     #[arg(long)]
     pub model: PathBuf,
     /// Pose files to label.
     #[arg(long, required = true, num_args = 1..)]
     pub input: Vec<PathBuf>,
-    /// The predictions CSV to write.
+    /// The predictions CSV to write (a directory when there are several inputs); the bouts go
+    /// beside it as `<stem>_bouts.csv`.
     #[arg(long)]
     pub output: PathBuf,
+    #[command(flatten)]
+    pub windowing: WindowingArgs,
 }
 
 /// Arguments of `behavert embed`.
@@ -168,14 +212,22 @@ pub struct EmbedArgs {
     #[arg(long)]
     pub model: PathBuf,
     /// Pose files to embed.
-    #[arg(long, num_args = 1..)]
+    #[arg(long, num_args = 1.., required_unless_present = "dataset", conflicts_with = "dataset")]
     pub input: Vec<PathBuf>,
-    /// The embeddings .npy to write.
-    #[arg(long)]
+    /// The embeddings .npy to write, float32 [frames, dim] (a directory for several inputs).
+    #[arg(long, required_unless_present = "mabe22_submission")]
     pub output: Option<PathBuf>,
-    /// Write a MABe22 submission file instead.
+    /// Embed a dataset's test sequences instead of files (mabe22, for a submission).
+    #[arg(long, requires_all = ["data_dir", "mabe22_submission"])]
+    pub dataset: Option<String>,
+    /// Where the dataset's files are.
     #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Write a MABe22 challenge submission (frame map + at most 128-dim embeddings).
+    #[arg(long, requires = "dataset", conflicts_with = "output")]
     pub mabe22_submission: Option<PathBuf>,
+    #[command(flatten)]
+    pub windowing: WindowingArgs,
 }
 
 /// Arguments of `behavert convert`.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod formats;
 pub mod hdf5;
 pub mod inspect;
+pub mod label_files;
 pub mod labels;
 pub mod pickle;
 pub mod pose;

@@ -1,6 +1,9 @@
 //! One module per subcommand; `run` dispatches.
 
 mod convert;
+mod embed;
+mod infer;
+mod inputs;
 mod inspect;
 mod model_info;
 mod train;
@@ -19,8 +22,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pretrain(args) => train::run(&args, behavert::train::Mode::Pretrain, &device),
         Command::Finetune(args) => train::run(&args, behavert::train::Mode::Finetune, &device),
         Command::Evaluate(_) => not_yet("evaluate", 6),
-        Command::Infer(_) => not_yet("infer", 6),
-        Command::Embed(_) => not_yet("embed", 6),
+        Command::Infer(args) => infer::run(&args, &device),
+        Command::Embed(args) => embed::run(&args, &device),
         Command::Convert(args) => convert::run(&args),
     }
 }

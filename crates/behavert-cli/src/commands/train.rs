@@ -54,6 +54,7 @@ fn resolve(args: &TrainArgs, mode: Mode) -> anyhow::Result<TrainingConfig> {
     if !args.input.is_empty() {
         config.data.source = DataSource::Files;
         config.data.inputs = args.input.clone();
+        config.data.labels = args.labels.clone();
     }
     if let Some(p) = &args.pretrained {
         config.model.pretrained = Some(p.clone());

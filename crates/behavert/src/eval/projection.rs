@@ -81,6 +81,86 @@ pub fn pca_2d(embeddings: ArrayView2<f32>, max_points: usize) -> Result<Projecti
     })
 }
 
+/// A linear map to fewer dimensions: `(x − mean) · componentsᵀ`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PcaBasis {
+    /// Mean of the fitted rows, `[dim]`.
+    pub mean: Array1<f64>,
+    /// `[k, dim]` orthonormal principal directions, largest variance first.
+    pub components: Array2<f64>,
+}
+
+impl PcaBasis {
+    /// The first `k` principal directions of at most `max_points` evenly spaced rows of
+    /// `embeddings`, by block power iteration on the covariance (no LAPACK needed).
+    pub fn fit(embeddings: ArrayView2<f32>, k: usize, max_points: usize) -> Result<Self> {
+        let (n, dim) = embeddings.dim();
+        if n < 2 || k == 0 || k > dim {
+            return Err(EvalError::invalid(
+                "embeddings for PCA",
+                format!("at least 2 frames and 1 ≤ k ≤ dim ({dim}) components"),
+                format!("{n} frames, k = {k}"),
+            ));
+        }
+        let rows = subsample(n, max_points.max(2));
+        let x = Array2::from_shape_fn((rows.len(), dim), |(i, j)| {
+            f64::from(embeddings[[rows[i], j]])
+        });
+        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
+            return Err(EvalError::NonFinite {
+                what: "embeddings".into(),
+                index,
+                value: x.iter().nth(index).copied().unwrap_or(f64::NAN),
+            });
+        }
+        let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(dim));
+        let centred = &x - &mean;
+        let covariance = centred.t().dot(&centred) / (rows.len() as f64);
+        // Fixed irregular start, then Q ← orth(C·Q) until the subspace settles.
+        let mut q = Array2::from_shape_fn((dim, k), |(i, j)| {
+            ((i * 7 + j * 13 + 1) as f64 * 0.618_033_988_75).fract() - 0.5
+        });
+        gram_schmidt(&mut q);
+        for _ in 0..MAX_ITERATIONS {
+            let mut next = covariance.dot(&q);
+            gram_schmidt(&mut next);
+            let change: f64 = (&next - &q).mapv(|d| d * d).sum();
+            q = next;
+            if change < TOLERANCE * k as f64 {
+                break;
+            }
+        }
+        Ok(Self {
+            mean,
+            components: q.reversed_axes(),
+        })
+    }
+
+    /// `[frames, k]` projection of `embeddings` `[frames, dim]`.
+    pub fn project(&self, embeddings: ArrayView2<f32>) -> Array2<f32> {
+        let x = embeddings.mapv(f64::from) - &self.mean;
+        x.dot(&self.components.t()).mapv(|v| v as f32)
+    }
+}
+
+/// Orthonormalises the columns of `q` in place (modified Gram–Schmidt); a column with nothing
+/// left becomes zero.
+fn gram_schmidt(q: &mut Array2<f64>) {
+    for j in 0..q.ncols() {
+        for p in 0..j {
+            let d = q.column(j).dot(&q.column(p));
+            let previous = q.column(p).to_owned();
+            q.column_mut(j).scaled_add(-d, &previous);
+        }
+        let norm = q.column(j).dot(&q.column(j)).sqrt();
+        if norm > 1e-12 {
+            q.column_mut(j).mapv_inplace(|v| v / norm);
+        } else {
+            q.column_mut(j).fill(0.0);
+        }
+    }
+}
+
 /// Unit eigenvector of `xᵀx` with the largest eigenvalue, orthogonal to `previous`:
 /// power iteration `v ← xᵀ(x v)` without forming the covariance matrix.
 fn leading_component(x: &Array2<f64>, previous: &[Array1<f64>]) -> Array1<f64> {
@@ -132,6 +212,35 @@ fn leading_component(x: &Array2<f64>, previous: &[Array1<f64>]) -> Array1<f64> {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn basis_keeps_the_largest_variance_directions_in_order() {
+        // Variances 9, 4, 1 along three axes rotated into 5 dimensions.
+        let mut data = Array2::<f32>::zeros((500, 5));
+        for i in 0..500 {
+            let t = i as f32;
+            let (a, b, c) = (
+                (t * 0.37).sin() * 3.0,
+                (t * 1.13).cos() * 2.0,
+                (t * 2.71).sin(),
+            );
+            data.row_mut(i)
+                .assign(&ndarray::arr1(&[a + c, a - c, b, 0.5, c]));
+        }
+        let basis = PcaBasis::fit(data.view(), 2, 10_000).unwrap();
+        let projected = basis.project(data.view());
+        let var = |c: usize| {
+            projected
+                .column(c)
+                .mapv(|v| f64::from(v * v))
+                .mean()
+                .unwrap()
+        };
+        assert!(var(0) > var(1) && var(1) > 3.0, "{} {}", var(0), var(1));
+        let c = &basis.components;
+        assert!((c.row(0).dot(&c.row(1))).abs() < 1e-9);
+        assert!(PcaBasis::fit(data.view(), 6, 100).is_err());
+    }
 
     #[test]
     fn finds_the_axes_of_an_elongated_cloud() {

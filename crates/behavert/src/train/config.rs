@@ -65,7 +65,7 @@ pub enum DataSource {
     Simulated,
     /// A dataset loader (`dataset`, `data_dir`, `task`).
     Dataset,
-    /// Pose files (`inputs`), read with their detected format; unlabelled.
+    /// Pose files (`inputs`), read with their detected format, with optional labels CSVs.
     Files,
 }
 
@@ -91,6 +91,8 @@ pub struct DataSection {
     pub limit: Option<usize>,
     /// Pose files for `source = "files"`.
     pub inputs: Vec<PathBuf>,
+    /// Labels CSVs for `inputs`, one per file in the same order (none = unlabelled).
+    pub labels: Vec<PathBuf>,
     /// Fraction of training recordings (or sequences without an official test split) held out
     /// for validation when the source has no split of its own.
     pub validation_fraction: f64,
@@ -111,6 +113,7 @@ impl Default for DataSection {
             task: None,
             limit: None,
             inputs: Vec::new(),
+            labels: Vec::new(),
             validation_fraction: 0.2,
             label_fraction: 1.0,
         }
@@ -492,6 +495,13 @@ impl TrainingConfig {
                     "data.inputs",
                     "at least one pose file for source = \"files\"",
                     "none",
+                ));
+            }
+            DataSource::Files if !d.labels.is_empty() && d.labels.len() != d.inputs.len() => {
+                return Err(TrainError::config(
+                    "data.labels",
+                    format!("one labels file per input ({} inputs)", d.inputs.len()),
+                    d.labels.len(),
                 ));
             }
             _ => {}

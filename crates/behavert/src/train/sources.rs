@@ -3,6 +3,7 @@
 
 use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split};
 use behavert_pose::formats::read_one;
+use behavert_pose::label_files::read_labels;
 use behavert_pose::labels::{FrameLabels, Labels};
 use behavert_pose::synth::{SimulationConfig, recording_seed, simulate};
 use rand::{Rng, SeedableRng};
@@ -112,11 +113,18 @@ fn files(data: &DataSection) -> Result<Sources> {
     let mut train = data
         .inputs
         .iter()
-        .map(|path| {
+        .enumerate()
+        .map(|(i, path)| {
+            let pose = read_one(path, None)?;
+            let labels = data
+                .labels
+                .get(i)
+                .map(|labels| labels_for(labels, pose.frames()))
+                .transpose()?;
             Ok(Source {
                 id: path.display().to_string(),
-                pose: read_one(path, None)?,
-                labels: None,
+                pose,
+                labels,
                 targets: None,
                 group: None,
             })
@@ -124,6 +132,27 @@ fn files(data: &DataSection) -> Result<Sources> {
         .collect::<Result<Vec<_>>>()?;
     let validation = hold_out(&mut train, data.validation_fraction);
     Ok(Sources { train, validation })
+}
+
+/// The labels CSV `path` for a pose of `frames` frames: shorter files leave the last frames
+/// unlabelled, longer ones are an error.
+pub fn labels_for(path: &std::path::Path, frames: usize) -> Result<Labels> {
+    let mut labels = read_labels(path)?;
+    if labels.len() > frames {
+        return Err(TrainError::data(
+            path.display().to_string(),
+            format!("labels for at most the pose's {frames} frames"),
+            format!("{} frames", labels.len()),
+        ));
+    }
+    if let FrameLabels::Single(ids) = &mut labels.frames {
+        ids.resize(frames, None);
+    }
+    if let FrameLabels::Multi(rows) = &mut labels.frames {
+        let width = labels.vocabulary.len();
+        rows.resize(frames, vec![None; width]);
+    }
+    Ok(labels)
 }
 
 /// The last `fraction` of `train` (at least one when there are two or more, never all).

@@ -1,0 +1,43 @@
+//! `behavert infer`: per-frame behaviour predictions and bouts for pose files.
+
+use anyhow::Context;
+use behavert::infer::Predictor;
+use behavert::infer::predictions::{PredictionWriter, bouts_path, refuse_existing};
+use burn::tensor::Device;
+
+use super::inputs::{frame_progress, options, output_paths, read_pose};
+use crate::cli::InferArgs;
+
+/// Labels every input, streaming rows to its predictions CSV as windows finish.
+pub fn run(args: &InferArgs, device: &Device) -> anyhow::Result<()> {
+    let predictor = Predictor::load(&args.model, device)
+        .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    let outputs = output_paths(&args.input, &args.output, "csv")?;
+    // Refuse before any work, not after the first of many files.
+    for output in &outputs {
+        refuse_existing(output)?;
+        refuse_existing(&bouts_path(output))?;
+    }
+    let options = options(&args.windowing, false);
+    for (input, output) in args.input.iter().zip(&outputs) {
+        let pose = read_pose(input, &args.windowing)?;
+        let origin = input.display().to_string();
+        let prepared = predictor.prepare(&pose, &origin)?;
+        let mut writer = PredictionWriter::create(output, predictor.frame_heads(), pose.fps)?;
+        let bar = frame_progress(prepared.frames(), &origin, !args.windowing.no_progress);
+        predictor.run(&prepared, &options, |block| {
+            bar.inc(block.frames() as u64);
+            writer.write(&block)
+        })?;
+        writer.finish()?;
+        bar.finish_and_clear();
+        println!(
+            "{}: {} frames → {} (bouts: {})",
+            input.display(),
+            prepared.frames(),
+            output.display(),
+            bouts_path(output).display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Inference with a trained checkpoint: per-frame behaviour probabilities and embeddings for
+//! pose files of any length, and the CSV files users open.
+
+mod overlap;
+pub mod predictions;
+mod predictor;
+
+pub use overlap::OverlapAverager;
+pub use predictor::{FrameBlock, FrameHead, InferOptions, Predictions, Predictor};

@@ -1,0 +1,284 @@
+//! `predictions.csv` (one row per frame) and `bouts.csv` (one row per run of one behaviour),
+//! written as frames finish and moved into place only when complete, never over a file.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use super::predictor::{FrameBlock, FrameHead};
+use crate::model::HeadKind;
+use crate::train::error::{Result, TrainError};
+
+/// Where the bouts of `predictions` go: `<stem>_bouts.csv` beside it.
+pub fn bouts_path(predictions: &Path) -> PathBuf {
+    let stem = predictions.file_stem().map_or_else(
+        || "predictions".into(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    predictions.with_file_name(format!("{stem}_bouts.csv"))
+}
+
+/// Fails when `path` exists: outputs never replace a user's file.
+pub fn refuse_existing(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Err(TrainError::run_dir(
+            path,
+            "a path that does not exist yet (outputs are never overwritten)",
+            "an existing file",
+        ));
+    }
+    Ok(())
+}
+
+/// A CSV being written beside its destination.
+struct PendingCsv {
+    writer: csv::Writer<BufWriter<File>>,
+    file: tempfile::TempPath,
+    path: PathBuf,
+}
+
+impl PendingCsv {
+    fn create(path: &Path, header: &[String]) -> Result<Self> {
+        refuse_existing(path)?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let temp = NamedTempFile::new_in(dir).map_err(|e| TrainError::io(dir, e))?;
+        let (file, temp_path) = temp.into_parts();
+        let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+        writer
+            .write_record(header)
+            .map_err(|e| csv_error(path, e))?;
+        Ok(Self {
+            writer,
+            file: temp_path,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn row(&mut self, cells: &[String]) -> Result<()> {
+        self.writer
+            .write_record(cells)
+            .map_err(|e| csv_error(&self.path, e))
+    }
+
+    fn finish(self) -> Result<()> {
+        let Self { writer, file, path } = self;
+        let inner = writer
+            .into_inner()
+            .map_err(|e| TrainError::io(&path, e.into_error()))?;
+        inner
+            .into_inner()
+            .map_err(|e| TrainError::io(&path, e.into_error()))?
+            .sync_all()
+            .map_err(|e| TrainError::io(&path, e))?;
+        file.persist_noclobber(&path)
+            .map_err(|e| TrainError::io(&path, e.error))?;
+        Ok(())
+    }
+}
+
+fn csv_error(path: &Path, error: csv::Error) -> TrainError {
+    TrainError::io(path, std::io::Error::other(error))
+}
+
+/// The bout being extended frame by frame.
+#[derive(Clone, Copy, Debug)]
+struct OpenBout {
+    class: usize,
+    start: usize,
+    probability_sum: f64,
+}
+
+/// Streams predictions of one recording to `predictions.csv` and its `bouts.csv`.
+pub struct PredictionWriter {
+    heads: Vec<FrameHead>,
+    fps: Option<f64>,
+    frames: PendingCsv,
+    bouts: Option<(PendingCsv, Option<OpenBout>, Vec<String>)>,
+    next_frame: usize,
+}
+
+impl PredictionWriter {
+    /// Starts `path` (and, when the first head is multiclass, its [`bouts_path`]); `fps` gives
+    /// `time_s`, left empty when unknown.
+    pub fn create(path: &Path, heads: &[FrameHead], fps: Option<f64>) -> Result<Self> {
+        if heads.is_empty() {
+            return Err(TrainError::data(
+                "model",
+                "at least one frame-level head to predict with",
+                "none (a pretrained-only checkpoint: fine-tune it, or use `behavert embed`)",
+            ));
+        }
+        let prefix = |h: &FrameHead| {
+            if heads.len() > 1 {
+                format!("{}_", h.name())
+            } else {
+                String::new()
+            }
+        };
+        let mut header = vec!["frame".to_string(), "time_s".to_string()];
+        for head in heads {
+            let p = prefix(head);
+            match head.kind() {
+                HeadKind::Multiclass => header.push(format!("{p}label")),
+                HeadKind::Multilabel => header.push(format!("{p}labels")),
+                HeadKind::Regression => {}
+            }
+            let value_prefix = if head.kind() == HeadKind::Regression {
+                ""
+            } else {
+                "p_"
+            };
+            header.extend(
+                head.output_names()
+                    .iter()
+                    .map(|n| format!("{p}{value_prefix}{n}")),
+            );
+        }
+        let bouts_file = bouts_path(path);
+        let bouts = match heads[0].kind() {
+            HeadKind::Multiclass => {
+                refuse_existing(&bouts_file)?;
+                Some(bouts_file)
+            }
+            _ => None,
+        };
+        let frames = PendingCsv::create(path, &header)?;
+        let bouts = bouts
+            .map(|file| {
+                let header: Vec<String> = [
+                    "behaviour",
+                    "start_frame",
+                    "end_frame",
+                    "start_s",
+                    "duration_s",
+                    "mean_probability",
+                ]
+                .map(String::from)
+                .to_vec();
+                Ok::<_, TrainError>((
+                    PendingCsv::create(&file, &header)?,
+                    None,
+                    heads[0].output_names(),
+                ))
+            })
+            .transpose()?;
+        Ok(Self {
+            heads: heads.to_vec(),
+            fps: fps.filter(|f| f.is_finite() && *f > 0.0),
+            frames,
+            bouts,
+            next_frame: 0,
+        })
+    }
+
+    /// Writes the rows of a finished block (blocks must come in frame order).
+    pub fn write(&mut self, block: &FrameBlock) -> Result<()> {
+        for f in 0..block.frames() {
+            let frame = block.start + f;
+            let mut cells = vec![frame.to_string(), self.time(frame)];
+            for (head, values) in self.heads.iter().zip(&block.heads) {
+                let row = values.row(f);
+                match head.kind() {
+                    HeadKind::Multiclass => {
+                        cells.push(head.output_names()[argmax(row.iter().copied())].clone())
+                    }
+                    HeadKind::Multilabel => cells.push(
+                        head.output_names()
+                            .iter()
+                            .zip(row.iter())
+                            .filter(|&(_, &p)| p >= 0.5)
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join("|"),
+                    ),
+                    HeadKind::Regression => {}
+                }
+                cells.extend(row.iter().map(|v| format!("{v:.6}")));
+            }
+            self.frames.row(&cells)?;
+            if let Some(first) = block.heads.first() {
+                self.extend_bout(frame, first.row(f).iter().copied())?;
+            }
+        }
+        self.next_frame = block.start + block.frames();
+        Ok(())
+    }
+
+    /// Closes the last bout and moves both files into place.
+    pub fn finish(mut self) -> Result<()> {
+        self.close_bout(self.next_frame)?;
+        self.frames.finish()?;
+        if let Some((bouts, _, _)) = self.bouts {
+            bouts.finish()?;
+        }
+        Ok(())
+    }
+
+    fn time(&self, frame: usize) -> String {
+        self.fps
+            .map_or_else(String::new, |fps| format!("{:.4}", frame as f64 / fps))
+    }
+
+    fn extend_bout(
+        &mut self,
+        frame: usize,
+        probs: impl Iterator<Item = f32> + Clone,
+    ) -> Result<()> {
+        let Some((_, open, _)) = &mut self.bouts else {
+            return Ok(());
+        };
+        let class = argmax(probs.clone());
+        let p = f64::from(probs.clone().nth(class).unwrap_or(0.0));
+        match open {
+            Some(bout) if bout.class == class => bout.probability_sum += p,
+            _ => {
+                self.close_bout(frame)?;
+                if let Some((_, open, _)) = &mut self.bouts {
+                    *open = Some(OpenBout {
+                        class,
+                        start: frame,
+                        probability_sum: p,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the open bout, which ended just before `end`.
+    fn close_bout(&mut self, end: usize) -> Result<()> {
+        let fps = self.fps;
+        let Some((file, open, names)) = &mut self.bouts else {
+            return Ok(());
+        };
+        let Some(bout) = open.take() else {
+            return Ok(());
+        };
+        let frames = end - bout.start;
+        let seconds =
+            |n: usize| fps.map_or_else(String::new, |fps| format!("{:.4}", n as f64 / fps));
+        file.row(&[
+            names[bout.class].clone(),
+            bout.start.to_string(),
+            (end - 1).to_string(),
+            seconds(bout.start),
+            seconds(frames),
+            format!("{:.6}", bout.probability_sum / frames as f64),
+        ])
+    }
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(values: impl Iterator<Item = f32>) -> usize {
+    values
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, v)| {
+            if v > bv { (i, v) } else { (bi, bv) }
+        })
+        .0
+}
