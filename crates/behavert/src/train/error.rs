@@ -44,6 +44,9 @@ pub enum TrainError {
     /// A metric could not be computed.
     #[error(transparent)]
     Eval(#[from] crate::eval::error::EvalError),
+    /// A plot, report or training log could not be written or read.
+    #[error(transparent)]
+    Output(#[from] crate::eval::output::OutputError),
     /// The loss stopped being a number.
     #[error("step {step}: the loss is {value}; lower the learning rate or check the data")]
     Diverged { step: u64, value: f32 },
