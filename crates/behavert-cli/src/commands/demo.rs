@@ -38,9 +38,9 @@ impl Budget {
         if quick {
             Self {
                 pretrain_recordings: 4,
-                pretrain_epochs: 1,
-                finetune_recordings: 4,
-                finetune_epochs: 2,
+                pretrain_epochs: 2,
+                finetune_recordings: 6,
+                finetune_epochs: 6,
                 frames: 600,
                 held_out: 2,
             }

@@ -1,0 +1,177 @@
+//! `behavert demo --quick` end to end: simulated mice → pretraining → fine-tuning →
+//! evaluation; every promised file is there and `metrics.json` agrees with a recomputation
+//! from the predictions and labels CSVs it was made from.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{arg, behavert, read_csv};
+
+/// Per-class F1 averaged over `vocabulary` (0 for a class never true nor predicted).
+fn macro_f1(vocabulary: &[String], pairs: &[(String, String)]) -> f64 {
+    let f1 = |class: &String| {
+        let tp = pairs
+            .iter()
+            .filter(|(t, p)| t == class && p == class)
+            .count() as f64;
+        let fp = pairs
+            .iter()
+            .filter(|(t, p)| t != class && p == class)
+            .count() as f64;
+        let fn_ = pairs
+            .iter()
+            .filter(|(t, p)| t == class && p != class)
+            .count() as f64;
+        if tp == 0.0 {
+            0.0
+        } else {
+            2.0 * tp / (2.0 * tp + fp + fn_)
+        }
+    };
+    vocabulary.iter().map(f1).sum::<f64>() / vocabulary.len() as f64
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no {name} in {header:?}"))
+}
+
+#[test]
+fn quick_demo_writes_consistent_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo-output");
+    let (ok, text) = behavert(&["demo", "--quick", "--output-dir", arg(&out)]);
+    assert!(ok, "{text}");
+    assert!(text.contains("report.html"), "{text}");
+    for file in [
+        "pretrain/best/model.safetensors",
+        "finetune/best/training.json",
+        "finetune/metrics.csv",
+        "predictions.csv",
+        "predictions_bouts.csv",
+        "evaluation/metrics.json",
+        "evaluation/per_class.csv",
+        "evaluation/report.html",
+        "evaluation/plots/ethogram.png",
+        "evaluation/plots/confusion_matrix.svg",
+        "evaluation/plots/training_curves.png",
+        "evaluation/plots/embeddings_pca.png",
+    ] {
+        assert!(out.join(file).is_file(), "missing {file}\n{text}");
+    }
+    let html = std::fs::read_to_string(out.join("evaluation/report.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,") || html.contains("<svg"));
+
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("evaluation/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let vocabulary: Vec<String> = serde_json::from_value(metrics["vocabulary"].clone()).unwrap();
+    let mut pairs = Vec::new();
+    let mut smoothed_frames = 0;
+    for recording in metrics["recordings"].as_array().unwrap() {
+        let name = recording["name"].as_str().unwrap();
+        let (header, rows) = read_csv(
+            &out.join("evaluation")
+                .join(recording["predictions"].as_str().unwrap()),
+        );
+        let (_, truth) = read_csv(&out.join("data").join(format!("{name}_labels.csv")));
+        assert_eq!(rows.len(), truth.len());
+        let label = column(&header, "label");
+        for (row, t) in rows.iter().zip(&truth) {
+            if !t[1].is_empty() {
+                pairs.push((t[1].clone(), row[label].clone()));
+            }
+        }
+        smoothed_frames += rows.len();
+    }
+    let recomputed = macro_f1(&vocabulary, &pairs);
+    let reported = metrics["frame"]["macro_all"]["f1"].as_f64().unwrap();
+    assert!(
+        (recomputed - reported).abs() < 1e-9,
+        "{recomputed} vs {reported}"
+    );
+    assert_eq!(
+        metrics["frame"]["labelled_frames"].as_u64().unwrap() as usize,
+        pairs.len()
+    );
+    assert!(smoothed_frames > 0 && metrics["smoothed"]["report"]["macro_all"]["f1"].is_number());
+
+    // per_class.csv repeats metrics.json.
+    let (header, rows) = read_csv(&out.join("evaluation/per_class.csv"));
+    let f1 = column(&header, "f1");
+    let from_json: BTreeMap<String, f64> = metrics["frame"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["f1"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    for row in rows.iter().filter(|r| from_json.contains_key(&r[0])) {
+        let value: f64 = row[f1].parse().unwrap();
+        assert!((value - from_json[&row[0]]).abs() < 1e-6, "{row:?}");
+    }
+
+    // The demo refuses to run into its own output.
+    let (ok, text) = behavert(&["demo", "--quick", "--output-dir", arg(&out)]);
+    assert!(!ok && text.contains("never overwrites"), "{text}");
+}
+
+#[test]
+fn evaluate_command_on_the_demo_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let (ok, text) = behavert(&["demo", "--quick", "--output-dir", arg(&out)]);
+    assert!(ok, "{text}");
+    let data = out.join("data");
+    let eval = dir.path().join("eval");
+    let (ok, text) = behavert(&[
+        "evaluate",
+        "--model",
+        arg(&out.join("finetune/best")),
+        "--input",
+        arg(&data.join("mouse_0.csv")),
+        arg(&data.join("mouse_1.csv")),
+        "--labels",
+        arg(&data.join("mouse_0_labels.csv")),
+        arg(&data.join("mouse_1_labels.csv")),
+        "--fps",
+        "30",
+        "--output-dir",
+        arg(&eval),
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.contains("macro-F1"), "{text}");
+    // Same model, same files, same windows: the demo's own evaluation numbers.
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let ours = read(&eval.join("metrics.json"));
+    let demo = read(&out.join("evaluation/metrics.json"));
+    assert_eq!(
+        ours["frame"]["confusion_matrix"],
+        demo["frame"]["confusion_matrix"]
+    );
+
+    // Wrong labels are named.
+    let (ok, text) = behavert(&[
+        "evaluate",
+        "--model",
+        arg(&out.join("finetune/best")),
+        "--input",
+        arg(&data.join("mouse_0.csv")),
+        "--labels",
+        arg(&data.join("mouse_0.csv")),
+        "--output-dir",
+        arg(&dir.path().join("bad")),
+    ]);
+    assert!(!ok, "{text}");
+}
