@@ -50,7 +50,11 @@ fn toml_files() -> Vec<PathBuf> {
 #[test]
 fn every_experiment_config_parses_and_validates() {
     let files = toml_files();
-    assert!(!files.is_empty(), "no *.toml under {}", experiments().display());
+    assert!(
+        !files.is_empty(),
+        "no *.toml under {}",
+        experiments().display()
+    );
     let mut failures = Vec::new();
     for path in &files {
         let name = path.display().to_string();
@@ -62,7 +66,10 @@ fn every_experiment_config_parses_and_validates() {
                 continue;
             }
         };
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         let fine_tuning = stem.starts_with("finetune") || !config.heads.is_empty();
         if let Err(e) = config.validate(fine_tuning) {
             failures.push(format!("{name}: {e}"));
@@ -76,7 +83,11 @@ fn every_recipe_folder_has_a_readme() {
     let root = experiments();
     let mut folders: Vec<PathBuf> = RECIPES.iter().map(|r| root.join(r)).collect();
     // A folder holding a config is a recipe too, listed or not.
-    folders.extend(toml_files().iter().filter_map(|p| p.parent().map(Path::to_path_buf)));
+    folders.extend(
+        toml_files()
+            .iter()
+            .filter_map(|p| p.parent().map(Path::to_path_buf)),
+    );
     folders.sort();
     folders.dedup();
     let missing: Vec<String> = folders
