@@ -93,8 +93,8 @@ pub struct DataSection {
     pub inputs: Vec<PathBuf>,
     /// Labels CSVs for `inputs`, one per file in the same order (none = unlabelled).
     pub labels: Vec<PathBuf>,
-    /// Fraction of training recordings (or sequences without an official test split) held out
-    /// for validation when the source has no split of its own.
+    /// Fraction of training recordings held out for validation (checkpoint choice, early
+    /// stopping); a dataset's official test split is never trained or validated on.
     pub validation_fraction: f64,
     /// Fraction of each training recording's frames that keep their labels (one contiguous
     /// stretch at a seeded position): few-label fine-tuning. 1 = every label.

@@ -88,24 +88,21 @@ fn dataset(data: &DataSection) -> Result<Sources> {
         ..Default::default()
     };
     let loaded = datasets::load(kind, &dir, &options)?;
-    let mut train = Vec::new();
-    let mut validation = Vec::new();
-    for sequence in loaded.sequences {
-        let source = Source {
+    // The official test split is left for `behavert evaluate`: choosing the best checkpoint
+    // or stopping early on it would leak test labels into the reported numbers.
+    let mut train: Vec<Source> = loaded
+        .sequences
+        .into_iter()
+        .filter(|sequence| sequence.split != Split::Test)
+        .map(|sequence| Source {
             id: sequence.id,
             pose: sequence.pose,
             labels: sequence.labels,
             targets: sequence.targets,
             group: sequence.group,
-        };
-        match sequence.split {
-            Split::Test => validation.push(source),
-            _ => train.push(source),
-        }
-    }
-    if validation.is_empty() {
-        validation = hold_out(&mut train, data.validation_fraction);
-    }
+        })
+        .collect();
+    let validation = hold_out(&mut train, data.validation_fraction);
     Ok(Sources { train, validation })
 }
 
