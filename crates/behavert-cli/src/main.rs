@@ -1,9 +1,7 @@
 //! `behavert`: learn animal behaviour from pose tracks. A thin clap layer over the
 //! `behavert-pose` and `behavert` libraries.
 
-mod cli;
-mod commands;
-
+use behavert_cli::{cli, commands};
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
