@@ -6,6 +6,8 @@
 //! process so its peak resident memory is its own. Set `BEHAVERT_BENCH_PYTHON` to choose the
 //! Python interpreter (default `python3`); without torch installed, only Rust is measured.
 
+mod common;
+
 use std::process::Command;
 use std::time::Instant;
 
@@ -13,12 +15,12 @@ use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInpu
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
+use common::{Measurement, THREADS, TorchCase, median, parse_result, peak_rss_mb, run_torch};
 
 const FEATURES: usize = 28;
 const CLASSES: usize = 4;
 const WARMUP: usize = 2;
 const ITERS: usize = 5;
-const THREADS: &str = "2";
 
 /// One benchmark case.
 #[derive(Clone, Copy)]
@@ -38,12 +40,6 @@ impl<'a> Case<'a> {
             frames: frames.parse().ok()?,
         })
     }
-}
-
-/// One measurement: median step time and peak resident memory of its process.
-struct Measurement {
-    median_ms: f64,
-    peak_mb: f64,
 }
 
 fn main() {
@@ -85,7 +81,16 @@ fn main() {
             .unwrap_or_else(|| panic!("case {text:?}: expected SIZE:BATCHxFRAMES"));
         for mode in ["train", "infer"] {
             let rust = run_child(text, mode);
-            let torch = run_torch(case, mode);
+            let torch = run_torch(&TorchCase {
+                size: case.size,
+                batch: case.batch,
+                frames: case.frames,
+                mode,
+                features: FEATURES,
+                classes: CLASSES,
+                warmup: WARMUP,
+                iters: ITERS,
+            });
             let frames = (case.batch * case.frames) as f64;
             let (torch_ms, torch_fps, torch_mb, ratio, mem_ratio) = match &torch {
                 Some(t) => (
@@ -130,70 +135,6 @@ fn run_child(case: &str, mode: &str) -> Measurement {
             String::from_utf8_lossy(&output.stderr)
         )
     })
-}
-
-/// Runs the reference's benchmark script and reads its median; reports the peak RSS of the
-/// Python process, which the script itself does not print.
-fn run_torch(case: Case, mode: &str) -> Option<Measurement> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/bench/torch_bench.py"
-    );
-    if !std::path::Path::new(script).is_file() {
-        return None;
-    }
-    let python = std::env::var("BEHAVERT_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let wrapper = format!(
-        "import json, resource, runpy, sys, io, contextlib\n\
-         sys.argv = ['torch_bench.py', '--size', '{}', '--batch', '{}', '--frames', '{}', '--mode', '{}', \
-         '--iters', '{ITERS}', '--warmup', '{WARMUP}', '--threads', '{THREADS}', '--classes', '{CLASSES}', '--features', '{FEATURES}']\n\
-         out = io.StringIO()\n\
-         with contextlib.redirect_stdout(out):\n    runpy.run_path({script:?}, run_name='__main__')\n\
-         line = json.loads(out.getvalue().strip().splitlines()[-1])\n\
-         print('RESULT', line['median_ms'], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n",
-        case.size, case.batch, case.frames, mode
-    );
-    let output = Command::new(python)
-        .args(["-c", &wrapper])
-        .env("RAYON_NUM_THREADS", THREADS)
-        .output()
-        .ok()?;
-    let result = parse_result(&output.stdout);
-    if result.is_none() {
-        eprintln!(
-            "PyTorch side skipped: {}",
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        );
-    }
-    result
-}
-
-fn parse_result(stdout: &[u8]) -> Option<Measurement> {
-    let text = String::from_utf8_lossy(stdout);
-    let line = text.lines().find_map(|l| l.strip_prefix("RESULT "))?;
-    let mut numbers = line.split_whitespace().map(|n| n.parse::<f64>());
-    Some(Measurement {
-        median_ms: numbers.next()?.ok()?,
-        peak_mb: numbers.next()?.ok()?,
-    })
-}
-
-/// Peak resident set size of this process in MiB (Linux).
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn median(mut times: Vec<f64>) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
 }
 
 /// Same work as the PyTorch script: forward, frame cross-entropy + masked-frame MSE, backward,

@@ -1,0 +1,222 @@
+//! `behavert infer` speed: frames per second for the `small` model over a one-hour recording
+//! (read a DeepLabCut CSV, preprocess, overlapping windows, write predictions and bouts), and
+//! the latency of one new frame in a streaming window — beside the PyTorch reference's
+//! forward pass at the same shapes, in one run.
+//!
+//! `cargo bench -p behavert --bench infer_speed [-- MINUTES]` (default 60 minutes at 30 fps).
+//! The model has random weights: speed does not depend on them.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use behavert::infer::predictions::PredictionWriter;
+use behavert::infer::{InferOptions, Predictor};
+use behavert::model::{
+    Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput, save_checkpoint,
+};
+use behavert::train::TrainingConfig;
+use behavert::train::state::{HeadVocabulary, TRAINING_FILE, TrainingInfo};
+use behavert_pose::preprocess::{NormalisationStats, PoseLayout, Preprocessor};
+use behavert_pose::synth::{SimulationConfig, simulate, vocabulary};
+use behavert_pose::{Format, formats};
+use burn::tensor::{Device, Distribution, Tensor};
+use common::{THREADS, TorchCase, median, peak_rss_mb, run_torch};
+
+const FINETUNE: &str = include_str!("../../../configs/training/finetune-sim.toml");
+const WINDOW: usize = 64;
+const BATCH: usize = 16;
+const FPS: f64 = 30.0;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        child(Path::new(&args[1]), Path::new(&args[2]));
+        return;
+    }
+    let minutes: f64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(60.0);
+    let frames = (minutes * 60.0 * FPS) as usize;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("recording.csv");
+    let model = dir.path().join("model");
+    let started = Instant::now();
+    let features = prepare_inputs(frames, &csv, &model);
+    println!(
+        "prepared a {minutes}-minute recording ({frames} frames, 2 mice, {features} features) and a random `small` checkpoint in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let exe = std::env::current_exe().expect("bench executable");
+    let output = Command::new(exe)
+        .args(["--child", model.to_str().unwrap(), csv.to_str().unwrap()])
+        .env("RAYON_NUM_THREADS", THREADS)
+        .output()
+        .expect("run the Rust measurement");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value = |key: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+
+    println!(
+        "\nbehavert infer, small, window {WINDOW}, stride {}, batch {BATCH}, {THREADS} threads:",
+        WINDOW / 2
+    );
+    println!("  read DLC CSV       {:>8.2} s", value("read_s"));
+    println!("  preprocess         {:>8.2} s", value("prepare_s"));
+    println!("  model + write CSV  {:>8.2} s", value("model_s"));
+    let total = value("read_s") + value("prepare_s") + value("model_s");
+    println!(
+        "  total              {total:>8.2} s = {:.0} frames/s ({:.0}× real time at {FPS} fps), peak RSS {:.0} MiB",
+        frames as f64 / total,
+        frames as f64 / total / FPS,
+        value("peak_mb")
+    );
+
+    println!("\nforward passes (median), Rust vs PyTorch reference:");
+    println!(
+        "{:<26} {:>10} {:>10} {:>7}",
+        "shape", "Rust ms", "torch ms", "ratio"
+    );
+    for (batch, length, key) in [
+        (BATCH, WINDOW, "batch_ms"),
+        (1, WINDOW, "stream64_ms"),
+        (1, 256, "stream256_ms"),
+    ] {
+        let rust = value(key);
+        let torch = run_torch(&TorchCase {
+            size: "small",
+            batch,
+            frames: length,
+            mode: "infer",
+            features,
+            classes: vocabulary().len(),
+            warmup: 3,
+            iters: 20,
+        });
+        let (torch_ms, ratio) = torch.map_or(("-".into(), "-".into()), |t| {
+            (
+                format!("{:.2}", t.median_ms),
+                format!("{:.2}x", rust / t.median_ms),
+            )
+        });
+        let what = if batch == 1 {
+            format!("1 new frame, {length}-frame window")
+        } else {
+            format!("{batch}×{length} batch")
+        };
+        println!("{what:<26} {rust:>10.2} {torch_ms:>10} {ratio:>7}");
+    }
+    println!("ratio = Rust time / PyTorch time (below 1 is faster)");
+}
+
+/// Writes the recording as a DeepLabCut CSV and a `small` checkpoint fitted to its layout;
+/// returns the features per frame.
+fn prepare_inputs(frames: usize, csv: &Path, model_dir: &Path) -> usize {
+    let recording = simulate(&SimulationConfig {
+        frames,
+        fps: FPS,
+        ..Default::default()
+    })
+    .expect("simulate");
+    formats::write(&recording.pose, csv, Format::DlcCsv).expect("write CSV");
+    let preprocess = TrainingConfig::from_toml(FINETUNE, "finetune-sim.toml")
+        .expect("config")
+        .preprocess;
+    let preprocessor =
+        Preprocessor::new(&preprocess, &PoseLayout::of(&recording.pose)).expect("preprocessor");
+    let prepared = preprocessor.prepare(&recording.pose).expect("prepare");
+    let normalisation = NormalisationStats::fit([&prepared]).expect("statistics");
+    let features = preprocessor.feature_count();
+    let head = HeadConfig::frame("behaviour", vocabulary().len());
+    let config = ModelConfig::new(
+        &Architecture::preset("small").expect("small"),
+        features,
+        vec![head.clone()],
+    );
+    let model = BehavErt::new(&config, &Device::flex()).expect("model");
+    std::fs::create_dir_all(model_dir).expect("model dir");
+    save_checkpoint(&model, model_dir).expect("save");
+    let info = TrainingInfo {
+        mode: "finetune".into(),
+        heads: vec![HeadVocabulary {
+            head,
+            vocabulary: vocabulary(),
+        }],
+        preprocess,
+        normalisation,
+        feature_names: preprocessor.feature_names().to_vec(),
+        window_length: WINDOW,
+        seed: 0,
+        step: 0,
+        metrics: Default::default(),
+        versions: TrainingInfo::current_versions(),
+    };
+    std::fs::write(
+        model_dir.join(TRAINING_FILE),
+        serde_json::to_string(&info).expect("json"),
+    )
+    .expect("write training.json");
+    features
+}
+
+/// What `behavert infer` does, timed by phase, then single forward passes.
+fn child(model_dir: &Path, csv: &Path) {
+    let device = Device::flex();
+    let predictor = Predictor::load(model_dir, &device).expect("load");
+    let t = Instant::now();
+    let pose = formats::read_one(csv, None).expect("read");
+    println!("read_s {}", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let prepared = predictor.prepare(&pose, "recording").expect("prepare");
+    println!("prepare_s {}", t.elapsed().as_secs_f64());
+    let out = csv.with_file_name("predictions.csv");
+    let t = Instant::now();
+    let mut writer =
+        PredictionWriter::create(&out, predictor.frame_heads(), Some(FPS)).expect("writer");
+    let options = InferOptions {
+        batch_size: BATCH,
+        ..Default::default()
+    };
+    predictor
+        .run(&prepared, &options, |block| writer.write(&block))
+        .expect("infer");
+    writer.finish().expect("finish");
+    println!("model_s {}", t.elapsed().as_secs_f64());
+    println!("peak_mb {}", peak_rss_mb());
+
+    let model = behavert::model::load_checkpoint(model_dir, &device).expect("model");
+    let features = model.config.input_dim;
+    for (batch, length, key) in [
+        (BATCH, WINDOW, "batch_ms"),
+        (1, WINDOW, "stream64_ms"),
+        (1, 256, "stream256_ms"),
+    ] {
+        let input = ModelInput::unpadded(Tensor::<3>::random(
+            [batch, length, features],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        ));
+        let mut times = Vec::new();
+        for i in 0..23 {
+            let t = Instant::now();
+            let hidden = model.encode(&input).expect("encode");
+            let _: f32 = model.frame_logits(0, &hidden).sum().into_scalar();
+            if i >= 3 {
+                times.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        println!("{key} {}", median(times));
+    }
+}
