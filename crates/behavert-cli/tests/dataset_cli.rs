@@ -1,0 +1,113 @@
+//! The dataset paths of the commands on the small dataset fixtures: fine-tune on CalMS21 and
+//! evaluate on its test split; pretrain on MABe22 and write a checked challenge submission.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{arg, behavert};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../behavert-pose/tests/fixtures/datasets")
+        .join(name)
+}
+
+#[test]
+fn calms21_finetune_then_evaluate_on_the_test_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let data = fixture("calms21");
+    let (ok, text) = behavert(&[
+        "finetune",
+        "--dataset",
+        "calms21",
+        "--task",
+        "task1",
+        "--data-dir",
+        arg(&data),
+        "--model-size",
+        "tiny",
+        "--window",
+        "4",
+        "--batch-size",
+        "2",
+        "--max-steps",
+        "3",
+        "--output-dir",
+        arg(&run),
+        "--no-progress",
+    ]);
+    assert!(ok, "{text}");
+    let out = dir.path().join("evaluation");
+    let (ok, text) = behavert(&[
+        "evaluate",
+        "--model",
+        arg(&run.join("best")),
+        "--dataset",
+        "calms21",
+        "--task",
+        "task1",
+        "--data-dir",
+        arg(&data),
+        "--output-dir",
+        arg(&out),
+    ]);
+    assert!(ok, "{text}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    // The fixture's test split: one sequence of 5 labelled frames.
+    assert_eq!(metrics["frame"]["labelled_frames"], 5);
+    assert_eq!(metrics["recordings"].as_array().unwrap().len(), 1);
+    assert!(out.join("report.html").is_file() && out.join("per_class.csv").is_file());
+}
+
+#[test]
+fn mabe22_submission_from_a_pretrained_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("pre");
+    let data = fixture("mabe22");
+    let (ok, text) = behavert(&[
+        "pretrain",
+        "--dataset",
+        "mabe22",
+        "--data-dir",
+        arg(&data),
+        "--model-size",
+        "tiny",
+        "--window",
+        "8",
+        "--max-steps",
+        "2",
+        "--output-dir",
+        arg(&run),
+        "--no-progress",
+    ]);
+    assert!(ok, "{text}");
+    let submission = dir.path().join("submission.npy");
+    let (ok, text) = behavert(&[
+        "embed",
+        "--model",
+        arg(&run.join("best")),
+        "--dataset",
+        "mabe22",
+        "--data-dir",
+        arg(&data),
+        "--mabe22-submission",
+        arg(&submission),
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.contains("checked against the rules"), "{text}");
+    let (ok, text) = behavert(&[
+        "embed",
+        "--model",
+        arg(&run.join("best")),
+        "--dataset",
+        "mabe22",
+        "--data-dir",
+        arg(&data),
+        "--mabe22-submission",
+        arg(&submission),
+    ]);
+    assert!(!ok && text.contains("never overwritten"), "{text}");
+}
