@@ -125,3 +125,40 @@ fn cli_reference_is_current() {
         "docs/cli.md is out of date; run BEHAVERT_UPDATE_DOCS=1 cargo test -p behavert-cli --test documented_commands"
     );
 }
+
+/// The quickstart's commands on the demo's files run as written, from a fresh folder.
+#[test]
+fn quickstart_demo_commands_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[String]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_behavert"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("run behavert")
+    };
+    let demo = run(&["demo".into(), "--quick".into()]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let mut ran = 0;
+    for (place, line) in shell_lines() {
+        if !place.starts_with("docs/quickstart.md") || !line.contains("demo-output/") {
+            continue;
+        }
+        let words = words(&line);
+        let out = run(&words[1..]);
+        assert!(
+            out.status.success(),
+            "{place}: `{line}`\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(
+        ran >= 3,
+        "only {ran} quickstart commands use the demo's files"
+    );
+}
