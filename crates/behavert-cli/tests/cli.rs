@@ -1,6 +1,9 @@
 //! The `behavert` command as a user runs it.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::shared;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn behavert(args: &[&str]) -> Output {
@@ -16,21 +19,6 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// `../shared/<relative>`, or `None` with the reason printed; a failure under `CI=true`.
-fn shared(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(relative);
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{} is missing, and CI=true requires it", path.display());
-    }
-    eprintln!("skipped: {} not found", path.display());
-    None
 }
 
 #[test]
@@ -61,12 +49,20 @@ fn every_subcommand_has_help() {
 }
 
 #[test]
-fn unimplemented_subcommands_fail_with_one_line() {
-    let output = behavert(&["demo"]);
+fn a_missing_model_is_one_line_naming_it() {
+    let output = behavert(&[
+        "infer",
+        "--model",
+        "no/such/model",
+        "--input",
+        "pose.csv",
+        "--output",
+        "p.csv",
+    ]);
     assert!(!output.status.success());
     let message = stderr(&output);
     assert_eq!(message.trim().lines().count(), 1, "{message}");
-    assert!(message.contains("not implemented yet"), "{message}");
+    assert!(message.contains("no/such/model"), "{message}");
 }
 
 #[test]

@@ -1,17 +1,9 @@
 //! `behavert pretrain` and `behavert finetune` run briefly on simulated data, and a pretrained
 //! run feeds a fine-tuning one.
 
-use std::process::Command;
+mod common;
 
-fn behavert(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_behavert"))
-        .args(args)
-        .output()
-        .expect("run behavert");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
-}
+use common::behavert;
 
 #[test]
 fn pretrain_then_finetune_on_simulated_data() {
