@@ -5,6 +5,13 @@ use behavert_cli::{cli, commands};
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe would panic; a command-line tool
+    // should just stop, as `head` expects.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = cli::Cli::parse();
     init_logging(&cli.log_level);
     match commands::run(cli) {
