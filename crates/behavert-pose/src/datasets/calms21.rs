@@ -802,3 +802,112 @@ pub fn stream(path: &Path, split: Split) -> impl Iterator<Item = Result<Sequence
     });
     receiver.into_iter()
 }
+
+/// One sequence to write in CalMS21's JSON layout.
+pub struct JsonSequence<'a> {
+    /// Sequence id (the key under the group).
+    pub id: &'a str,
+    /// Two mice, CalMS21's seven keypoints, 2D.
+    pub pose: &'a Pose,
+    /// Per-frame labels (every frame labelled), written as `annotations` + `metadata.vocab`.
+    pub labels: Option<&'a Labels>,
+}
+
+/// Writes `sequences` under `group` as a CalMS21 JSON file (`{group: {id: {keypoints [T][2][x,
+/// y][7], scores [T][2][7], annotations, metadata}}}`), atomically; missing coordinates become
+/// `null`, as Python's json writes None. Lets the simulator feed the CalMS21 reader.
+pub fn write_json(path: &Path, group: &str, sequences: &[JsonSequence]) -> Result<()> {
+    let number = |v: f32| {
+        if v.is_finite() {
+            serde_json::Value::from(f64::from(v))
+        } else {
+            serde_json::Value::Null
+        }
+    };
+    let mut records = serde_json::Map::new();
+    for sequence in sequences {
+        let pose = sequence.pose;
+        let (frames, mice, keypoints, dims) = pose.positions.dim();
+        if (mice, keypoints, dims) != (MICE, KEYPOINTS, 2) {
+            return Err(PoseError::invalid(
+                format!("sequence {} for {}", sequence.id, path.display()),
+                "2 mice × 7 keypoints in 2D (CalMS21's layout)",
+                format!("{mice} individuals × {keypoints} keypoints × {dims} coordinates"),
+            ));
+        }
+        let keypoints_json: Vec<serde_json::Value> = (0..frames)
+            .map(|f| {
+                (0..MICE)
+                    .map(|m| {
+                        (0..2)
+                            .map(|d| {
+                                (0..KEYPOINTS)
+                                    .map(|k| number(pose.positions[[f, m, k, d]]))
+                                    .collect()
+                            })
+                            .collect::<Vec<serde_json::Value>>()
+                            .into()
+                    })
+                    .collect::<Vec<serde_json::Value>>()
+                    .into()
+            })
+            .collect();
+        let mut record = serde_json::Map::new();
+        record.insert("keypoints".into(), keypoints_json.into());
+        if let Some(confidence) = &pose.confidence {
+            let scores: Vec<serde_json::Value> = (0..frames)
+                .map(|f| {
+                    (0..MICE)
+                        .map(|m| {
+                            (0..KEYPOINTS)
+                                .map(|k| number(confidence[[f, m, k]]))
+                                .collect()
+                        })
+                        .collect::<Vec<serde_json::Value>>()
+                        .into()
+                })
+                .collect();
+            record.insert("scores".into(), scores.into());
+        }
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("annotator-id".into(), 0.into());
+        if let Some(labels) = sequence.labels {
+            let FrameLabels::Single(ids) = &labels.frames else {
+                return Err(PoseError::invalid(
+                    format!("labels of {}", sequence.id),
+                    "one behaviour per frame",
+                    "multi-label annotations",
+                ));
+            };
+            let annotations = ids
+                .iter()
+                .enumerate()
+                .map(|(frame, id)| {
+                    id.map(serde_json::Value::from).ok_or_else(|| {
+                        PoseError::invalid(
+                            format!("labels of {}", sequence.id),
+                            "a label on every frame (CalMS21 has no unlabelled frames)",
+                            format!("frame {frame} unlabelled"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            record.insert("annotations".into(), annotations.into());
+            let vocab: serde_json::Map<String, serde_json::Value> = labels
+                .vocabulary
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.clone(), i.into()))
+                .collect();
+            metadata.insert("vocab".into(), vocab.into());
+        }
+        record.insert("metadata".into(), metadata.into());
+        records.insert(sequence.id.to_string(), record.into());
+    }
+    let mut root = serde_json::Map::new();
+    root.insert(group.to_string(), records.into());
+    crate::atomic::write_with(path, |out| {
+        serde_json::to_writer(&mut *out, &serde_json::Value::from(root))
+            .map_err(|e| PoseError::io(path, std::io::Error::other(e)))
+    })
+}
