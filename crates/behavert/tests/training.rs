@@ -130,6 +130,17 @@ fn a_killed_and_resumed_run_ends_with_the_same_weights() {
         c.data.simulation.frames = 600;
         c.training.epochs = 2;
         c.training.checkpoint_every = 7;
+        // Augmented windows are redrawn from seeds, so they must resume exactly too.
+        c.augment = behavert_pose::augment::AugmentConfig {
+            reflection: 0.5,
+            mirror_pairs: vec![
+                ["left_ear".into(), "right_ear".into()],
+                ["left_hip".into(), "right_hip".into()],
+            ],
+            jitter: 1.0,
+            time_warp: [0.8, 1.25],
+            ..Default::default()
+        };
         c
     };
     let device = Device::flex();

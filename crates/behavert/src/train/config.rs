@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use behavert_pose::augment::AugmentConfig;
 use behavert_pose::preprocess::PreprocessConfig;
 use behavert_pose::synth::SimulationConfig;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,9 @@ pub struct TrainingConfig {
     pub training: LoopSection,
     /// Masked-frame pretraining.
     pub pretrain: MaskingSection,
+    /// Augmentation of training windows (never validation), redrawn every epoch from the
+    /// seed; all off by default.
+    pub augment: AugmentConfig,
     /// Output heads trained by fine-tuning (multi-task when several).
     pub heads: Vec<HeadSection>,
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use behavert_pose::augment::{AugmentConfig, Augmenter};
 use behavert_pose::preprocess::{
     NormalisationStats, PoseLayout, PreprocessConfig, Preprocessor, StatsAccumulator,
 };
@@ -23,7 +24,9 @@ use super::schedule::{LrSchedule, module_scheduler};
 use super::sources::{Sources, load_sources};
 use super::state::{HeadVocabulary, MetricsRow, ResumeState, RunDir, TrainingInfo, param_ids};
 use super::{pretrain, progress::Progress};
-use crate::data::{Batch, Corpus, MaskPlan, Prefetcher, WindowRef, derive_seed, epoch_batches};
+use crate::data::{
+    AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, derive_seed, epoch_batches,
+};
 use crate::model::checkpoint::load_config;
 use crate::model::{Architecture, BehavErt, ModelConfig, load_checkpoint};
 
@@ -132,6 +135,7 @@ struct Setup {
     train: Arc<Corpus>,
     validation: Vec<Batch>,
     train_windows: Vec<WindowRef>,
+    augmenter: Option<Augmenter>,
     objective: Objective,
     model_config: ModelConfig,
     info: TrainingInfo,
@@ -182,7 +186,14 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         None => fit_stats(&preprocessor, &sources)?,
     };
     let specs: Vec<_> = plans.iter().map(|p| p.spec.clone()).collect();
-    let train = Corpus::build(&sources.train, &preprocessor, &stats, &specs)?;
+    let mut train = Corpus::build(&sources.train, &preprocessor, &stats, &specs)?;
+    // Off unless asked: augmented windows are featurised per batch instead of once.
+    let augmenter = if config.augment == AugmentConfig::default() {
+        None
+    } else {
+        train.keep_poses(&sources.train, &preprocessor)?;
+        Some(Augmenter::new(&config.augment, &layout)?)
+    };
     let validation = Corpus::build(&sources.validation, &preprocessor, &stats, &specs)?;
     let mut plans = plans;
     finetune::weigh_classes(&mut plans, &train);
@@ -241,9 +252,10 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
                 w,
                 length,
                 val_mask.as_ref().map(|m| (m, i as u64)),
+                None,
             )
         })
-        .collect();
+        .collect::<Result<_>>()?;
 
     let info = TrainingInfo {
         mode: mode.name().to_string(),
@@ -280,6 +292,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         train: Arc::new(train),
         validation,
         train_windows,
+        augmenter,
         objective,
         model_config,
         info,
@@ -522,16 +535,22 @@ fn run_loop(
             section: config.pretrain.clone(),
             seed: derive_seed(seed, &[4, epoch]),
         });
+        let augment = setup.augmenter.clone().map(|augmenter| AugmentPlan {
+            augmenter,
+            seed: derive_seed(seed, &[6, epoch]),
+        });
         let prefetcher = Prefetcher::spawn(
             setup.train.clone(),
             batches,
             state.batch,
             length,
             mask,
+            augment,
             t.prefetch,
         );
         let mut waited = Instant::now();
         for item in prefetcher {
+            let item = item?;
             let wait_ms = waited.elapsed().as_secs_f64() * 1e3;
             let started = Instant::now();
             let _step_span = tracing::debug_span!("step", step = state.step).entered();
