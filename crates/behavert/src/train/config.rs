@@ -152,9 +152,12 @@ pub struct OptimizerSection {
     pub beta_1: f64,
     /// AdamW second-moment decay.
     pub beta_2: f64,
-    /// Largest L2 norm of each parameter's gradient (burn clips per parameter tensor);
-    /// absent = no clipping.
+    /// Largest L2 norm of the gradient (see `grad_clip_scope`); absent = no clipping.
     pub grad_clip_norm: Option<f64>,
+    /// Whether `grad_clip_norm` bounds the norm over all parameters together (rescaling every
+    /// gradient by one factor, as PyTorch's `clip_grad_norm_`) or each parameter tensor's
+    /// own (burn's built-in clipping, which changes the update's direction).
+    pub grad_clip_scope: ClipScope,
     /// Layer-wise learning-rate decay: encoder layer `i` of `L` trains at
     /// `lr · decay^(L − i)`, the embeddings at `lr · decay^(L + 1)`, the heads at `lr`.
     /// 1 = the same rate everywhere.
@@ -169,9 +172,21 @@ impl Default for OptimizerSection {
             beta_1: 0.9,
             beta_2: 0.999,
             grad_clip_norm: Some(1.0),
+            grad_clip_scope: ClipScope::Global,
             layer_lr_decay: 1.0,
         }
     }
+}
+
+/// What a gradient-norm bound applies to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClipScope {
+    /// The norm of all gradients together.
+    #[default]
+    Global,
+    /// Each parameter tensor's gradient on its own.
+    PerTensor,
 }
 
 /// Shape of the decay after warm-up.

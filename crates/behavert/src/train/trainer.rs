@@ -12,12 +12,12 @@ use behavert_pose::preprocess::{
     NormalisationStats, PoseLayout, PreprocessConfig, Preprocessor, StatsAccumulator,
 };
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::{Module, ParamGroup};
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
 use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
-use super::config::{Monitor, TrainingConfig};
+use super::config::{ClipScope, Monitor, TrainingConfig};
 use super::error::{Result, TrainError};
 use super::finetune::{self, HeadPlan};
 use super::schedule::{LrSchedule, module_scheduler};
@@ -73,8 +73,8 @@ impl Objective {
     }
 }
 
-/// One optimizer step on one batch: forward, loss, backward, AdamW update. Independent of the
-/// loop, so a multi-device strategy can call it per device.
+/// One optimizer step on one batch: forward, loss, backward, optional global-norm clipping,
+/// AdamW update. Independent of the loop, so a multi-device strategy can call it per device.
 pub fn train_step(
     model: BehavErt,
     optimizer: &mut ModuleOptimizer,
@@ -82,11 +82,59 @@ pub fn train_step(
     objective: &Objective,
     batch: &Batch,
     device: &Device,
+    global_clip: Option<f64>,
 ) -> Result<(BehavErt, f32)> {
     let loss = objective.loss(&model, batch, device)?;
     let value = loss.clone().into_scalar::<f32>();
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+    if let Some(max_norm) = global_clip {
+        clip_global_norm(&model, &mut grads, max_norm);
+    }
     Ok((optimizer.step(lr, model, grads), value))
+}
+
+/// Rescales every gradient of `model` by `min(1, max_norm / ‖g‖)`, `‖g‖` the L2 norm over all
+/// parameters together; returns `‖g‖`.
+pub fn clip_global_norm(model: &BehavErt, grads: &mut GradientsParams, max_norm: f64) -> f64 {
+    struct SumSquares<'a> {
+        grads: &'a GradientsParams,
+        total: Option<Tensor<1>>,
+    }
+    impl ModuleVisitor for SumSquares<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.get::<D>(param.id) {
+                let s = g.square().sum();
+                self.total = Some(match self.total.take() {
+                    Some(t) => t + s,
+                    None => s,
+                });
+            }
+        }
+    }
+    struct Scale<'a> {
+        grads: &'a mut GradientsParams,
+        factor: f32,
+    }
+    impl ModuleVisitor for Scale<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.remove::<D>(param.id) {
+                self.grads.register(param.id, g.mul_scalar(self.factor));
+            }
+        }
+    }
+    let mut sum = SumSquares { grads, total: None };
+    model.visit(&mut sum);
+    let norm = sum
+        .total
+        .map_or(0.0, |t| f64::from(t.into_scalar::<f32>()).sqrt());
+    if norm > max_norm {
+        let mut scale = Scale {
+            grads,
+            factor: (max_norm / (norm + 1e-6)) as f32,
+        };
+        model.visit(&mut scale);
+    }
+    norm
 }
 
 /// Validation numbers of one evaluation.
@@ -349,6 +397,7 @@ fn optimizer(config: &TrainingConfig) -> ModuleOptimizer {
         .with_weight_decay(o.weight_decay as f32)
         .with_grad_clipping(
             o.grad_clip_norm
+                .filter(|_| o.grad_clip_scope == ClipScope::PerTensor)
                 .map(|n| GradientClippingConfig::Norm(n as f32)),
         )
         .init()
@@ -527,6 +576,10 @@ fn run_loop(
     };
 
     let length = config.window.length;
+    let global_clip = config
+        .optimizer
+        .grad_clip_norm
+        .filter(|_| config.optimizer.grad_clip_scope == ClipScope::Global);
     'epochs: while state.epoch < t.epochs as u64 && state.step < total {
         let epoch = state.epoch;
         let _span = tracing::info_span!("epoch", epoch).entered();
@@ -565,6 +618,7 @@ fn run_loop(
                 &setup.objective,
                 &item.batch,
                 device,
+                global_clip,
             )?;
             model = next;
             if !loss.is_finite() {
@@ -703,4 +757,31 @@ pub fn checkpoint_preprocessing(
 ) -> Result<(PreprocessConfig, NormalisationStats, usize)> {
     let info = TrainingInfo::load(dir)?;
     Ok((info.preprocess, info.normalisation, info.window_length))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Bool, Distribution, TensorData};
+
+    use super::*;
+    use crate::model::ModelInput;
+
+    #[test]
+    fn global_clipping_bounds_the_norm_over_all_parameters() {
+        let device = Device::flex().autodiff();
+        device.seed(0);
+        let config = ModelConfig::new(&Architecture::preset("tiny").unwrap(), 5, Vec::new());
+        let model = BehavErt::new(&config, &device).unwrap();
+        let input = ModelInput {
+            keypoints: Tensor::random([2, 8, 5], Distribution::Normal(0.0, 1.0), &device),
+            valid: Tensor::<2, Bool>::from_data(TensorData::new(vec![true; 16], [2, 8]), &device),
+            masked: None,
+        };
+        let loss = model.encode(&input).unwrap().powi_scalar(2).sum() * 100.0;
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let before = clip_global_norm(&model, &mut grads, 0.5);
+        assert!(before > 0.5, "{before}");
+        let after = clip_global_norm(&model, &mut grads, f64::MAX);
+        assert!((after - 0.5).abs() < 1e-3, "{before} → {after}");
+    }
 }
