@@ -893,7 +893,7 @@ mod tests {
         // borrows the next frame's instead of looking back.
         let f = plain.features;
         for (i, (a, b)) in plain.keypoints.iter().zip(&identity.keypoints).enumerate() {
-            if (i / f) % 48 != 0 {
+            if !(i / f).is_multiple_of(48) {
                 assert!((a - b).abs() < 1e-4, "feature {i}: {a} vs {b}");
             }
         }
