@@ -212,6 +212,10 @@ pub struct ScheduleSection {
     pub decay: Decay,
     /// Final rate as a fraction of the peak.
     pub min_lr_ratio: f64,
+    /// Steps at the start that train only the heads (embeddings and encoder held), so a new
+    /// head's first, random gradients do not disturb a pretrained encoder (linear probe, then
+    /// fine-tune).
+    pub heads_only_steps: u64,
 }
 
 impl Default for ScheduleSection {
@@ -220,6 +224,7 @@ impl Default for ScheduleSection {
             warmup_steps: 20,
             decay: Decay::Cosine,
             min_lr_ratio: 0.0,
+            heads_only_steps: 0,
         }
     }
 }

@@ -512,6 +512,7 @@ fn run_loop(
         state.step,
         config.optimizer.layer_lr_decay,
         setup.model_config.num_hidden_layers,
+        config.schedule.heads_only_steps,
     );
     let progress = Progress::new(total, state.step, t.progress, setup.mode.name());
     let mut timings = Timings::default();
