@@ -6,7 +6,7 @@
 //! `configs/training/finetune-sim-few-labels.toml`.
 //!
 //! `cargo run --release -p behavert --example transfer [-- SEEDS [LABEL_FRACTION]]`, e.g.
-//! `-- 1,2,3 0.05` (the defaults).
+//! `-- 1,2,3,4,5 0.05` (the defaults).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,7 +22,7 @@ type Error = Box<dyn std::error::Error>;
 fn main() -> Result<(), Error> {
     let seeds: Vec<u64> = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "1,2,3".into())
+        .unwrap_or_else(|| "1,2,3,4,5".into())
         .split(',')
         .map(str::parse)
         .collect::<Result<_, _>>()?;
