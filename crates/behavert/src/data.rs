@@ -9,9 +9,11 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use behavert_pose::augment::Augmenter;
 use behavert_pose::labels::{FrameLabels, Labels, Targets};
 use behavert_pose::pose::Pose;
 use behavert_pose::preprocess::{NormalisationStats, Preprocessor};
+use behavert_pose::window::pose_window;
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -105,12 +107,86 @@ pub struct Track {
     pub observed: Array2<bool>,
     /// One entry per head, in head order.
     pub targets: Vec<TrackTargets>,
+    /// The cleaned pose and its recording's preprocessor, kept when windows are augmented.
+    pub raw: Option<Arc<RawTrack>>,
+}
+
+/// What augmenting a window of a track needs: poses are augmented before featurising.
+#[derive(Clone, Debug)]
+pub struct RawTrack {
+    /// The cleaned pose (outliers removed, short gaps filled).
+    pub pose: Pose,
+    /// The preprocessor bound to the recording's arena.
+    pub preprocessor: Preprocessor,
 }
 
 impl Track {
     /// Frames of the recording.
     pub fn frames(&self) -> usize {
         self.features.nrows()
+    }
+
+    /// Window `w` redrawn from the cleaned pose with the augmentation of `seed`: up to
+    /// `length` frames, featurised and standardised like the corpus, targets following the
+    /// time-warp. `None` when the track kept no pose.
+    fn augmented(
+        &self,
+        w: &WindowRef,
+        length: usize,
+        augmenter: &Augmenter,
+        stats: &NormalisationStats,
+        seed: u64,
+    ) -> Result<Option<Track>> {
+        let Some(raw) = &self.raw else {
+            return Ok(None);
+        };
+        let augmentation = augmenter.sample(&mut ChaCha8Rng::seed_from_u64(seed));
+        let speed = augmentation.speed;
+        // A faster playback needs more source frames to fill the window; the track's end
+        // leaves a shorter (padded) window, as without augmentation.
+        let need = ((length as f64 * f64::from(speed)).ceil() as usize + 1).max(w.valid);
+        let end = (w.start + need).min(self.frames());
+        let (warped, _) = augmentation.apply(&pose_window(&raw.pose, w.start..end)?, None)?;
+        let mut prepared = raw.preprocessor.featurise(&warped)?;
+        stats.apply(&mut prepared)?;
+        let rows = prepared.frames().min(length);
+        // Output frame j shows source time j · speed (as the augmenter warps); labels take
+        // the nearest source frame.
+        let last = (end - w.start).saturating_sub(1);
+        let source: Vec<usize> = (0..rows)
+            .map(|j| {
+                let t = (j as f32 * speed).min(last as f32);
+                w.start + (t.round() as usize).min(last)
+            })
+            .collect();
+        let targets = self
+            .targets
+            .iter()
+            .map(|t| match t {
+                TrackTargets::Classes(ids) => {
+                    TrackTargets::Classes(source.iter().map(|&f| ids[f]).collect())
+                }
+                TrackTargets::Dominant { classes, frames } => TrackTargets::Dominant {
+                    classes: *classes,
+                    frames: source.iter().map(|&f| frames[f]).collect(),
+                },
+                TrackTargets::Dense { outputs, values } => TrackTargets::Dense {
+                    outputs: *outputs,
+                    values: source
+                        .iter()
+                        .flat_map(|&f| values[f * outputs..(f + 1) * outputs].iter().copied())
+                        .collect(),
+                },
+                TrackTargets::Clip(c) => TrackTargets::Clip(*c),
+            })
+            .collect();
+        Ok(Some(Track {
+            id: self.id.clone(),
+            features: prepared.features.slice(ndarray::s![..rows, ..]).to_owned(),
+            observed: prepared.observed.slice(ndarray::s![..rows, ..]).to_owned(),
+            targets,
+            raw: None,
+        }))
     }
 }
 
@@ -121,6 +197,8 @@ pub struct Corpus {
     pub tracks: Vec<Track>,
     /// Features per frame.
     pub features: usize,
+    /// The standardisation the features went through (for augmented windows).
+    pub stats: NormalisationStats,
 }
 
 /// Index of `name` in `vocabulary`, or an error naming the head and recording.
@@ -309,13 +387,26 @@ impl Corpus {
                     features: prepared.features,
                     observed: prepared.observed,
                     targets,
+                    raw: None,
                 })
             })
             .collect::<Result<_>>()?;
         Ok(Self {
             tracks,
             features: stats.features(),
+            stats: stats.clone(),
         })
+    }
+
+    /// Keeps each track's cleaned pose so training windows can be augmented; `sources` are the
+    /// ones the corpus was built from.
+    pub fn keep_poses(&mut self, sources: &[Source], preprocessor: &Preprocessor) -> Result<()> {
+        for (track, source) in self.tracks.iter_mut().zip(sources) {
+            let preprocessor = preprocessor.with_arena_of(&source.pose)?;
+            let pose = preprocessor.clean(&source.pose)?;
+            track.raw = Some(Arc::new(RawTrack { pose, preprocessor }));
+        }
+        Ok(())
     }
 
     /// Windows of `length` frames every `stride` frames over every track (the last one of a
@@ -431,15 +522,26 @@ pub struct MaskPlan {
     pub seed: u64,
 }
 
+/// How training batches are augmented: the checked `[augment]` settings and the epoch's seed.
+#[derive(Clone, Debug)]
+pub struct AugmentPlan {
+    /// Draws and applies augmentations.
+    pub augmenter: Augmenter,
+    /// Seed of the epoch; each window derives its own from it, its batch and its position.
+    pub seed: u64,
+}
+
 impl Batch {
     /// Gathers `windows` of `corpus`, padded to `length` frames; masks frames when `mask` is
-    /// given (seeded by `index`, the batch's position in its epoch).
+    /// given and augments windows when `augment` is (both seeded by `index`, the batch's
+    /// position in its epoch).
     pub fn assemble(
         corpus: &Corpus,
         windows: &[WindowRef],
         length: usize,
         mask: Option<(&MaskPlan, u64)>,
-    ) -> Self {
+        augment: Option<(&AugmentPlan, u64)>,
+    ) -> Result<Self> {
         let (b, f) = (windows.len(), corpus.features);
         let mut keypoints = vec![0.0; b * length * f];
         let mut observed = vec![0.0; b * length * f];
@@ -470,8 +572,30 @@ impl Batch {
                     .collect()
             })
             .unwrap_or_default();
+        let mut valid_frames = Vec::with_capacity(b);
         for (i, w) in windows.iter().enumerate() {
-            let track = &corpus.tracks[w.track];
+            let augmented = match augment {
+                Some((plan, index)) => corpus.tracks[w.track].augmented(
+                    w,
+                    length,
+                    &plan.augmenter,
+                    &corpus.stats,
+                    derive_seed(plan.seed, &[index, i as u64]),
+                )?,
+                None => None,
+            };
+            let (track, w) = match &augmented {
+                Some(track) => (
+                    track,
+                    &WindowRef {
+                        track: w.track,
+                        start: 0,
+                        valid: track.frames(),
+                    },
+                ),
+                None => (&corpus.tracks[w.track], w),
+            };
+            valid_frames.push(w.valid);
             for t in 0..w.valid {
                 let frame = w.start + t;
                 let row = (i * length + t) * f;
@@ -493,12 +617,12 @@ impl Batch {
         }
         let masked = mask.map(|(plan, index)| {
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(plan.seed, &[index]));
-            windows
+            valid_frames
                 .iter()
-                .flat_map(|w| mask_window(&plan.section, w.valid, length, &mut rng))
+                .flat_map(|&n| mask_window(&plan.section, n, length, &mut rng))
                 .collect()
         });
-        Self {
+        Ok(Self {
             windows: windows.to_vec(),
             length,
             features: f,
@@ -507,7 +631,7 @@ impl Batch {
             valid,
             masked,
             targets,
-        }
+        })
     }
 
     /// Windows in the batch.
@@ -629,39 +753,43 @@ pub struct Prefetched {
 
 /// Builds an epoch's batches on a worker thread, `capacity` ahead of the trainer.
 pub struct Prefetcher {
-    receiver: Option<Receiver<Prefetched>>,
+    receiver: Option<Receiver<Result<Prefetched>>>,
     worker: Option<JoinHandle<()>>,
 }
 
 impl Prefetcher {
-    /// Starts building `batches[first..]` of `corpus` (windows padded to `length`).
+    /// Starts building `batches[first..]` of `corpus` (windows padded to `length`, masked
+    /// and augmented when asked).
     pub fn spawn(
         corpus: Arc<Corpus>,
         batches: Vec<Vec<WindowRef>>,
         first: usize,
         length: usize,
         mask: Option<MaskPlan>,
+        augment: Option<AugmentPlan>,
         capacity: usize,
     ) -> Self {
-        let (sender, receiver): (SyncSender<Prefetched>, _) = sync_channel(capacity.max(1));
+        let (sender, receiver): (SyncSender<Result<Prefetched>>, _) = sync_channel(capacity.max(1));
         let worker = std::thread::Builder::new()
             .name("behavert-batches".into())
             .spawn(move || {
                 for (index, windows) in batches.iter().enumerate().skip(first) {
                     let start = Instant::now();
-                    let batch = Batch::assemble(
+                    let item = Batch::assemble(
                         &corpus,
                         windows,
                         length,
                         mask.as_ref().map(|m| (m, index as u64)),
-                    );
-                    let item = Prefetched {
+                        augment.as_ref().map(|a| (a, index as u64)),
+                    )
+                    .map(|batch| Prefetched {
                         index,
                         batch,
                         build_time: start.elapsed(),
-                    };
+                    });
+                    let failed = item.is_err();
                     // The trainer stopped early (end of run, early stopping): nothing to do.
-                    if sender.send(item).is_err() {
+                    if sender.send(item).is_err() || failed {
                         return;
                     }
                 }
@@ -675,9 +803,9 @@ impl Prefetcher {
 }
 
 impl Iterator for Prefetcher {
-    type Item = Prefetched;
+    type Item = Result<Prefetched>;
 
-    fn next(&mut self) -> Option<Prefetched> {
+    fn next(&mut self) -> Option<Result<Prefetched>> {
         match &self.worker {
             Some(_) => self.receiver.as_ref()?.recv().ok(),
             None => None,
@@ -703,4 +831,89 @@ pub fn ids_tensor(ids: &[i64], device: &Device) -> Tensor<1, Int> {
 /// Values `[n]` as a float tensor.
 pub fn values_tensor(values: &[f32], device: &Device) -> Tensor<1> {
     Tensor::<1>::from_data(TensorData::new(values.to_vec(), [values.len()]), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use behavert_pose::augment::AugmentConfig;
+    use behavert_pose::preprocess::{PoseLayout, PreprocessConfig, StatsAccumulator};
+    use behavert_pose::synth::{SimulationConfig, simulate, vocabulary};
+
+    use super::*;
+
+    fn corpus() -> (Corpus, PoseLayout) {
+        let recording = simulate(&SimulationConfig {
+            seed: 3,
+            frames: 300,
+            ..Default::default()
+        })
+        .unwrap();
+        let source = Source {
+            id: "sim".into(),
+            pose: recording.pose,
+            labels: Some(recording.labels),
+            targets: None,
+            group: None,
+        };
+        let config: PreprocessConfig = toml::from_str(
+            "body_axis = [\"tail\", \"neck\"]\n[align]\nmode = \"egocentric\"\n\
+             [derived]\nvelocities = true\n",
+        )
+        .unwrap();
+        let layout = PoseLayout::of(&source.pose);
+        let preprocessor = Preprocessor::new(&config, &layout).unwrap();
+        let mut acc = StatsAccumulator::new(preprocessor.feature_count());
+        acc.add(&preprocessor.prepare(&source.pose).unwrap())
+            .unwrap();
+        let specs = [TargetSpec::FrameClasses {
+            vocabulary: vocabulary().iter().map(|v| v.to_string()).collect(),
+        }];
+        let sources = [source];
+        let mut corpus = Corpus::build(&sources, &preprocessor, &acc.finish(), &specs).unwrap();
+        corpus.keep_poses(&sources, &preprocessor).unwrap();
+        (corpus, layout)
+    }
+
+    fn batch(corpus: &Corpus, config: &AugmentConfig, layout: &PoseLayout, seed: u64) -> Batch {
+        let plan = AugmentPlan {
+            augmenter: Augmenter::new(config, layout).unwrap(),
+            seed,
+        };
+        let windows = corpus.windows(48, 48, false);
+        Batch::assemble(corpus, &windows[1..4], 48, None, Some((&plan, 0))).unwrap()
+    }
+
+    #[test]
+    fn augmented_windows_are_seeded_and_match_the_corpus_when_off() {
+        let (corpus, layout) = corpus();
+        let windows = corpus.windows(48, 48, false);
+        let plain = Batch::assemble(&corpus, &windows[1..4], 48, None, None).unwrap();
+        let identity = batch(&corpus, &AugmentConfig::default(), &layout, 1);
+        // Per-window featurising only differs at each window's first frame, whose velocity
+        // borrows the next frame's instead of looking back.
+        let f = plain.features;
+        for (i, (a, b)) in plain.keypoints.iter().zip(&identity.keypoints).enumerate() {
+            if !(i / f).is_multiple_of(48) {
+                assert!((a - b).abs() < 1e-4, "feature {i}: {a} vs {b}");
+            }
+        }
+        assert_eq!(plain.targets, identity.targets);
+
+        let config = AugmentConfig {
+            reflection: 0.5,
+            mirror_pairs: vec![
+                ["left_ear".into(), "right_ear".into()],
+                ["left_hip".into(), "right_hip".into()],
+            ],
+            jitter: 2.0,
+            time_warp: [0.7, 1.4],
+            ..Default::default()
+        };
+        let a = batch(&corpus, &config, &layout, 1);
+        assert_eq!(a.keypoints, batch(&corpus, &config, &layout, 1).keypoints);
+        assert_ne!(a.keypoints, batch(&corpus, &config, &layout, 2).keypoints);
+        assert_ne!(a.keypoints, plain.keypoints);
+        assert!(a.keypoints.iter().all(|v| v.is_finite()));
+        assert_eq!(a.valid.len(), 3 * 48);
+    }
 }

@@ -130,6 +130,17 @@ fn a_killed_and_resumed_run_ends_with_the_same_weights() {
         c.data.simulation.frames = 600;
         c.training.epochs = 2;
         c.training.checkpoint_every = 7;
+        // Augmented windows are redrawn from seeds, so they must resume exactly too.
+        c.augment = behavert_pose::augment::AugmentConfig {
+            reflection: 0.5,
+            mirror_pairs: vec![
+                ["left_ear".into(), "right_ear".into()],
+                ["left_hip".into(), "right_hip".into()],
+            ],
+            jitter: 1.0,
+            time_warp: [0.8, 1.25],
+            ..Default::default()
+        };
         c
     };
     let device = Device::flex();
@@ -267,4 +278,133 @@ fn bad_configs_fail_before_any_work() {
         !out.path().join("c").exists(),
         "a run directory was created for a bad config"
     );
+}
+
+/// What a short fine-tuning run with the `[[heads]]` tables `heads` left behind.
+struct HeadRun {
+    /// Mean training loss of the first and of the last logged rows.
+    first_loss: f64,
+    last_loss: f64,
+    /// `best/training.json`.
+    info: serde_json::Value,
+    /// The last evaluation.
+    evaluation: behavert::train::Evaluation,
+}
+
+/// Fine-tunes the tiny model with `heads` (TOML `[[heads]]` tables) on two short simulated
+/// recordings.
+fn finetune_heads(heads: &str) -> HeadRun {
+    let _turn = turn();
+    let out = tempfile::tempdir().unwrap();
+    let mut config = finetune_config("");
+    config.heads = TrainingConfig::from_toml(heads, "heads").unwrap().heads;
+    config.data.recordings = 3;
+    config.data.validation_recordings = 1;
+    config.data.simulation.frames = 600;
+    config.training.epochs = 10;
+    config.optimizer.learning_rate = 2e-3;
+    config.schedule.warmup_steps = 5;
+    let run = out.path().join("run");
+    let summary = train(
+        Mode::Finetune,
+        config,
+        &run,
+        &Device::flex(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let losses: Vec<f64> = csv
+        .lines()
+        .filter(|l| l.contains(",train,"))
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert!(losses.len() >= 3, "{csv}");
+    let info =
+        serde_json::from_str(&std::fs::read_to_string(run.join("best/training.json")).unwrap())
+            .unwrap();
+    load_checkpoint(&run.join("best"), &Device::flex()).unwrap();
+    HeadRun {
+        first_loss: losses[0],
+        last_loss: *losses.last().unwrap(),
+        info,
+        evaluation: summary.last_evaluation.unwrap(),
+    }
+}
+
+fn assert_learns(run: &HeadRun) {
+    assert!(
+        run.first_loss.is_finite() && run.last_loss < run.first_loss * 0.9,
+        "loss {} → {}",
+        run.first_loss,
+        run.last_loss
+    );
+    assert!(run.evaluation.loss.is_finite(), "{:?}", run.evaluation);
+}
+
+#[test]
+fn a_multilabel_frame_head_trains_with_binary_cross_entropy() {
+    let run = finetune_heads(
+        "[[heads]]\nname = \"behaviours\"\nkind = \"multilabel\"\nsource = \"labels\"\n",
+    );
+    assert_learns(&run);
+    let head = &run.info["heads"][0];
+    assert_eq!(head["head"]["kind"], "multilabel");
+    assert_eq!(head["head"]["outputs"], 6);
+    assert_eq!(head["vocabulary"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn a_regression_head_trains_on_the_simulated_kinematics() {
+    let run = finetune_heads(
+        "[[heads]]\nname = \"kinematics\"\nkind = \"regression\"\nsource = \"targets\"\n",
+    );
+    assert_learns(&run);
+    let head = &run.info["heads"][0];
+    assert_eq!(head["head"]["kind"], "regression");
+    assert_eq!(head["head"]["outputs"], 2);
+    assert!(head["vocabulary"].as_array().unwrap().is_empty());
+    assert!(run.evaluation.f1_macro.is_none(), "{:?}", run.evaluation);
+}
+
+#[test]
+fn a_sequence_head_classifies_each_window_by_its_dominant_behaviour() {
+    let run =
+        finetune_heads("[[heads]]\nname = \"clip\"\nlevel = \"sequence\"\nsource = \"dominant\"\n");
+    assert_learns(&run);
+    assert_eq!(run.info["heads"][0]["head"]["level"], "sequence");
+    let f1 = run.evaluation.f1_macro.unwrap();
+    assert!((0.0..=1.0).contains(&f1), "{f1}");
+}
+
+#[test]
+fn focal_loss_trains_a_frame_head() {
+    let run = finetune_heads(
+        "[[heads]]\nname = \"behaviour\"\nloss = \"focal\"\nfocal_gamma = 2.0\n\
+         class_weights = \"inverse_frequency\"\n",
+    );
+    assert_learns(&run);
+    // The always-`other` answer scores about 0.11.
+    assert!(
+        run.evaluation.f1_macro.unwrap() > 0.2,
+        "{:?}",
+        run.evaluation
+    );
+}
+
+#[test]
+fn two_heads_train_together_and_are_both_saved() {
+    let run = finetune_heads(
+        "[[heads]]\nname = \"behaviour\"\n\
+         [[heads]]\nname = \"kinematics\"\nkind = \"regression\"\nsource = \"targets\"\n\
+         loss_weight = 0.5\n",
+    );
+    assert_learns(&run);
+    let heads = run.info["heads"].as_array().unwrap();
+    let names: Vec<_> = heads.iter().map(|h| h["head"]["name"].clone()).collect();
+    assert_eq!(names, ["behaviour", "kinematics"]);
+    assert_eq!(heads[0]["vocabulary"][0], "attack");
+    let per_head = &run.evaluation.per_head;
+    assert_eq!(per_head.len(), 1, "{per_head:?}");
+    assert!(per_head[0].1.is_finite());
 }

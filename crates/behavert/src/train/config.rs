@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use behavert_pose::augment::AugmentConfig;
 use behavert_pose::preprocess::PreprocessConfig;
 use behavert_pose::synth::SimulationConfig;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,9 @@ pub struct TrainingConfig {
     pub training: LoopSection,
     /// Masked-frame pretraining.
     pub pretrain: MaskingSection,
+    /// Augmentation of training windows (never validation), redrawn every epoch from the
+    /// seed; all off by default.
+    pub augment: AugmentConfig,
     /// Output heads trained by fine-tuning (multi-task when several).
     pub heads: Vec<HeadSection>,
 }
@@ -151,9 +155,12 @@ pub struct OptimizerSection {
     pub beta_1: f64,
     /// AdamW second-moment decay.
     pub beta_2: f64,
-    /// Largest L2 norm of each parameter's gradient (burn clips per parameter tensor);
-    /// absent = no clipping.
+    /// Largest L2 norm of the gradient (see `grad_clip_scope`); absent = no clipping.
     pub grad_clip_norm: Option<f64>,
+    /// Whether `grad_clip_norm` bounds the norm over all parameters together (rescaling every
+    /// gradient by one factor, as PyTorch's `clip_grad_norm_`) or each parameter tensor's
+    /// own (burn's built-in clipping, which changes the update's direction).
+    pub grad_clip_scope: ClipScope,
     /// Layer-wise learning-rate decay: encoder layer `i` of `L` trains at
     /// `lr · decay^(L − i)`, the embeddings at `lr · decay^(L + 1)`, the heads at `lr`.
     /// 1 = the same rate everywhere.
@@ -168,9 +175,21 @@ impl Default for OptimizerSection {
             beta_1: 0.9,
             beta_2: 0.999,
             grad_clip_norm: Some(1.0),
+            grad_clip_scope: ClipScope::Global,
             layer_lr_decay: 1.0,
         }
     }
+}
+
+/// What a gradient-norm bound applies to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClipScope {
+    /// The norm of all gradients together.
+    #[default]
+    Global,
+    /// Each parameter tensor's gradient on its own.
+    PerTensor,
 }
 
 /// Shape of the decay after warm-up.
@@ -196,6 +215,10 @@ pub struct ScheduleSection {
     pub decay: Decay,
     /// Final rate as a fraction of the peak.
     pub min_lr_ratio: f64,
+    /// Steps at the start that train only the heads (embeddings and encoder held), so a new
+    /// head's first, random gradients do not disturb a pretrained encoder (linear probe, then
+    /// fine-tune).
+    pub heads_only_steps: u64,
 }
 
 impl Default for ScheduleSection {
@@ -204,6 +227,7 @@ impl Default for ScheduleSection {
             warmup_steps: 20,
             decay: Decay::Cosine,
             min_lr_ratio: 0.0,
+            heads_only_steps: 0,
         }
     }
 }

@@ -57,11 +57,18 @@ struct ScaledSchedule {
     schedule: LrSchedule,
     scale: f64,
     step: u64,
+    /// Steps before which the group does not train.
+    held_until: u64,
 }
 
 impl LrScheduler for ScaledSchedule {
     fn step(&mut self) -> f64 {
-        let lr = self.schedule.at(self.step) * self.scale;
+        let scale = if self.step < self.held_until {
+            0.0
+        } else {
+            self.scale
+        };
+        let lr = self.schedule.at(self.step) * scale;
         self.step += 1;
         lr
     }
@@ -77,28 +84,31 @@ impl LrScheduler for ScaledSchedule {
 
 /// A burn scheduler starting at step `start` with layer-wise decay `decay` over an encoder of
 /// `layers` layers: layer `i` at `decay^(layers − i)`, embeddings at `decay^(layers + 1)`,
-/// everything else (heads) at the full rate.
+/// everything else (heads) at the full rate. Before step `heads_only`, the embeddings and the
+/// encoder get rate 0.
 pub fn module_scheduler(
     schedule: &LrSchedule,
     start: u64,
     decay: f64,
     layers: usize,
+    heads_only: u64,
 ) -> ModuleLrScheduler {
-    let scaled = |scale: f64| ScaledSchedule {
+    let scaled = |scale: f64, held_until: u64| ScaledSchedule {
         schedule: schedule.clone(),
         scale,
         step: start,
+        held_until,
     };
-    let mut scheduler = ModuleLrScheduler::new(scaled(1.0));
-    if decay < 1.0 {
+    let mut scheduler = ModuleLrScheduler::new(scaled(1.0, 0));
+    if decay < 1.0 || heads_only > 0 {
         scheduler = scheduler.with_group(
             ParamGroup::from_predicate("embeddings."),
-            scaled(decay.powi(layers as i32 + 1)),
+            scaled(decay.powi(layers as i32 + 1), heads_only),
         );
         for layer in 0..layers {
             scheduler = scheduler.with_group(
                 ParamGroup::from_predicate(format!("encoder.layers.{layer}.")),
-                scaled(decay.powi((layers - layer) as i32)),
+                scaled(decay.powi((layers - layer) as i32), heads_only),
             );
         }
     }
@@ -115,6 +125,7 @@ mod tests {
             warmup_steps: 10,
             decay: Decay::Cosine,
             min_lr_ratio: 0.1,
+            heads_only_steps: 0,
         };
         let s = LrSchedule::new(&section, 1.0, 110);
         assert!((s.at(0) - 0.1).abs() < 1e-12);
@@ -126,5 +137,22 @@ mod tests {
             ..s
         };
         assert!((linear.at(60) - 0.55).abs() < 1e-9);
+    }
+
+    #[test]
+    fn held_groups_start_after_the_heads_only_steps() {
+        let section = ScheduleSection {
+            warmup_steps: 0,
+            decay: Decay::Constant,
+            ..Default::default()
+        };
+        let mut held = ScaledSchedule {
+            schedule: LrSchedule::new(&section, 1.0, 10),
+            scale: 0.5,
+            step: 2,
+            held_until: 3,
+        };
+        assert_eq!(held.step(), 0.0);
+        assert_eq!(held.step(), 0.5);
     }
 }

@@ -4,8 +4,8 @@
 use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split};
 use behavert_pose::formats::read_one;
 use behavert_pose::label_files::read_labels;
-use behavert_pose::labels::{FrameLabels, Labels};
-use behavert_pose::synth::{SimulationConfig, recording_seed, simulate};
+use behavert_pose::labels::{FrameLabels, Labels, TargetKind, TargetTask, Targets};
+use behavert_pose::synth::{Recording, SimulationConfig, recording_seed, simulate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -59,11 +59,12 @@ fn simulated(data: &DataSection) -> Result<Sources> {
             ..data.simulation.clone()
         })
         .map_err(|e| TrainError::config("data.simulation", "valid simulator settings", e))?;
+        let targets = kinematic_targets(&recording)?;
         Ok(Source {
             id: format!("simulated-{index}-seed{seed}"),
             pose: recording.pose,
             labels: Some(recording.labels),
-            targets: None,
+            targets: Some(targets),
             group: None,
         })
     };
@@ -74,6 +75,50 @@ fn simulated(data: &DataSection) -> Result<Sources> {
         train: all,
         validation,
     })
+}
+
+/// Numeric per-frame targets of a simulated recording from its true keypoints, for regression
+/// heads: the resident's neck speed and the nose-to-nose distance (NaN alone), both in body
+/// lengths (per second for the speed).
+fn kinematic_targets(recording: &Recording) -> Result<Targets> {
+    let pose = &recording.pose;
+    let truth = &recording.true_positions;
+    let (frames, individuals, _, _) = truth.dim();
+    let keypoint = |name: &str| pose.keypoints.iter().position(|k| k == name);
+    let (Some(nose), Some(neck)) = (keypoint("nose"), keypoint("neck")) else {
+        return Err(TrainError::data(
+            "simulated recording",
+            "nose and neck keypoints",
+            format!("{:?}", pose.keypoints),
+        ));
+    };
+    let fps = pose.fps.unwrap_or(30.0) as f32;
+    let length = recording
+        .body_lengths
+        .first()
+        .copied()
+        .unwrap_or(1.0)
+        .max(1e-6);
+    let at = |f: usize, i: usize, k: usize| (truth[[f, i, k, 0]], truth[[f, i, k, 1]]);
+    let mut values = ndarray::Array2::<f32>::from_elem((frames, 2), f32::NAN);
+    for f in 0..frames {
+        let (x, y) = at(f, 0, neck);
+        let (px, py) = at(f.saturating_sub(1), 0, neck);
+        let step = if f == 0 { 0.0 } else { (x - px).hypot(y - py) };
+        values[[f, 0]] = step * fps / length;
+        if individuals > 1 {
+            let ((ax, ay), (bx, by)) = (at(f, 0, nose), at(f, 1, nose));
+            values[[f, 1]] = (ax - bx).hypot(ay - by) / length;
+        }
+    }
+    let task = |name: &str| TargetTask {
+        name: name.into(),
+        kind: TargetKind::Continuous,
+    };
+    Ok(Targets::new(
+        vec![task("resident_speed"), task("nose_distance")],
+        values,
+    )?)
 }
 
 fn dataset(data: &DataSection) -> Result<Sources> {

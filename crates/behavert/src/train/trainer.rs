@@ -7,23 +7,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use behavert_pose::augment::{AugmentConfig, Augmenter};
 use behavert_pose::preprocess::{
     NormalisationStats, PoseLayout, PreprocessConfig, Preprocessor, StatsAccumulator,
 };
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::{Module, ParamGroup};
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
 use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
-use super::config::{Monitor, TrainingConfig};
+use super::config::{ClipScope, Monitor, TrainingConfig};
 use super::error::{Result, TrainError};
 use super::finetune::{self, HeadPlan};
 use super::schedule::{LrSchedule, module_scheduler};
 use super::sources::{Sources, load_sources};
 use super::state::{HeadVocabulary, MetricsRow, ResumeState, RunDir, TrainingInfo, param_ids};
 use super::{pretrain, progress::Progress};
-use crate::data::{Batch, Corpus, MaskPlan, Prefetcher, WindowRef, derive_seed, epoch_batches};
+use crate::data::{
+    AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, derive_seed, epoch_batches,
+};
 use crate::model::checkpoint::load_config;
 use crate::model::{Architecture, BehavErt, ModelConfig, load_checkpoint};
 
@@ -70,8 +73,8 @@ impl Objective {
     }
 }
 
-/// One optimizer step on one batch: forward, loss, backward, AdamW update. Independent of the
-/// loop, so a multi-device strategy can call it per device.
+/// One optimizer step on one batch: forward, loss, backward, optional global-norm clipping,
+/// AdamW update. Independent of the loop, so a multi-device strategy can call it per device.
 pub fn train_step(
     model: BehavErt,
     optimizer: &mut ModuleOptimizer,
@@ -79,11 +82,59 @@ pub fn train_step(
     objective: &Objective,
     batch: &Batch,
     device: &Device,
+    global_clip: Option<f64>,
 ) -> Result<(BehavErt, f32)> {
     let loss = objective.loss(&model, batch, device)?;
     let value = loss.clone().into_scalar::<f32>();
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+    if let Some(max_norm) = global_clip {
+        clip_global_norm(&model, &mut grads, max_norm);
+    }
     Ok((optimizer.step(lr, model, grads), value))
+}
+
+/// Rescales every gradient of `model` by `min(1, max_norm / ‖g‖)`, `‖g‖` the L2 norm over all
+/// parameters together; returns `‖g‖`.
+pub fn clip_global_norm(model: &BehavErt, grads: &mut GradientsParams, max_norm: f64) -> f64 {
+    struct SumSquares<'a> {
+        grads: &'a GradientsParams,
+        total: Option<Tensor<1>>,
+    }
+    impl ModuleVisitor for SumSquares<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.get::<D>(param.id) {
+                let s = g.square().sum();
+                self.total = Some(match self.total.take() {
+                    Some(t) => t + s,
+                    None => s,
+                });
+            }
+        }
+    }
+    struct Scale<'a> {
+        grads: &'a mut GradientsParams,
+        factor: f32,
+    }
+    impl ModuleVisitor for Scale<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.remove::<D>(param.id) {
+                self.grads.register(param.id, g.mul_scalar(self.factor));
+            }
+        }
+    }
+    let mut sum = SumSquares { grads, total: None };
+    model.visit(&mut sum);
+    let norm = sum
+        .total
+        .map_or(0.0, |t| f64::from(t.into_scalar::<f32>()).sqrt());
+    if norm > max_norm {
+        let mut scale = Scale {
+            grads,
+            factor: (max_norm / (norm + 1e-6)) as f32,
+        };
+        model.visit(&mut scale);
+    }
+    norm
 }
 
 /// Validation numbers of one evaluation.
@@ -132,6 +183,7 @@ struct Setup {
     train: Arc<Corpus>,
     validation: Vec<Batch>,
     train_windows: Vec<WindowRef>,
+    augmenter: Option<Augmenter>,
     objective: Objective,
     model_config: ModelConfig,
     info: TrainingInfo,
@@ -182,7 +234,14 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         None => fit_stats(&preprocessor, &sources)?,
     };
     let specs: Vec<_> = plans.iter().map(|p| p.spec.clone()).collect();
-    let train = Corpus::build(&sources.train, &preprocessor, &stats, &specs)?;
+    let mut train = Corpus::build(&sources.train, &preprocessor, &stats, &specs)?;
+    // Off unless asked: augmented windows are featurised per batch instead of once.
+    let augmenter = if config.augment == AugmentConfig::default() {
+        None
+    } else {
+        train.keep_poses(&sources.train, &preprocessor)?;
+        Some(Augmenter::new(&config.augment, &layout)?)
+    };
     let validation = Corpus::build(&sources.validation, &preprocessor, &stats, &specs)?;
     let mut plans = plans;
     finetune::weigh_classes(&mut plans, &train);
@@ -241,9 +300,10 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
                 w,
                 length,
                 val_mask.as_ref().map(|m| (m, i as u64)),
+                None,
             )
         })
-        .collect();
+        .collect::<Result<_>>()?;
 
     let info = TrainingInfo {
         mode: mode.name().to_string(),
@@ -280,6 +340,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         train: Arc::new(train),
         validation,
         train_windows,
+        augmenter,
         objective,
         model_config,
         info,
@@ -336,6 +397,7 @@ fn optimizer(config: &TrainingConfig) -> ModuleOptimizer {
         .with_weight_decay(o.weight_decay as f32)
         .with_grad_clipping(
             o.grad_clip_norm
+                .filter(|_| o.grad_clip_scope == ClipScope::PerTensor)
                 .map(|n| GradientClippingConfig::Norm(n as f32)),
         )
         .init()
@@ -450,6 +512,7 @@ fn run_loop(
         state.step,
         config.optimizer.layer_lr_decay,
         setup.model_config.num_hidden_layers,
+        config.schedule.heads_only_steps,
     );
     let progress = Progress::new(total, state.step, t.progress, setup.mode.name());
     let mut timings = Timings::default();
@@ -514,6 +577,10 @@ fn run_loop(
     };
 
     let length = config.window.length;
+    let global_clip = config
+        .optimizer
+        .grad_clip_norm
+        .filter(|_| config.optimizer.grad_clip_scope == ClipScope::Global);
     'epochs: while state.epoch < t.epochs as u64 && state.step < total {
         let epoch = state.epoch;
         let _span = tracing::info_span!("epoch", epoch).entered();
@@ -522,16 +589,22 @@ fn run_loop(
             section: config.pretrain.clone(),
             seed: derive_seed(seed, &[4, epoch]),
         });
+        let augment = setup.augmenter.clone().map(|augmenter| AugmentPlan {
+            augmenter,
+            seed: derive_seed(seed, &[6, epoch]),
+        });
         let prefetcher = Prefetcher::spawn(
             setup.train.clone(),
             batches,
             state.batch,
             length,
             mask,
+            augment,
             t.prefetch,
         );
         let mut waited = Instant::now();
         for item in prefetcher {
+            let item = item?;
             let wait_ms = waited.elapsed().as_secs_f64() * 1e3;
             let started = Instant::now();
             let _step_span = tracing::debug_span!("step", step = state.step).entered();
@@ -546,6 +619,7 @@ fn run_loop(
                 &setup.objective,
                 &item.batch,
                 device,
+                global_clip,
             )?;
             model = next;
             if !loss.is_finite() {
@@ -684,4 +758,31 @@ pub fn checkpoint_preprocessing(
 ) -> Result<(PreprocessConfig, NormalisationStats, usize)> {
     let info = TrainingInfo::load(dir)?;
     Ok((info.preprocess, info.normalisation, info.window_length))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Bool, Distribution, TensorData};
+
+    use super::*;
+    use crate::model::ModelInput;
+
+    #[test]
+    fn global_clipping_bounds_the_norm_over_all_parameters() {
+        let device = Device::flex().autodiff();
+        device.seed(0);
+        let config = ModelConfig::new(&Architecture::preset("tiny").unwrap(), 5, Vec::new());
+        let model = BehavErt::new(&config, &device).unwrap();
+        let input = ModelInput {
+            keypoints: Tensor::random([2, 8, 5], Distribution::Normal(0.0, 1.0), &device),
+            valid: Tensor::<2, Bool>::from_data(TensorData::new(vec![true; 16], [2, 8]), &device),
+            masked: None,
+        };
+        let loss = model.encode(&input).unwrap().powi_scalar(2).sum() * 100.0;
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let before = clip_global_norm(&model, &mut grads, 0.5);
+        assert!(before > 0.5, "{before}");
+        let after = clip_global_norm(&model, &mut grads, f64::MAX);
+        assert!((after - 0.5).abs() < 1e-3, "{before} → {after}");
+    }
 }
