@@ -109,6 +109,33 @@ pub struct Track {
     pub targets: Vec<TrackTargets>,
     /// The cleaned pose and its recording's preprocessor, kept when windows are augmented.
     pub raw: Option<Arc<RawTrack>>,
+    /// `[frames, features]` reconstruction targets when pretraining smooths them.
+    pub smoothed: Option<Array2<f32>>,
+}
+
+/// Centred moving average of each feature over `frames` frames (odd), counting only observed
+/// values; a frame with no observed neighbour keeps its own value.
+pub fn smooth_features(
+    features: &Array2<f32>,
+    observed: &Array2<bool>,
+    frames: usize,
+) -> Array2<f32> {
+    let half = frames / 2;
+    let n = features.nrows();
+    Array2::from_shape_fn(features.dim(), |(t, c)| {
+        let (mut sum, mut count) = (0.0f64, 0u32);
+        for s in t.saturating_sub(half)..(t + half + 1).min(n) {
+            if observed[[s, c]] {
+                sum += f64::from(features[[s, c]]);
+                count += 1;
+            }
+        }
+        if count == 0 {
+            features[[t, c]]
+        } else {
+            (sum / f64::from(count)) as f32
+        }
+    })
 }
 
 /// What augmenting a window of a track needs: poses are augmented before featurising.
@@ -186,6 +213,7 @@ impl Track {
             observed: prepared.observed.slice(ndarray::s![..rows, ..]).to_owned(),
             targets,
             raw: None,
+            smoothed: None,
         }))
     }
 }
@@ -388,6 +416,7 @@ impl Corpus {
                     observed: prepared.observed,
                     targets,
                     raw: None,
+                    smoothed: None,
                 })
             })
             .collect::<Result<_>>()?;
@@ -396,6 +425,14 @@ impl Corpus {
             features: stats.features(),
             stats: stats.clone(),
         })
+    }
+
+    /// Computes each track's reconstruction targets, averaged over `frames` frames (a centred
+    /// window), once rather than per batch.
+    pub fn smooth_targets(&mut self, frames: usize) {
+        for track in &mut self.tracks {
+            track.smoothed = Some(smooth_features(&track.features, &track.observed, frames));
+        }
     }
 
     /// Keeps each track's cleaned pose so training windows can be augmented; `sources` are the
@@ -509,6 +546,9 @@ pub struct Batch {
     pub valid: Vec<bool>,
     /// `[batch × length]`, frames replaced by the mask token (pretraining).
     pub masked: Option<Vec<bool>>,
+    /// `[batch × length × features]` smoothed reconstruction targets, when pretraining asks
+    /// for them (otherwise the targets are `keypoints`).
+    pub smoothed: Option<Vec<f32>>,
     /// One entry per head.
     pub targets: Vec<BatchTargets>,
 }
@@ -546,6 +586,10 @@ impl Batch {
         let mut keypoints = vec![0.0; b * length * f];
         let mut observed = vec![0.0; b * length * f];
         let mut valid = vec![false; b * length];
+        let smoothing = mask
+            .map(|(plan, _)| plan.section.target_smoothing)
+            .filter(|&k| k > 1);
+        let mut smoothed = smoothing.map(|_| vec![0.0; b * length * f]);
         let mut targets: Vec<BatchTargets> = corpus
             .tracks
             .first()
@@ -611,6 +655,23 @@ impl Batch {
                 }
                 valid[i * length + t] = true;
             }
+            if let (Some(out), Some(k)) = (smoothed.as_mut(), smoothing) {
+                // An augmented window is featurised afresh, so its targets are smoothed here.
+                let computed;
+                let rows = match &track.smoothed {
+                    Some(rows) => rows,
+                    None => {
+                        computed = smooth_features(&track.features, &track.observed, k);
+                        &computed
+                    }
+                };
+                for t in 0..w.valid {
+                    let row = (i * length + t) * f;
+                    for (o, &x) in out[row..row + f].iter_mut().zip(rows.row(w.start + t)) {
+                        *o = x;
+                    }
+                }
+            }
             for (out, track_targets) in targets.iter_mut().zip(&track.targets) {
                 fill_targets(out, track_targets, w, i, length);
             }
@@ -630,6 +691,7 @@ impl Batch {
             observed,
             valid,
             masked,
+            smoothed,
             targets,
         })
     }
@@ -915,5 +977,48 @@ mod tests {
         assert_ne!(a.keypoints, plain.keypoints);
         assert!(a.keypoints.iter().all(|v| v.is_finite()));
         assert_eq!(a.valid.len(), 3 * 48);
+    }
+
+    #[test]
+    fn smoothed_targets_average_observed_neighbours() {
+        let features =
+            Array2::from_shape_vec((4, 2), vec![1.0, 10.0, 2.0, 0.0, 4.0, 30.0, 8.0, 40.0])
+                .unwrap();
+        let mut observed = Array2::from_elem((4, 2), true);
+        observed[[1, 1]] = false;
+        let smoothed = smooth_features(&features, &observed, 3);
+        let expected = [
+            [1.5, 10.0],
+            [7.0 / 3.0, 20.0],
+            [14.0 / 3.0, 35.0],
+            [6.0, 35.0],
+        ];
+        for ((t, c), v) in smoothed.indexed_iter() {
+            assert!((v - expected[t][c]).abs() < 1e-6, "{t},{c}: {v}");
+        }
+        assert_eq!(smooth_features(&features, &observed, 1), features);
+    }
+
+    #[test]
+    fn pretraining_batches_carry_smoothed_targets_only_when_asked() {
+        let (mut corpus, _) = corpus();
+        let windows = corpus.windows(48, 48, false);
+        let plan = |k| MaskPlan {
+            section: MaskingSection {
+                target_smoothing: k,
+                ..Default::default()
+            },
+            seed: 0,
+        };
+        let raw = Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(0), 0)), None).unwrap();
+        assert!(raw.smoothed.is_none());
+        let on_the_fly =
+            Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(5), 0)), None).unwrap();
+        corpus.smooth_targets(5);
+        let stored =
+            Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(5), 0)), None).unwrap();
+        assert_eq!(on_the_fly.smoothed, stored.smoothed);
+        assert_eq!(stored.keypoints, raw.keypoints);
+        assert_ne!(stored.smoothed.as_ref(), Some(&raw.keypoints));
     }
 }

@@ -296,6 +296,11 @@ pub struct MaskingSection {
     pub span_fraction: f64,
     /// Longest span, frames.
     pub max_span: usize,
+    /// Which features of a masked frame the reconstruction loss covers.
+    pub reconstruct: Reconstruct,
+    /// Frames of the centred moving average the reconstruction target is smoothed over (odd;
+    /// 0 or 1 for the raw features). The input stays raw.
+    pub target_smoothing: usize,
 }
 
 impl Default for MaskingSection {
@@ -304,8 +309,22 @@ impl Default for MaskingSection {
             mask_fraction: 0.15,
             span_fraction: 0.5,
             max_span: 8,
+            reconstruct: Reconstruct::All,
+            target_smoothing: 0,
         }
     }
+}
+
+/// The features `[pretrain]` reconstructs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reconstruct {
+    /// Every feature.
+    #[default]
+    All,
+    /// Positions (aligned coordinates and distances), not the derived velocities, which are
+    /// mostly tracker jitter once differenced.
+    Coordinates,
 }
 
 /// Where a head's targets come from.
@@ -496,6 +515,13 @@ impl TrainingConfig {
                 0,
             ));
         }
+        if m.target_smoothing > 1 && m.target_smoothing.is_multiple_of(2) {
+            return Err(TrainError::config(
+                "pretrain.target_smoothing",
+                "an odd number of frames (a centred average), or 0 for none",
+                m.target_smoothing,
+            ));
+        }
         let d = &self.data;
         fraction("data.label_fraction", d.label_fraction, true)?;
         fraction("data.validation_fraction", d.validation_fraction, false)?;
@@ -636,5 +662,22 @@ mod tests {
         config.validate(true).unwrap();
         let back = TrainingConfig::from_toml(&config.to_toml(), "saved").unwrap();
         assert_eq!(back, config);
+    }
+
+    #[test]
+    fn pretrain_targets_default_to_all_raw_features_and_smoothing_must_be_centred() {
+        let old = TrainingConfig::from_toml("[pretrain]\nmask_fraction = 0.4\n", "t").unwrap();
+        assert_eq!(old.pretrain.reconstruct, Reconstruct::All);
+        assert_eq!(old.pretrain.target_smoothing, 0);
+        let new = TrainingConfig::from_toml(
+            "[pretrain]\nreconstruct = \"coordinates\"\ntarget_smoothing = 5\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(new.pretrain.reconstruct, Reconstruct::Coordinates);
+        new.validate(false).unwrap();
+        let even = TrainingConfig::from_toml("[pretrain]\ntarget_smoothing = 4\n", "t").unwrap();
+        let err = even.validate(false).unwrap_err().to_string();
+        assert!(err.contains("pretrain.target_smoothing"), "{err}");
     }
 }

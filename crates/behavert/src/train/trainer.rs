@@ -52,8 +52,8 @@ impl Mode {
 /// What a training step minimises.
 #[derive(Clone, Debug)]
 pub enum Objective {
-    /// Masked-frame reconstruction.
-    Pretrain,
+    /// Masked-frame reconstruction, with each feature's loss weight.
+    Pretrain(Vec<f32>),
     /// The heads' weighted losses.
     Finetune(Vec<HeadPlan>),
 }
@@ -67,7 +67,7 @@ impl Objective {
         device: &Device,
     ) -> Result<burn::tensor::Tensor<1>> {
         match self {
-            Objective::Pretrain => pretrain::loss(model, batch, device),
+            Objective::Pretrain(weights) => pretrain::loss(model, batch, weights, device),
             Objective::Finetune(plans) => finetune::loss(model, plans, batch, device),
         }
     }
@@ -242,7 +242,15 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         train.keep_poses(&sources.train, &preprocessor)?;
         Some(Augmenter::new(&config.augment, &layout)?)
     };
-    let validation = Corpus::build(&sources.validation, &preprocessor, &stats, &specs)?;
+    let mut validation = Corpus::build(&sources.validation, &preprocessor, &stats, &specs)?;
+    let smoothing = config.pretrain.target_smoothing;
+    if mode == Mode::Pretrain && smoothing > 1 {
+        // Augmented training windows are smoothed per batch instead.
+        if augmenter.is_none() {
+            train.smooth_targets(smoothing);
+        }
+        validation.smooth_targets(smoothing);
+    }
     let mut plans = plans;
     finetune::weigh_classes(&mut plans, &train);
 
@@ -330,7 +338,10 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         "data ready"
     );
     let objective = match mode {
-        Mode::Pretrain => Objective::Pretrain,
+        Mode::Pretrain => Objective::Pretrain(pretrain::feature_weights(
+            preprocessor.feature_names(),
+            config.pretrain.reconstruct,
+        )),
         Mode::Finetune => Objective::Finetune(plans),
     };
     Ok(Setup {
@@ -533,8 +544,8 @@ fn run_loop(
         let valid = model.valid();
         let eval_device = device.clone().inner();
         let evaluation = match &setup.objective {
-            Objective::Pretrain => Evaluation {
-                loss: pretrain::evaluate(&valid, &setup.validation, &eval_device)?,
+            Objective::Pretrain(weights) => Evaluation {
+                loss: pretrain::evaluate(&valid, &setup.validation, weights, &eval_device)?,
                 ..Default::default()
             },
             Objective::Finetune(plans) => {
