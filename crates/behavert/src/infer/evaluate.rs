@@ -265,20 +265,20 @@ pub fn evaluate(
         embeddings: embedding_plot.as_ref(),
     };
     files.extend(plots::write_all(&output_dir.join("plots"), &plot_inputs)?);
-    let mut extra = vec![
+    let min_bout = options.min_bout.max(1);
+    let extra = vec![
         ("recordings".to_string(), recordings.len().to_string()),
         ("head".to_string(), head.name().to_string()),
         (
-            "smoothed macro-F1 (Viterbi, min bout {} frames)"
-                .replace("{}", &options.min_bout.max(1).to_string()),
+            format!("smoothed macro-F1 (Viterbi, min bout {min_bout} frames)"),
             format!("{:.3}", smoothed.macro_all.f1),
         ),
         ("ethogram".to_string(), recordings[shown].name.clone()),
+        (
+            "bout IoU threshold".to_string(),
+            options.bout_iou.to_string(),
+        ),
     ];
-    extra.push((
-        "bout IoU threshold".to_string(),
-        options.bout_iou.to_string(),
-    ));
     let run_info = RunInfo {
         model: model_dir.display().to_string(),
         dataset: options.dataset.clone(),
