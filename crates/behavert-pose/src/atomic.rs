@@ -33,7 +33,10 @@ pub fn write_by_name(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Res
     Ok(())
 }
 
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+/// A temporary file beside `path` (same directory, so the final rename is atomic), named
+/// `.<name>.*.tmp`, with the mode of an ordinary new file: outputs are meant to be shared, and
+/// tempfile's private 0600 would survive the rename.
+pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -42,9 +45,14 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    tempfile::Builder::new()
-        .prefix(&format!(".{stem}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| PoseError::io(path, e))
+    let prefix = format!(".{stem}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // umask still applies.
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder.tempfile_in(dir).map_err(|e| PoseError::io(path, e))
 }

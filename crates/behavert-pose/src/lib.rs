@@ -5,7 +5,7 @@
 //! Reading a file: [`formats::read`] (format detected from content) or [`formats::read_one`];
 //! writing: [`formats::write`]; summarising: [`inspect::PoseSummary`].
 
-mod atomic;
+pub mod atomic;
 pub mod augment;
 pub mod datasets;
 pub mod error;

@@ -61,27 +61,8 @@ impl OutputError {
 /// place, so a reader never sees a half-written file and a failed write leaves no debris
 /// (the temporary file is removed when dropped).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> OutputResult<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    // Temporary files are private (0600); plots and reports are meant to be shared, so give
-    // them the usual mode of a new file instead (umask still applies).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| OutputError::io(dir, e))?;
+    let mut tmp = behavert_pose::atomic::temp_beside(path)
+        .map_err(|e| OutputError::io(path, std::io::Error::other(e)))?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.flush())
         .map_err(|e| OutputError::io(tmp.path(), e))?;

@@ -5,8 +5,6 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
-
 use super::predictor::{FrameBlock, FrameHead};
 use crate::model::HeadKind;
 use crate::train::error::{Result, TrainError};
@@ -42,11 +40,7 @@ struct PendingCsv {
 impl PendingCsv {
     fn create(path: &Path, header: &[String]) -> Result<Self> {
         refuse_existing(path)?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let temp = NamedTempFile::new_in(dir).map_err(|e| TrainError::io(dir, e))?;
+        let temp = behavert_pose::atomic::temp_beside(path)?;
         let (file, temp_path) = temp.into_parts();
         let mut writer = csv::Writer::from_writer(BufWriter::new(file));
         writer

@@ -101,11 +101,8 @@ pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
 /// Writes `bytes` to a temporary file beside `path`, then renames it onto `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let io_error = |e| ModelError::io(path, e);
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io_error)?;
+    let mut file =
+        behavert_pose::atomic::temp_beside(path).map_err(|e| io_error(std::io::Error::other(e)))?;
     file.write_all(bytes).map_err(io_error)?;
     file.as_file().sync_all().map_err(io_error)?;
     file.persist(path).map_err(|e| io_error(e.error))?;
