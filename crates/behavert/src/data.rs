@@ -235,15 +235,54 @@ fn class_of(vocabulary: &[String], name: &str, head: usize, source: &str) -> Res
         .iter()
         .position(|v| v == name)
         .map(|i| i as u32)
-        .ok_or_else(|| {
-            TrainError::config(
-                format!("heads[{head}].vocabulary"),
-                format!(
-                    "every label of the data, e.g. {name:?} of {source} (vocabulary {vocabulary:?})"
-                ),
-                format!("no {name:?}"),
-            )
-        })
+        .ok_or_else(|| unknown_class(vocabulary, name, head, source))
+}
+
+/// The error for a label `name` of `source` missing from head `head`'s vocabulary.
+fn unknown_class(vocabulary: &[String], name: &str, head: usize, source: &str) -> TrainError {
+    TrainError::config(
+        format!("heads[{head}].vocabulary"),
+        format!("every label of the data, e.g. {name:?} of {source} (vocabulary {vocabulary:?})"),
+        format!("no {name:?}"),
+    )
+}
+
+/// A behaviour used on `frames` frames that a vocabulary lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownLabel {
+    /// The behaviour.
+    pub name: String,
+    /// Frames labelled with it.
+    pub frames: usize,
+}
+
+/// Per-frame class ids `ids` of `labels` (one behaviour per frame) mapped into `vocabulary`;
+/// behaviours no frame uses may be missing from it.
+pub fn relabel(
+    labels: &Labels,
+    ids: &[Option<u32>],
+    vocabulary: &[String],
+) -> std::result::Result<Vec<Option<u32>>, UnknownLabel> {
+    let counts = labels.class_counts();
+    let map = labels
+        .vocabulary
+        .iter()
+        .zip(&counts)
+        .map(
+            |(name, &frames)| match vocabulary.iter().position(|v| v == name) {
+                Some(c) => Ok(Some(c as u32)),
+                None if frames == 0 => Ok(None),
+                None => Err(UnknownLabel {
+                    name: name.clone(),
+                    frames,
+                }),
+            },
+        )
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(ids
+        .iter()
+        .map(|id| id.and_then(|i| map[i as usize]))
+        .collect())
 }
 
 /// Per-frame class ids in the head's vocabulary; a used label outside it is an error.
@@ -260,23 +299,8 @@ fn frame_classes(
             "multi-label annotations (use kind = \"multilabel\")",
         ));
     };
-    let counts = labels.class_counts();
-    let map: Vec<Option<u32>> = labels
-        .vocabulary
-        .iter()
-        .zip(&counts)
-        .map(|(name, &n)| {
-            if n == 0 {
-                Ok(vocabulary.iter().position(|v| v == name).map(|i| i as u32))
-            } else {
-                class_of(vocabulary, name, head, source).map(Some)
-            }
-        })
-        .collect::<Result<_>>()?;
-    Ok(ids
-        .iter()
-        .map(|id| id.and_then(|i| map[i as usize]))
-        .collect())
+    relabel(labels, ids, vocabulary)
+        .map_err(|unknown| unknown_class(vocabulary, &unknown.name, head, source))
 }
 
 impl TrackTargets {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use behavert::data::relabel;
 use behavert::eval::report::MetricsReport;
 use behavert::infer::predictions::PredictionWriter;
 use behavert::infer::{EvaluateOptions, InferOptions, LabelledRecording, Predictor, evaluate};
@@ -232,12 +233,14 @@ fn majority_baseline(
         let FrameLabels::Single(ids) = &recording.labels.frames else {
             bail!("{}: expected one behaviour per frame", recording.name);
         };
-        for id in ids {
-            truth.push(id.and_then(|i| {
-                let name = &recording.labels.vocabulary[i as usize];
-                vocabulary.iter().position(|v| v == name).map(|c| c as u32)
-            }));
-        }
+        let ids = relabel(&recording.labels, ids, &vocabulary).map_err(|unknown| {
+            anyhow::anyhow!(
+                "{}: behaviour {:?} unknown to the model",
+                recording.name,
+                unknown.name
+            )
+        })?;
+        truth.extend(ids);
     }
     let mut counts = vec![0usize; vocabulary.len()];
     for id in truth.iter().flatten() {

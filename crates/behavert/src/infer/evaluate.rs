@@ -133,6 +133,7 @@ pub fn evaluate(
     let predictions_dir = output_dir.join("predictions");
     std::fs::create_dir_all(&predictions_dir).map_err(|e| TrainError::io(&predictions_dir, e))?;
 
+    let min_bout = options.min_bout.max(1);
     let mut scored = Vec::with_capacity(recordings.len());
     let mut entries = Vec::with_capacity(recordings.len());
     let mut files = Vec::new();
@@ -161,13 +162,14 @@ pub fn evaluate(
         writer.finish()?;
         files.push(file.clone());
         files.push(super::predictions::bouts_path(&file));
-        let probs = predictions.heads[head_index].mapv(f64::from);
-        let pred: Vec<u32> = probs
+        // The same argmax as the `label` column of the predictions file just written.
+        let pred: Vec<u32> = predictions.heads[head_index]
             .rows()
             .into_iter()
-            .map(|row| super::predictions::argmax(row.iter().map(|&p| p as f32)) as u32)
+            .map(|row| super::predictions::argmax(row.iter().copied()) as u32)
             .collect();
-        let smoothed = viterbi_smooth(probs.view(), 0.0, options.min_bout.max(1))?;
+        let probs = predictions.heads[head_index].mapv(f64::from);
+        let smoothed = viterbi_smooth(probs.view(), 0.0, min_bout)?;
         entries.push(RecordingEntry {
             name: recording.name.clone(),
             frames: truth.len(),
@@ -215,7 +217,7 @@ pub fn evaluate(
         frame: &frame,
         smoothed: SmoothedEntry {
             method: "viterbi",
-            min_bout: options.min_bout.max(1),
+            min_bout,
             switch_penalty: 0.0,
             report: &smoothed,
         },
@@ -265,7 +267,6 @@ pub fn evaluate(
         embeddings: embedding_plot.as_ref(),
     };
     files.extend(plots::write_all(&output_dir.join("plots"), &plot_inputs)?);
-    let min_bout = options.min_bout.max(1);
     let extra = vec![
         ("recordings".to_string(), recordings.len().to_string()),
         ("head".to_string(), head.name().to_string()),
@@ -319,27 +320,13 @@ fn truth_ids(labels: &Labels, vocabulary: &[String], name: &str) -> Result<Vec<O
             "several behaviours at once on some frames",
         ));
     };
-    let counts = labels.class_counts();
-    let map = labels
-        .vocabulary
-        .iter()
-        .zip(&counts)
-        .map(
-            |(label, &n)| match vocabulary.iter().position(|v| v == label) {
-                Some(c) => Ok(Some(c as u32)),
-                None if n == 0 => Ok(None),
-                None => Err(TrainError::data(
-                    format!("labels of {name}"),
-                    format!("behaviours the model knows ({vocabulary:?})"),
-                    format!("{label:?} on {n} frames"),
-                )),
-            },
+    crate::data::relabel(&labels, ids, vocabulary).map_err(|unknown| {
+        TrainError::data(
+            format!("labels of {name}"),
+            format!("behaviours the model knows ({vocabulary:?})"),
+            format!("{:?} on {} frames", unknown.name, unknown.frames),
         )
-        .collect::<Result<Vec<_>>>()?;
-    Ok(ids
-        .iter()
-        .map(|id| id.and_then(|i| map[i as usize]))
-        .collect())
+    })
 }
 
 /// PCA of embeddings from every recording, coloured by the truth (or prediction).
