@@ -151,24 +151,24 @@ pub fn evaluate(
             ));
         }
         let predictions = predictor.predict(&recording.pose, &recording.name, &infer)?;
-        let file = predictions_dir.join(format!("{}.csv", file_name(&recording.name, r)));
-        let mut writer =
-            PredictionWriter::create(&file, predictor.frame_heads(), recording.pose.fps)?;
-        writer.write(&FrameBlock {
-            start: 0,
-            heads: predictions.heads.clone(),
-            embeddings: None,
-        })?;
-        writer.finish()?;
-        files.push(file.clone());
-        files.push(super::predictions::bouts_path(&file));
-        // The same argmax as the `label` column of the predictions file just written.
+        // The same argmax as the `label` column of the predictions file.
         let pred: Vec<u32> = predictions.heads[head_index]
             .rows()
             .into_iter()
             .map(|row| super::predictions::argmax(row.iter().copied()) as u32)
             .collect();
         let probs = predictions.heads[head_index].mapv(f64::from);
+        let file = predictions_dir.join(format!("{}.csv", file_name(&recording.name, r)));
+        let mut writer =
+            PredictionWriter::create(&file, predictor.frame_heads(), recording.pose.fps)?;
+        writer.write(&FrameBlock {
+            start: 0,
+            heads: predictions.heads,
+            embeddings: None,
+        })?;
+        writer.finish()?;
+        files.push(file.clone());
+        files.push(super::predictions::bouts_path(&file));
         let smoothed = viterbi_smooth(probs.view(), 0.0, min_bout)?;
         entries.push(RecordingEntry {
             name: recording.name.clone(),
