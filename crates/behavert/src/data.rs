@@ -15,14 +15,14 @@ use behavert_pose::pose::Pose;
 use behavert_pose::preprocess::{NormalisationStats, Preprocessor};
 use behavert_pose::window::pose_window;
 use ndarray::Array2;
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::ModelInput;
 use crate::train::config::MaskingSection;
 use crate::train::error::{Result, TrainError};
-use crate::train::masking::mask_window;
+use crate::train::masking::{Shown, how_shown, mask_window};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 /// A seed derived from `seed` and `parts` (splitmix64 of each in turn): independent streams
@@ -570,9 +570,12 @@ pub struct Batch {
     pub valid: Vec<bool>,
     /// `[batch × length]`, frames replaced by the mask token (pretraining).
     pub masked: Option<Vec<bool>>,
-    /// `[batch × length × features]` smoothed reconstruction targets, when pretraining asks
-    /// for them (otherwise the targets are `keypoints`).
-    pub smoothed: Option<Vec<f32>>,
+    /// `[batch × length]`, frames whose reconstruction is scored (pretraining): the masked
+    /// ones and those shown unchanged or replaced by another frame.
+    pub predicted: Option<Vec<bool>>,
+    /// `[batch × length × features]` reconstruction targets where they differ from
+    /// `keypoints`: smoothed, or frames replaced by other frames (pretraining).
+    pub reconstruction_targets: Option<Vec<f32>>,
     /// One entry per head.
     pub targets: Vec<BatchTargets>,
 }
@@ -700,13 +703,33 @@ impl Batch {
                 fill_targets(out, track_targets, w, i, length);
             }
         }
-        let masked = mask.map(|(plan, index)| {
+        let (mut masked, mut predicted) = (None, None);
+        let mut reconstruction_targets = smoothed;
+        if let Some((plan, index)) = mask {
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(plan.seed, &[index]));
-            valid_frames
+            let chosen: Vec<bool> = valid_frames
                 .iter()
                 .flat_map(|&n| mask_window(&plan.section, n, length, &mut rng))
-                .collect()
-        });
+                .collect();
+            let mut token = vec![false; chosen.len()];
+            let real: Vec<usize> = (0..valid.len()).filter(|&j| valid[j]).collect();
+            let mut original: Option<Vec<f32>> = None;
+            for j in (0..chosen.len()).filter(|&j| chosen[j]) {
+                match how_shown(&plan.section, &mut rng) {
+                    Shown::MaskToken => token[j] = true,
+                    Shown::Unchanged => {}
+                    Shown::OtherFrame => {
+                        let other = real[rng.random_range(0..real.len())];
+                        let source = original.get_or_insert_with(|| keypoints.clone());
+                        keypoints[j * f..(j + 1) * f]
+                            .copy_from_slice(&source[other * f..(other + 1) * f]);
+                        reconstruction_targets.get_or_insert_with(|| source.clone());
+                    }
+                }
+            }
+            masked = Some(token);
+            predicted = Some(chosen);
+        }
         Ok(Self {
             windows: windows.to_vec(),
             length,
@@ -715,7 +738,8 @@ impl Batch {
             observed,
             valid,
             masked,
-            smoothed,
+            predicted,
+            reconstruction_targets,
             targets,
         })
     }
@@ -1030,19 +1054,79 @@ mod tests {
         let plan = |k| MaskPlan {
             section: MaskingSection {
                 target_smoothing: k,
+                random_fraction: 0.0,
                 ..Default::default()
             },
             seed: 0,
         };
         let raw = Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(0), 0)), None).unwrap();
-        assert!(raw.smoothed.is_none());
+        assert!(raw.reconstruction_targets.is_none());
         let on_the_fly =
             Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(5), 0)), None).unwrap();
         corpus.smooth_targets(5);
         let stored =
             Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(5), 0)), None).unwrap();
-        assert_eq!(on_the_fly.smoothed, stored.smoothed);
+        assert_eq!(
+            on_the_fly.reconstruction_targets,
+            stored.reconstruction_targets
+        );
         assert_eq!(stored.keypoints, raw.keypoints);
-        assert_ne!(stored.smoothed.as_ref(), Some(&raw.keypoints));
+        assert_ne!(stored.reconstruction_targets.as_ref(), Some(&raw.keypoints));
+    }
+
+    #[test]
+    fn chosen_frames_are_masked_kept_or_swapped_and_all_are_scored_against_the_original() {
+        let (corpus, _) = corpus();
+        let windows = corpus.windows(48, 48, false);
+        let plan = |unchanged, random| MaskPlan {
+            section: MaskingSection {
+                mask_fraction: 0.5,
+                unchanged_fraction: unchanged,
+                random_fraction: random,
+                ..Default::default()
+            },
+            seed: 0,
+        };
+        let plain = Batch::assemble(&corpus, &windows[..3], 48, None, None).unwrap();
+        let tokens_only =
+            Batch::assemble(&corpus, &windows[..3], 48, Some((&plan(0.0, 0.0), 0)), None).unwrap();
+        assert_eq!(tokens_only.masked, tokens_only.predicted);
+        assert!(tokens_only.reconstruction_targets.is_none());
+
+        let mixed =
+            Batch::assemble(&corpus, &windows[..3], 48, Some((&plan(0.3, 0.3), 0)), None).unwrap();
+        let (masked, predicted) = (mixed.masked.unwrap(), mixed.predicted.unwrap());
+        // Which frames are chosen does not depend on how they are shown.
+        assert_eq!(&predicted, tokens_only.predicted.as_ref().unwrap());
+        assert_eq!(
+            mixed.reconstruction_targets.as_ref(),
+            Some(&plain.keypoints)
+        );
+        let f = mixed.features;
+        let row = |v: &[f32], j: usize| v[j * f..(j + 1) * f].to_vec();
+        let (mut tokens, mut kept, mut swapped) = (0, 0, 0);
+        for j in (0..predicted.len()).filter(|&j| predicted[j]) {
+            if masked[j] {
+                tokens += 1;
+            } else if row(&mixed.keypoints, j) == row(&plain.keypoints, j) {
+                kept += 1;
+            } else {
+                swapped += 1;
+                let shown = row(&mixed.keypoints, j);
+                assert!(
+                    (0..plain.valid.len())
+                        .any(|k| plain.valid[k] && row(&plain.keypoints, k) == shown),
+                    "frame {j} shows no real frame of the batch"
+                );
+            }
+        }
+        for j in (0..predicted.len()).filter(|&j| !predicted[j]) {
+            assert!(!masked[j]);
+            assert_eq!(row(&mixed.keypoints, j), row(&plain.keypoints, j));
+        }
+        assert!(
+            tokens > 0 && kept > 0 && swapped > 0,
+            "{tokens} {kept} {swapped}"
+        );
     }
 }

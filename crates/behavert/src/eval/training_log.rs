@@ -6,12 +6,13 @@
 //! step,split,loss[,METRIC...]
 //! 0,train,2.31,
 //! 100,train,1.42,
-//! 100,val,1.55,0.41
+//! 100,validation,1.55,0.41
 //! ```
 //!
 //! - `step` (required): optimiser step, a non-negative integer;
 //! - `split` (required): which data the row measures, non-empty text; the trainer writes
-//!   `train` and `val`, and any other name (`test`, `val_calms21`…) is kept as its own curve;
+//!   `train` and `validation`, and any other name (`test`, `val_calms21`…) is kept as its own
+//!   curve;
 //! - `loss` (required column): the split's mean loss at that step;
 //! - any further column (`f1`, `accuracy`, `lr`…) is a metric, one curve per split;
 //! - an empty cell (or `nan`) means "not measured at this row", e.g. train rows without F1.
@@ -31,7 +32,7 @@ pub const LOSS: &str = "loss";
 pub struct LogRow {
     /// Optimiser step.
     pub step: u64,
-    /// Split measured (`train`, `val`, …).
+    /// Split measured (`train`, `validation`, …).
     pub split: String,
     /// Mean loss; `None` when not measured.
     pub loss: Option<f64>,

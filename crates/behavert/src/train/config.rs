@@ -290,7 +290,7 @@ impl Default for LoopSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaskingSection {
-    /// Fraction of each window's real frames replaced by the mask token.
+    /// Fraction of each window's real frames chosen for reconstruction.
     pub mask_fraction: f64,
     /// Fraction of the masked frames that come in contiguous spans (the rest are single frames).
     pub span_fraction: f64,
@@ -301,6 +301,12 @@ pub struct MaskingSection {
     /// Frames of the centred moving average the reconstruction target is smoothed over (odd;
     /// 0 or 1 for the raw features). The input stays raw.
     pub target_smoothing: usize,
+    /// Share of the chosen frames left as they are (still reconstructed), as BERT's 10%: the
+    /// model cannot tell which frames it is scored on, so every frame's output stays a
+    /// representation of that frame, as fine-tuning needs, not only the hidden ones.
+    pub unchanged_fraction: f64,
+    /// Share of the chosen frames replaced by another frame of the batch (BERT's random 10%).
+    pub random_fraction: f64,
 }
 
 impl Default for MaskingSection {
@@ -311,6 +317,8 @@ impl Default for MaskingSection {
             max_span: 8,
             reconstruct: Reconstruct::All,
             target_smoothing: 0,
+            unchanged_fraction: 0.1,
+            random_fraction: 0.1,
         }
     }
 }
@@ -508,6 +516,15 @@ impl TrainingConfig {
         let m = &self.pretrain;
         fraction("pretrain.mask_fraction", m.mask_fraction, true)?;
         fraction("pretrain.span_fraction", m.span_fraction, false)?;
+        fraction("pretrain.unchanged_fraction", m.unchanged_fraction, false)?;
+        fraction("pretrain.random_fraction", m.random_fraction, false)?;
+        if m.unchanged_fraction + m.random_fraction > 1.0 {
+            return Err(TrainError::config(
+                "pretrain.unchanged_fraction + pretrain.random_fraction",
+                "at most 1 (they share the chosen frames)",
+                m.unchanged_fraction + m.random_fraction,
+            ));
+        }
         if m.max_span == 0 {
             return Err(TrainError::config(
                 "pretrain.max_span",
@@ -679,5 +696,16 @@ mod tests {
         let even = TrainingConfig::from_toml("[pretrain]\ntarget_smoothing = 4\n", "t").unwrap();
         let err = even.validate(false).unwrap_err().to_string();
         assert!(err.contains("pretrain.target_smoothing"), "{err}");
+        let over = TrainingConfig::from_toml(
+            "[pretrain]\nunchanged_fraction = 0.6\nrandom_fraction = 0.5\n",
+            "t",
+        )
+        .unwrap();
+        let err = over.validate(false).unwrap_err().to_string();
+        assert!(
+            err.contains("pretrain.unchanged_fraction + pretrain.random_fraction")
+                && err.contains("1.1"),
+            "{err}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Which frames pretraining hides: about `mask_fraction` of each window's real frames, part
-//! as single frames and part as contiguous spans (so the model must use longer context).
+//! as single frames and part as contiguous spans (so the model must use longer context), and
+//! how each chosen frame is shown to the model.
 
 use rand::Rng;
 
@@ -46,6 +47,33 @@ pub fn mask_window(
         }
     }
     masked
+}
+
+/// How a frame chosen for reconstruction is shown to the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// Replaced by the mask token.
+    MaskToken,
+    /// Left as it is.
+    Unchanged,
+    /// Replaced by another frame.
+    OtherFrame,
+}
+
+/// Draws how one chosen frame is shown: `unchanged_fraction` and `random_fraction` of the
+/// time as itself or another frame, the mask token otherwise (no draw when both are 0).
+pub fn how_shown(section: &MaskingSection, rng: &mut impl Rng) -> Shown {
+    if section.unchanged_fraction + section.random_fraction <= 0.0 {
+        return Shown::MaskToken;
+    }
+    let u: f64 = rng.random();
+    if u < section.unchanged_fraction {
+        Shown::Unchanged
+    } else if u < section.unchanged_fraction + section.random_fraction {
+        Shown::OtherFrame
+    } else {
+        Shown::MaskToken
+    }
 }
 
 #[cfg(test)]

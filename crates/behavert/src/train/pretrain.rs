@@ -37,7 +37,7 @@ pub fn loss(
     feature_weights: &[f32],
     device: &Device,
 ) -> Result<Tensor<1>> {
-    let masked = batch.masked.as_ref().ok_or_else(|| {
+    let predicted = batch.predicted.as_ref().ok_or_else(|| {
         TrainError::data(
             "pretraining batch",
             "masked frames",
@@ -46,21 +46,24 @@ pub fn loss(
     })?;
     let hidden = model.encode(&batch.input(device))?;
     let reconstruction = model.reconstruct(&hidden);
-    // Weight = observed feature of a masked frame; padding is never masked.
+    // Weight = observed feature of a frame chosen for reconstruction; padding never is.
     let f = batch.features;
     let weights: Vec<f32> = batch
         .observed
         .iter()
         .enumerate()
         .map(|(i, &seen)| {
-            if masked[i / f] {
+            if predicted[i / f] {
                 seen * feature_weights[i % f]
             } else {
                 0.0
             }
         })
         .collect();
-    let targets = batch.smoothed.as_ref().unwrap_or(&batch.keypoints);
+    let targets = batch
+        .reconstruction_targets
+        .as_ref()
+        .unwrap_or(&batch.keypoints);
     Ok(losses::squared_error(
         reconstruction,
         batch.features_tensor(targets, device),
