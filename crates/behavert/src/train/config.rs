@@ -103,6 +103,10 @@ pub struct DataSection {
     /// Fraction of each training recording's frames that keep their labels (one contiguous
     /// stretch at a seeded position): few-label fine-tuning. 1 = every label.
     pub label_fraction: f64,
+    /// More recordings from other sources (`[[data.extra]]` tables, each a `[data]` of its own
+    /// without `extra`), mixed into training and validation: e.g. a dataset and the user's
+    /// own files. All need the main source's individuals and keypoints.
+    pub extra: Vec<DataSection>,
 }
 
 impl Default for DataSection {
@@ -120,6 +124,63 @@ impl Default for DataSection {
             labels: Vec::new(),
             validation_fraction: 0.2,
             label_fraction: 1.0,
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// Checks that `v` is a fraction: in (0, 1] when `low_open`, else in [0, 1].
+fn fraction(place: &str, v: f64, low_open: bool) -> Result<()> {
+    let ok = v.is_finite() && v <= 1.0 && if low_open { v > 0.0 } else { v >= 0.0 };
+    if ok {
+        Ok(())
+    } else {
+        let range = if low_open { "(0, 1]" } else { "[0, 1]" };
+        Err(TrainError::config(
+            place,
+            format!("a fraction in {range}"),
+            v,
+        ))
+    }
+}
+
+impl DataSection {
+    /// Checks the settings of this one source; `place` names it in errors (`data`,
+    /// `data.extra[0]`).
+    fn validate_source(&self, place: &str) -> Result<()> {
+        fraction(
+            &format!("{place}.validation_fraction"),
+            self.validation_fraction,
+            false,
+        )?;
+        match self.source {
+            DataSource::Simulated if self.recordings == 0 => Err(TrainError::config(
+                format!("{place}.recordings"),
+                "a positive integer",
+                0,
+            )),
+            DataSource::Dataset if self.dataset.is_none() || self.data_dir.is_none() => {
+                Err(TrainError::config(
+                    place,
+                    "`dataset` and `data_dir` for source = \"dataset\"",
+                    "one of them missing",
+                ))
+            }
+            DataSource::Files if self.inputs.is_empty() => Err(TrainError::config(
+                format!("{place}.inputs"),
+                "at least one pose file for source = \"files\"",
+                "none",
+            )),
+            DataSource::Files
+                if !self.labels.is_empty() && self.labels.len() != self.inputs.len() =>
+            {
+                Err(TrainError::config(
+                    format!("{place}.labels"),
+                    format!("one labels file per input ({} inputs)", self.inputs.len()),
+                    self.labels.len(),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -452,19 +513,6 @@ impl TrainingConfig {
                 Err(TrainError::config(place, "a positive number", v))
             }
         };
-        let fraction = |place: &str, v: f64, low_open: bool| {
-            let ok = v.is_finite() && v <= 1.0 && if low_open { v > 0.0 } else { v >= 0.0 };
-            if ok {
-                Ok(())
-            } else {
-                let range = if low_open { "(0, 1]" } else { "[0, 1]" };
-                Err(TrainError::config(
-                    place,
-                    format!("a fraction in {range}"),
-                    v,
-                ))
-            }
-        };
         let o = &self.optimizer;
         positive("optimizer.learning_rate", o.learning_rate)?;
         if !(o.weight_decay >= 0.0 && o.weight_decay.is_finite()) {
@@ -541,37 +589,17 @@ impl TrainingConfig {
         }
         let d = &self.data;
         fraction("data.label_fraction", d.label_fraction, true)?;
-        fraction("data.validation_fraction", d.validation_fraction, false)?;
-        match d.source {
-            DataSource::Simulated if d.recordings == 0 => {
+        d.validate_source("data")?;
+        for (i, extra) in d.extra.iter().enumerate() {
+            let place = format!("data.extra[{i}]");
+            extra.validate_source(&place)?;
+            if !extra.extra.is_empty() {
                 return Err(TrainError::config(
-                    "data.recordings",
-                    "a positive integer",
-                    0,
+                    format!("{place}.extra"),
+                    "no nested [[data.extra]] (list every source under [data])",
+                    format!("{} nested tables", extra.extra.len()),
                 ));
             }
-            DataSource::Dataset if d.dataset.is_none() || d.data_dir.is_none() => {
-                return Err(TrainError::config(
-                    "data",
-                    "`dataset` and `data_dir` for source = \"dataset\"",
-                    "one of them missing",
-                ));
-            }
-            DataSource::Files if d.inputs.is_empty() => {
-                return Err(TrainError::config(
-                    "data.inputs",
-                    "at least one pose file for source = \"files\"",
-                    "none",
-                ));
-            }
-            DataSource::Files if !d.labels.is_empty() && d.labels.len() != d.inputs.len() => {
-                return Err(TrainError::config(
-                    "data.labels",
-                    format!("one labels file per input ({} inputs)", d.inputs.len()),
-                    d.labels.len(),
-                ));
-            }
-            _ => {}
         }
         if self.model.pretrained.is_none() {
             Architecture::preset(&self.model.size)?;
@@ -668,6 +696,22 @@ mod tests {
             err.contains("optimizer.learning_rate") && err.contains("-1"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn extra_sources_are_checked_like_the_main_one_and_round_trip() {
+        let text = "[data]\nrecordings = 4\n\n[[data.extra]]\nsource = \"files\"\n\
+                    inputs = [\"a.csv\"]\n\n[[data.extra]]\nsource = \"files\"\n";
+        let config = TrainingConfig::from_toml(text, "t.toml").unwrap();
+        assert_eq!(config.data.extra.len(), 2);
+        assert_eq!(config.data.extra[0].inputs, [PathBuf::from("a.csv")]);
+        let err = config.validate(false).unwrap_err().to_string();
+        assert!(err.contains("data.extra[1].inputs"), "{err}");
+        let mut fixed = config.clone();
+        fixed.data.extra.pop();
+        fixed.validate(false).unwrap();
+        let back = TrainingConfig::from_toml(&fixed.to_toml(), "saved").unwrap();
+        assert_eq!(back, fixed);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split};
 use behavert_pose::formats::read_one;
 use behavert_pose::label_files::read_labels;
 use behavert_pose::labels::{FrameLabels, Labels, TargetKind, TargetTask, Targets};
+use behavert_pose::preprocess::PoseLayout;
 use behavert_pose::synth::{Recording, SimulationConfig, recording_seed, simulate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,17 +26,23 @@ pub struct Sources {
 /// Loads the recordings `data` describes; `seed` picks the labelled stretches.
 pub fn load_sources(data: &DataSection, seed: u64) -> Result<Sources> {
     let _span = tracing::info_span!("load_data", source = ?data.source).entered();
-    let mut sources = match data.source {
-        DataSource::Simulated => simulated(data)?,
-        DataSource::Dataset => dataset(data)?,
-        DataSource::Files => files(data)?,
-    };
+    let mut sources = load_source(data)?;
     if sources.train.is_empty() {
         return Err(TrainError::data(
             "[data]",
             "at least one training recording",
             "none",
         ));
+    }
+    for extra in &data.extra {
+        let more = load_source(extra)?;
+        sources.train.extend(more.train);
+        sources.validation.extend(more.validation);
+    }
+    // One model reads one skeleton: every source must track what the first recording does.
+    let layout = PoseLayout::of(&sources.train[0].pose);
+    for source in sources.train.iter().chain(&sources.validation) {
+        layout.check(&source.pose, &source.id)?;
     }
     if data.label_fraction < 1.0 {
         for (i, source) in sources.train.iter_mut().enumerate() {
@@ -49,6 +56,15 @@ pub fn load_sources(data: &DataSection, seed: u64) -> Result<Sources> {
         "recordings loaded"
     );
     Ok(sources)
+}
+
+/// The recordings of one source (`[data]` itself or one `[[data.extra]]`).
+fn load_source(data: &DataSection) -> Result<Sources> {
+    match data.source {
+        DataSource::Simulated => simulated(data),
+        DataSource::Dataset => dataset(data),
+        DataSource::Files => files(data),
+    }
 }
 
 fn simulated(data: &DataSection) -> Result<Sources> {
@@ -244,5 +260,67 @@ fn keep_labelled_stretch(source: &mut Source, fraction: f64, rng: &mut impl Rng)
                 row.fill(f32::NAN);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use behavert_pose::formats::dlc;
+
+    fn simulated_section(recordings: usize, individuals: usize) -> DataSection {
+        DataSection {
+            recordings,
+            validation_recordings: 1,
+            simulation: SimulationConfig {
+                frames: 120,
+                individuals,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn extra_sources_are_mixed_into_training_and_validation() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("my_mice.csv");
+        let recording = simulate(&SimulationConfig {
+            seed: 41,
+            frames: 90,
+            ..Default::default()
+        })
+        .unwrap();
+        dlc::csv::write(&recording.pose, &file).unwrap();
+        let data = DataSection {
+            extra: vec![DataSection {
+                source: DataSource::Files,
+                inputs: vec![file.clone()],
+                ..Default::default()
+            }],
+            ..simulated_section(2, 2)
+        };
+        let sources = load_sources(&data, 0).unwrap();
+        let ids: Vec<&str> = sources.train.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids.len(), 3, "{ids:?}");
+        assert_eq!(ids[2], file.display().to_string());
+        assert!(sources.train[2].labels.is_none());
+        assert_eq!(sources.train[2].pose.frames(), 90);
+        assert_eq!(sources.validation.len(), 1);
+    }
+
+    #[test]
+    fn an_extra_source_with_another_skeleton_is_refused_naming_the_recording() {
+        let data = DataSection {
+            extra: vec![simulated_section(1, 1)],
+            ..simulated_section(2, 2)
+        };
+        let err = load_sources(&data, 0).unwrap_err().to_string();
+        assert!(
+            err.contains("simulated-0-seed")
+                && err.contains("2 individuals")
+                && err.contains("1 individuals"),
+            "{err}"
+        );
     }
 }
