@@ -353,7 +353,7 @@ impl Default for LoopSection {
 pub struct MaskingSection {
     /// Fraction of each window's real frames chosen for reconstruction.
     pub mask_fraction: f64,
-    /// Fraction of the masked frames that come in contiguous spans (the rest are single frames).
+    /// Fraction of the chosen frames that come in contiguous spans (the rest are single frames).
     pub span_fraction: f64,
     /// Longest span, frames.
     pub max_span: usize,
@@ -593,6 +593,13 @@ impl TrainingConfig {
         for (i, extra) in d.extra.iter().enumerate() {
             let place = format!("data.extra[{i}]");
             extra.validate_source(&place)?;
+            if extra.label_fraction != 1.0 {
+                return Err(TrainError::config(
+                    format!("{place}.label_fraction"),
+                    "no label_fraction here: data.label_fraction applies to every source",
+                    extra.label_fraction,
+                ));
+            }
             if !extra.extra.is_empty() {
                 return Err(TrainError::config(
                     format!("{place}.extra"),
@@ -710,6 +717,10 @@ mod tests {
         let mut fixed = config.clone();
         fixed.data.extra.pop();
         fixed.validate(false).unwrap();
+        let mut partial = fixed.clone();
+        partial.data.extra[0].label_fraction = 0.5;
+        let err = partial.validate(false).unwrap_err().to_string();
+        assert!(err.contains("data.extra[0].label_fraction"), "{err}");
         let back = TrainingConfig::from_toml(&fixed.to_toml(), "saved").unwrap();
         assert_eq!(back, fixed);
     }
