@@ -103,6 +103,9 @@ pub struct DataSection {
     /// Fraction of each training recording's frames that keep their labels (one contiguous
     /// stretch at a seeded position): few-label fine-tuning. 1 = every label.
     pub label_fraction: f64,
+    /// Stretches the kept labels of a recording are split into (each in its own equal part of
+    /// the recording, at a seeded position): 1 = one contiguous stretch.
+    pub label_stretches: usize,
     /// More recordings from other sources (`[[data.extra]]` tables, each a `[data]` of its own
     /// without `extra`), mixed into training and validation: e.g. a dataset and the user's
     /// own files. All need the main source's individuals and keypoints.
@@ -124,6 +127,7 @@ impl Default for DataSection {
             labels: Vec::new(),
             validation_fraction: 0.2,
             label_fraction: 1.0,
+            label_stretches: 1,
             extra: Vec::new(),
         }
     }
@@ -589,6 +593,13 @@ impl TrainingConfig {
         }
         let d = &self.data;
         fraction("data.label_fraction", d.label_fraction, true)?;
+        if d.label_stretches == 0 {
+            return Err(TrainError::config(
+                "data.label_stretches",
+                "a positive integer",
+                0,
+            ));
+        }
         d.validate_source("data")?;
         for (i, extra) in d.extra.iter().enumerate() {
             let place = format!("data.extra[{i}]");

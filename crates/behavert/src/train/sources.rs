@@ -47,7 +47,7 @@ pub fn load_sources(data: &DataSection, seed: u64) -> Result<Sources> {
     if data.label_fraction < 1.0 {
         for (i, source) in sources.train.iter_mut().enumerate() {
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, &[3, i as u64]));
-            keep_labelled_stretch(source, data.label_fraction, &mut rng);
+            keep_labelled_stretches(source, data.label_fraction, data.label_stretches, &mut rng);
         }
     }
     tracing::info!(
@@ -222,12 +222,26 @@ fn hold_out(train: &mut Vec<Source>, fraction: f64) -> Vec<Source> {
     train.split_off(train.len() - n)
 }
 
-/// Forgets every label outside one contiguous stretch of `fraction` of the frames.
-fn keep_labelled_stretch(source: &mut Source, fraction: f64, rng: &mut impl Rng) {
+/// Forgets every label outside `stretches` stretches that together cover `fraction` of the
+/// frames, one at a seeded position inside each of `stretches` equal parts of the recording.
+fn keep_labelled_stretches(
+    source: &mut Source,
+    fraction: f64,
+    stretches: usize,
+    rng: &mut impl Rng,
+) {
     let frames = source.pose.frames();
+    let stretches = stretches.clamp(1, frames.max(1));
     let keep = ((frames as f64 * fraction).round() as usize).clamp(1, frames.max(1));
-    let start = rng.random_range(0..=frames.saturating_sub(keep));
-    let inside = |f: usize| (start..start + keep).contains(&f);
+    let part = frames / stretches;
+    let each = keep.div_ceil(stretches).min(part.max(1));
+    let kept: Vec<std::ops::Range<usize>> = (0..stretches)
+        .map(|i| {
+            let start = i * part + rng.random_range(0..=part.saturating_sub(each));
+            start..(start + each).min(frames)
+        })
+        .collect();
+    let inside = |f: usize| kept.iter().any(|r| r.contains(&f));
     if let Some(labels) = &mut source.labels {
         let frames = match &labels.frames {
             FrameLabels::Single(ids) => FrameLabels::Single(
@@ -307,6 +321,42 @@ mod tests {
         assert!(sources.train[2].labels.is_none());
         assert_eq!(sources.train[2].pose.frames(), 90);
         assert_eq!(sources.validation.len(), 1);
+    }
+
+    #[test]
+    fn few_label_runs_keep_the_fraction_in_one_stretch_per_part_of_the_recording() {
+        let labelled_runs = |stretches: usize, seed: u64| {
+            let mut source = simulated(&simulated_section(1, 2)).unwrap().train.remove(0);
+            let frames = source.pose.frames();
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            keep_labelled_stretches(&mut source, 0.1, stretches, &mut rng);
+            let Some(FrameLabels::Single(ids)) = source.labels.map(|l| l.frames) else {
+                panic!("simulated labels are single-label");
+            };
+            let mut runs: Vec<(usize, usize)> = Vec::new();
+            for (f, id) in ids.iter().enumerate() {
+                match (id, runs.last_mut()) {
+                    (Some(_), Some((_, end))) if *end == f => *end = f + 1,
+                    (Some(_), _) => runs.push((f, f + 1)),
+                    (None, _) => {}
+                }
+            }
+            (frames, runs)
+        };
+        let (frames, one) = labelled_runs(1, 3);
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].1 - one[0].0, frames / 10);
+        for seed in 0..5 {
+            let (_, three) = labelled_runs(3, seed);
+            assert_eq!(three.len(), 3, "{three:?}");
+            for (i, &(start, end)) in three.iter().enumerate() {
+                assert_eq!(end - start, frames / 30);
+                assert!(
+                    start >= i * frames / 3 && end <= (i + 1) * frames / 3,
+                    "{three:?}"
+                );
+            }
+        }
     }
 
     #[test]
