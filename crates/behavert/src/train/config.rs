@@ -604,11 +604,24 @@ impl TrainingConfig {
         for (i, extra) in d.extra.iter().enumerate() {
             let place = format!("data.extra[{i}]");
             extra.validate_source(&place)?;
-            if extra.label_fraction != 1.0 {
+            // Few-label settings are run-wide; in an extra table they would be silently unused.
+            let run_wide = [
+                (
+                    "label_fraction",
+                    extra.label_fraction != 1.0,
+                    extra.label_fraction.to_string(),
+                ),
+                (
+                    "label_stretches",
+                    extra.label_stretches != 1,
+                    extra.label_stretches.to_string(),
+                ),
+            ];
+            if let Some((key, _, value)) = run_wide.into_iter().find(|(_, set, _)| *set) {
                 return Err(TrainError::config(
-                    format!("{place}.label_fraction"),
-                    "no label_fraction here: data.label_fraction applies to every source",
-                    extra.label_fraction,
+                    format!("{place}.{key}"),
+                    format!("no {key} here: data.{key} applies to every source"),
+                    value,
                 ));
             }
             if !extra.extra.is_empty() {
@@ -732,6 +745,10 @@ mod tests {
         partial.data.extra[0].label_fraction = 0.5;
         let err = partial.validate(false).unwrap_err().to_string();
         assert!(err.contains("data.extra[0].label_fraction"), "{err}");
+        let mut stretched = fixed.clone();
+        stretched.data.extra[0].label_stretches = 3;
+        let err = stretched.validate(false).unwrap_err().to_string();
+        assert!(err.contains("data.extra[0].label_stretches"), "{err}");
         let back = TrainingConfig::from_toml(&fixed.to_toml(), "saved").unwrap();
         assert_eq!(back, fixed);
     }
