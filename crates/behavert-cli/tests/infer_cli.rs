@@ -182,7 +182,7 @@ fn infer_refuses_a_pose_the_model_was_not_trained_on() {
         "--output",
         arg(&dir.path().join("p.csv")),
     ]);
-    assert!(!ok && text.contains("frame-level head"), "{text}");
+    assert!(!ok && text.contains("at least one head"), "{text}");
     let (ok, text) = behavert(&[
         "embed",
         "--model",

@@ -183,8 +183,7 @@ fn child(model_dir: &Path, csv: &Path) {
     println!("prepare_s {}", t.elapsed().as_secs_f64());
     let out = csv.with_file_name("predictions.csv");
     let t = Instant::now();
-    let mut writer =
-        PredictionWriter::create(&out, predictor.frame_heads(), Some(FPS)).expect("writer");
+    let mut writer = PredictionWriter::create(&out, predictor.heads(), Some(FPS)).expect("writer");
     let options = InferOptions {
         batch_size: BATCH,
         ..Default::default()

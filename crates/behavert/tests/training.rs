@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use behavert::infer::{ClipSummary, InferOptions, Predictor};
 use behavert::model::load_checkpoint;
 use behavert::train::{Mode, RunOptions, TrainingConfig, resume, train};
+use behavert_pose::synth::{SimulationConfig, simulate};
 use burn::tensor::Device;
 
 /// The device RNG is process-wide: runs in parallel test threads would draw each other's
@@ -289,6 +291,8 @@ struct HeadRun {
     info: serde_json::Value,
     /// The last evaluation.
     evaluation: behavert::train::Evaluation,
+    /// Holds the run directory `run/`.
+    dir: tempfile::TempDir,
 }
 
 /// Fine-tunes the tiny model with `heads` (TOML `[[heads]]` tables) on two short simulated
@@ -329,6 +333,7 @@ fn finetune_heads(heads: &str) -> HeadRun {
         last_loss: *losses.last().unwrap(),
         info,
         evaluation: summary.last_evaluation.unwrap(),
+        dir: out,
     }
 }
 
@@ -375,6 +380,74 @@ fn a_sequence_head_classifies_each_window_by_its_dominant_behaviour() {
     assert_eq!(run.info["heads"][0]["head"]["level"], "sequence");
     let f1 = run.evaluation.f1_macro.unwrap();
     assert!((0.0..=1.0).contains(&f1), "{f1}");
+}
+
+#[test]
+fn inference_gives_a_sequence_heads_window_answer_to_each_of_its_frames() {
+    let run = finetune_heads(
+        "[[heads]]\nname = \"clip\"\nlevel = \"sequence\"\nsource = \"dominant\"\n\
+         [[heads]]\nname = \"behaviour\"\n",
+    );
+    let predictor = Predictor::load(&run.dir.path().join("run/best"), &Device::flex()).unwrap();
+    let names: Vec<&str> = predictor.heads().iter().map(|h| h.name()).collect();
+    assert_eq!(names, ["behaviour", "clip"], "frame heads come first");
+    let pose = simulate(&SimulationConfig {
+        seed: 99,
+        frames: 200,
+        ..SimulationConfig::default()
+    })
+    .unwrap()
+    .pose;
+    // Windows of 48 frames side by side: 0..48, 48..96, …, 192..200.
+    let options = InferOptions {
+        stride: Some(48),
+        ..InferOptions::default()
+    };
+    let mut summary = ClipSummary::new(predictor.heads());
+    let prepared = predictor.prepare(&pose, "test pose").unwrap();
+    predictor
+        .run(&prepared, &options, |block| {
+            summary.add(&block);
+            Ok(())
+        })
+        .unwrap();
+    let clip = &predictor
+        .predict(&pose, "test pose", &options)
+        .unwrap()
+        .heads[1];
+    assert_eq!(clip.dim(), (200, 6));
+    for row in clip.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-5, "{row}");
+    }
+    let windows: Vec<_> = (0..200).step_by(48).map(|start| clip.row(start)).collect();
+    for (f, row) in clip.rows().into_iter().enumerate() {
+        assert_eq!(
+            row,
+            windows[f / 48],
+            "frame {f} differs from its window's answer"
+        );
+    }
+    assert!(windows.iter().any(|w| *w != windows[0]), "{windows:?}");
+
+    let means = clip.mean_axis(ndarray::Axis(0)).unwrap();
+    let best = means
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0;
+    let lines = summary.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let class = &predictor.heads()[1].output_names()[best];
+    let expected = format!("clip over the whole recording: {class} (mean probability ");
+    assert!(lines[0].starts_with(&expected), "{lines:?} vs {expected}");
+    let shown: f64 = lines[0][expected.len()..lines[0].len() - 1]
+        .parse()
+        .unwrap();
+    assert!(
+        (shown - f64::from(means[best])).abs() < 1e-3,
+        "{lines:?} {means}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use behavert::data::relabel;
 use behavert::eval::report::MetricsReport;
 use behavert::infer::predictions::PredictionWriter;
 use behavert::infer::{EvaluateOptions, InferOptions, LabelledRecording, Predictor, evaluate};
+use behavert::model::HeadLevel;
 use behavert::train::config::Monitor;
 use behavert::train::{Mode, RunOptions, TrainingConfig, train};
 use behavert_pose::label_files::write_labels;
@@ -155,7 +156,7 @@ pub fn run(args: &DemoArgs, device: &Device) -> anyhow::Result<()> {
     println!("5/5 labelling {} frame by frame", held_out[0].0.display());
     let predictions = out.join("predictions.csv");
     let mut writer =
-        PredictionWriter::create(&predictions, predictor.frame_heads(), Some(simulation.fps))?;
+        PredictionWriter::create(&predictions, predictor.heads(), Some(simulation.fps))?;
     let prepared = predictor.prepare(&recordings[0].pose, &recordings[0].name)?;
     predictor.run(&prepared, &InferOptions::default(), |block| {
         writer.write(&block)
@@ -224,8 +225,9 @@ fn majority_baseline(
     predictor: &Predictor,
 ) -> anyhow::Result<f64> {
     let vocabulary = predictor
-        .frame_heads()
-        .first()
+        .heads()
+        .iter()
+        .find(|head| head.level() == HeadLevel::Frame)
         .context("the model has no frame head")?
         .output_names();
     let mut truth = Vec::new();

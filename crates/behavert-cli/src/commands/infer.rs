@@ -1,8 +1,9 @@
-//! `behavert infer`: per-frame behaviour predictions and bouts for pose files.
+//! `behavert infer`: per-frame behaviour predictions and bouts for pose files, and each
+//! sequence head's answer for the whole recording.
 
 use anyhow::Context;
-use behavert::infer::Predictor;
 use behavert::infer::predictions::{PredictionWriter, bouts_path, refuse_existing};
+use behavert::infer::{ClipSummary, Predictor};
 use burn::tensor::Device;
 
 use super::inputs::{frame_progress, options, output_paths, read_pose};
@@ -23,10 +24,12 @@ pub fn run(args: &InferArgs, device: &Device) -> anyhow::Result<()> {
         let pose = read_pose(input, &args.windowing)?;
         let origin = input.display().to_string();
         let prepared = predictor.prepare(&pose, &origin)?;
-        let mut writer = PredictionWriter::create(output, predictor.frame_heads(), pose.fps)?;
+        let mut writer = PredictionWriter::create(output, predictor.heads(), pose.fps)?;
         let bar = frame_progress(prepared.frames(), &origin, !args.windowing.no_progress);
+        let mut clips = ClipSummary::new(predictor.heads());
         predictor.run(&prepared, &options, |block| {
             bar.inc(block.frames() as u64);
+            clips.add(&block);
             writer.write(&block)
         })?;
         writer.finish()?;
@@ -38,6 +41,9 @@ pub fn run(args: &InferArgs, device: &Device) -> anyhow::Result<()> {
             output.display(),
             bouts_path(output).display()
         );
+        for line in clips.lines() {
+            println!("  {line}");
+        }
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use crate::eval::projection::DEFAULT_MAX_POINTS;
 use crate::eval::report::{MetricsReport, Recording};
 use crate::eval::smoothing::viterbi_smooth;
 use crate::eval::training_log::TrainingLog;
-use crate::model::HeadKind;
+use crate::model::{HeadKind, HeadLevel};
 use crate::train::error::{Result, TrainError};
 use crate::train::state::METRICS_FILE;
 
@@ -110,10 +110,10 @@ pub fn evaluate(
 ) -> Result<EvaluationSummary> {
     let _span = tracing::info_span!("evaluate", recordings = recordings.len()).entered();
     let (head_index, head) = predictor
-        .frame_heads()
+        .heads()
         .iter()
         .enumerate()
-        .find(|(_, h)| h.kind() == HeadKind::Multiclass)
+        .find(|(_, h)| h.level() == HeadLevel::Frame && h.kind() == HeadKind::Multiclass)
         .ok_or_else(|| {
             TrainError::data(
                 model_dir.display().to_string(),
@@ -159,8 +159,7 @@ pub fn evaluate(
             .collect();
         let probs = predictions.heads[head_index].mapv(f64::from);
         let file = predictions_dir.join(format!("{}.csv", file_name(&recording.name, r)));
-        let mut writer =
-            PredictionWriter::create(&file, predictor.frame_heads(), recording.pose.fps)?;
+        let mut writer = PredictionWriter::create(&file, predictor.heads(), recording.pose.fps)?;
         writer.write(&FrameBlock {
             start: 0,
             heads: predictions.heads,

@@ -1,11 +1,13 @@
-//! Inference with a trained checkpoint: per-frame behaviour probabilities and embeddings for
-//! pose files of any length, and the CSV files users open.
+//! Inference with a trained checkpoint: per-frame behaviour probabilities (frame and sequence
+//! heads) and embeddings for pose files of any length, and the CSV files users open.
 
+mod clip_summary;
 pub mod evaluate;
 mod overlap;
 pub mod predictions;
 mod predictor;
 
+pub use clip_summary::ClipSummary;
 pub use evaluate::{EvaluateOptions, EvaluationSummary, LabelledRecording, evaluate};
 pub use overlap::OverlapAverager;
-pub use predictor::{FrameBlock, FrameHead, InferOptions, Predictions, Predictor};
+pub use predictor::{FrameBlock, InferOptions, OutputHead, Predictions, Predictor};

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use super::predictor::{FrameBlock, FrameHead};
+use super::predictor::{FrameBlock, OutputHead};
 use crate::model::HeadKind;
 use crate::train::error::{Result, TrainError};
 
@@ -89,7 +89,7 @@ struct OpenBout {
 
 /// Streams predictions of one recording to `predictions.csv` and its `bouts.csv`.
 pub struct PredictionWriter {
-    heads: Vec<FrameHead>,
+    heads: Vec<OutputHead>,
     fps: Option<f64>,
     frames: PendingCsv,
     bouts: Option<(PendingCsv, Option<OpenBout>, Vec<String>)>,
@@ -99,15 +99,15 @@ pub struct PredictionWriter {
 impl PredictionWriter {
     /// Starts `path` (and, when the first head is multiclass, its [`bouts_path`]); `fps` gives
     /// `time_s`, left empty when unknown.
-    pub fn create(path: &Path, heads: &[FrameHead], fps: Option<f64>) -> Result<Self> {
+    pub fn create(path: &Path, heads: &[OutputHead], fps: Option<f64>) -> Result<Self> {
         if heads.is_empty() {
             return Err(TrainError::data(
                 "model",
-                "at least one frame-level head to predict with",
+                "at least one head to predict with",
                 "none (a pretrained-only checkpoint: fine-tune it, or use `behavert embed`)",
             ));
         }
-        let prefix = |h: &FrameHead| {
+        let prefix = |h: &OutputHead| {
             if heads.len() > 1 {
                 format!("{}_", h.name())
             } else {

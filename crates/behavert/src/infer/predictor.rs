@@ -1,5 +1,6 @@
 //! A trained checkpoint ready to label poses: the same preprocessing as in training, then
-//! overlapping windows whose outputs are averaged per frame and handed out as they finish.
+//! overlapping windows whose outputs are averaged per frame and handed out as they finish
+//! (a sequence head's output for a window counts for each of its frames).
 
 use std::path::{Path, PathBuf};
 
@@ -34,16 +35,17 @@ impl Default for InferOptions {
     }
 }
 
-/// One frame-level head as inference reports it.
+/// One head as inference reports it. A sequence head's output for a window holds for each of
+/// the window's frames, so both levels come out per frame.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FrameHead {
-    /// Name, kind and outputs.
+pub struct OutputHead {
+    /// Name, level, kind and outputs.
     pub vocabulary: HeadVocabulary,
-    /// Index among the model's frame heads.
+    /// Index among the model's heads of its level.
     index: usize,
 }
 
-impl FrameHead {
+impl OutputHead {
     /// The head's name.
     pub fn name(&self) -> &str {
         &self.vocabulary.head.name
@@ -52,6 +54,11 @@ impl FrameHead {
     /// Softmax, sigmoid or identity.
     pub fn kind(&self) -> HeadKind {
         self.vocabulary.head.kind
+    }
+
+    /// Per frame or per window (clip).
+    pub fn level(&self) -> HeadLevel {
+        self.vocabulary.head.level
     }
 
     /// Class names (multiclass, multilabel) or `value_<i>` (regression), one per output.
@@ -70,7 +77,7 @@ impl FrameHead {
 pub struct FrameBlock {
     /// First frame of the block.
     pub start: usize,
-    /// Per frame head: `[n, outputs]` probabilities (classification) or values (regression).
+    /// Per head: `[n, outputs]` probabilities (classification) or values (regression).
     pub heads: Vec<Array2<f32>>,
     /// `[n, hidden]` averaged encoder states, when asked for.
     pub embeddings: Option<Array2<f32>>,
@@ -90,7 +97,7 @@ impl FrameBlock {
 /// Every frame of one recording at once (what [`Predictor::predict`] collects).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Predictions {
-    /// Per frame head: `[frames, outputs]`.
+    /// Per head: `[frames, outputs]`.
     pub heads: Vec<Array2<f32>>,
     /// `[frames, hidden]`, when asked for.
     pub embeddings: Option<Array2<f32>>,
@@ -101,7 +108,7 @@ pub struct Predictions {
 pub struct Predictor {
     model: BehavErt,
     info: TrainingInfo,
-    heads: Vec<FrameHead>,
+    heads: Vec<OutputHead>,
     device: Device,
     dir: PathBuf,
 }
@@ -112,18 +119,21 @@ impl Predictor {
         let _span = tracing::info_span!("load_predictor", dir = %dir.display()).entered();
         let model = load_checkpoint(dir, device)?;
         let info = TrainingInfo::load(dir)?;
-        let heads = info
-            .heads
+        // Frame heads first: the first head is the one bouts and evaluation read.
+        let heads = [HeadLevel::Frame, HeadLevel::Sequence]
             .iter()
-            .filter(|h| h.head.level == HeadLevel::Frame)
+            .flat_map(|&level| info.heads.iter().filter(move |h| h.head.level == level))
             .map(|h| match model.head_index(&h.head.name) {
-                Some((HeadLevel::Frame, index)) => Ok(FrameHead {
+                Some((level, index)) if level == h.head.level => Ok(OutputHead {
                     vocabulary: h.clone(),
                     index,
                 }),
                 _ => Err(TrainError::run_dir(
                     dir.join(crate::train::state::TRAINING_FILE),
-                    format!("frame head {:?} in config.json too", h.head.name),
+                    format!(
+                        "{:?} head {:?} in config.json too",
+                        h.head.level, h.head.name
+                    ),
                     "no such head in the model",
                 )),
             })
@@ -152,8 +162,8 @@ impl Predictor {
         &self.info
     }
 
-    /// The frame-level heads, in output order.
-    pub fn frame_heads(&self) -> &[FrameHead] {
+    /// Every head in output order: frame-level heads, then sequence-level ones.
+    pub fn heads(&self) -> &[OutputHead] {
         &self.heads
     }
 
@@ -278,8 +288,15 @@ impl Predictor {
             };
             let hidden = self.model.encode(&input)?;
             for (head, averager) in self.heads.iter().zip(&mut averagers) {
-                let logits = to_vec(self.model.frame_logits(head.index, &hidden))?;
-                add_windows(averager, batch, &lengths, length, &logits);
+                let logits = match head.level() {
+                    HeadLevel::Frame => self.model.frame_logits(head.index, &hidden),
+                    HeadLevel::Sequence => self
+                        .model
+                        .sequence_logits(head.index, &hidden)
+                        .unsqueeze_dim::<3>(1)
+                        .repeat_dim(1, length),
+                };
+                add_windows(averager, batch, &lengths, length, &to_vec(logits)?);
             }
             if let Some(averager) = &mut hidden_avg {
                 let tokens = to_vec(BehavErt::frame_tokens(&hidden))?;
