@@ -66,6 +66,9 @@ pub struct InspectArgs {
     /// The dataset's task (e.g. calms21 task1|task2|task3|unlabeled, mabe22 mouse|fly).
     #[arg(long, requires = "dataset")]
     pub task: Option<String>,
+    /// Only the sequences of this group (e.g. a calms21 task3 behaviour).
+    #[arg(long, requires = "dataset")]
+    pub group: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -86,6 +89,10 @@ pub struct TrainArgs {
     /// The dataset task (e.g. task1) [data.task].
     #[arg(long)]
     pub task: Option<String>,
+    /// Only the dataset's sequences of this group, e.g. one calms21 task3 behaviour
+    /// [data.group].
+    #[arg(long)]
+    pub group: Option<String>,
     /// Pose files to train on, unlabelled [data.source = "files", data.inputs].
     #[arg(long, num_args = 1..)]
     pub input: Vec<PathBuf>,
@@ -148,6 +155,9 @@ pub struct EvaluateArgs {
     /// The dataset task (e.g. task1).
     #[arg(long, requires = "dataset")]
     pub task: Option<String>,
+    /// Only the test sequences of this group (e.g. one calms21 task3 behaviour).
+    #[arg(long, requires = "dataset")]
+    pub group: Option<String>,
     /// Pose files to evaluate on (with --labels, one labels file per pose file).
     #[arg(long, num_args = 1.., required_unless_present = "dataset", requires = "labels")]
     pub input: Vec<PathBuf>,

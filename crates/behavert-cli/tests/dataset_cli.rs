@@ -63,6 +63,78 @@ fn calms21_finetune_then_evaluate_on_the_test_split() {
 }
 
 #[test]
+fn calms21_task3_one_behaviour_against_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixture("calms21");
+    let finetune = |group: &str, run: &std::path::Path| {
+        behavert(&[
+            "finetune",
+            "--dataset",
+            "calms21",
+            "--task",
+            "task3",
+            "--group",
+            group,
+            "--data-dir",
+            arg(&data),
+            "--model-size",
+            "tiny",
+            "--window",
+            "4",
+            "--max-steps",
+            "2",
+            "--output-dir",
+            arg(run),
+            "--no-progress",
+        ])
+    };
+    let (ok, text) = finetune("sniff", &dir.path().join("typo"));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("data.group") && text.contains("approach, groom") && text.contains("sniff"),
+        "{text}"
+    );
+    assert!(!dir.path().join("typo").exists());
+
+    let run = dir.path().join("groom");
+    let (ok, text) = finetune("groom", &run);
+    assert!(ok, "{text}");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("best/training.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        info["heads"][0]["vocabulary"],
+        serde_json::json!(["other", "groom"])
+    );
+
+    // The fixture has no test split: evaluate scores the group's labelled sequences.
+    let out = dir.path().join("evaluation");
+    let (ok, text) = behavert(&[
+        "evaluate",
+        "--model",
+        arg(&run.join("best")),
+        "--dataset",
+        "calms21",
+        "--task",
+        "task3",
+        "--group",
+        "groom",
+        "--data-dir",
+        arg(&data),
+        "--output-dir",
+        arg(&out),
+    ]);
+    assert!(ok, "{text}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["frame"]["labelled_frames"], 4);
+    assert_eq!(
+        metrics["recordings"][0]["name"],
+        "task3/groom/train/mouse001_task3_groom"
+    );
+}
+
+#[test]
 fn mabe22_submission_from_a_pretrained_model() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("pre");

@@ -90,6 +90,7 @@ fn dataset_recordings(
         .context("--data-dir is required with --dataset")?;
     let options = DatasetOptions {
         task: args.task.clone(),
+        group: args.group.clone(),
         ..Default::default()
     };
     let mut test = Vec::new();
@@ -108,10 +109,10 @@ fn dataset_recordings(
         }
         Ok(true)
     })?;
-    let task = args
-        .task
-        .as_deref()
-        .map_or(String::new(), |t| format!(" {t}"));
+    let task = [args.task.as_deref(), args.group.as_deref()]
+        .into_iter()
+        .flatten()
+        .fold(String::new(), |text, part| format!("{text} {part}"));
     if !test.is_empty() {
         return Ok((test, format!("{kind}{task}, test split")));
     }

@@ -37,6 +37,7 @@ fn inspect_dataset(name: &str, args: &InspectArgs) -> anyhow::Result<()> {
     let kind: DatasetKind = name.parse()?;
     let options = DatasetOptions {
         task: args.task.clone(),
+        group: args.group.clone(),
         ..Default::default()
     };
     let summary = datasets::summarize(kind, &args.path, &options)

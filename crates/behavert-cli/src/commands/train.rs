@@ -51,6 +51,9 @@ fn resolve(args: &TrainArgs, mode: Mode) -> anyhow::Result<TrainingConfig> {
     if let Some(task) = &args.task {
         config.data.task = Some(task.clone());
     }
+    if let Some(group) = &args.group {
+        config.data.group = Some(group.clone());
+    }
     if !args.input.is_empty() {
         config.data.source = DataSource::Files;
         config.data.inputs = args.input.clone();

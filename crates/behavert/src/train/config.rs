@@ -91,6 +91,9 @@ pub struct DataSection {
     pub data_dir: Option<PathBuf>,
     /// The dataset's task (e.g. calms21 `task1`).
     pub task: Option<String>,
+    /// Only the dataset's sequences of this group: a CalMS21 task-3 behaviour (one binary
+    /// problem, as the benchmark scores them) or task-2 annotator.
+    pub group: Option<String>,
     /// Stop after this many dataset sequences.
     pub limit: Option<usize>,
     /// Pose files for `source = "files"`.
@@ -122,6 +125,7 @@ impl Default for DataSection {
             dataset: None,
             data_dir: None,
             task: None,
+            group: None,
             limit: None,
             inputs: Vec::new(),
             labels: Vec::new(),
@@ -168,6 +172,13 @@ impl DataSection {
                     place,
                     "`dataset` and `data_dir` for source = \"dataset\"",
                     "one of them missing",
+                ))
+            }
+            DataSource::Simulated | DataSource::Files if self.group.is_some() => {
+                Err(TrainError::config(
+                    format!("{place}.group"),
+                    "a group only with source = \"dataset\"",
+                    format!("{:?}", self.group.as_deref().unwrap_or_default()),
                 ))
             }
             DataSource::Files if self.inputs.is_empty() => Err(TrainError::config(
@@ -749,6 +760,13 @@ mod tests {
         stretched.data.extra[0].label_stretches = 3;
         let err = stretched.validate(false).unwrap_err().to_string();
         assert!(err.contains("data.extra[0].label_stretches"), "{err}");
+        let mut grouped = fixed.clone();
+        grouped.data.extra[0].group = Some("approach".into());
+        let err = grouped.validate(false).unwrap_err().to_string();
+        assert!(
+            err.contains("data.extra[0].group") && err.contains("source = \"dataset\""),
+            "{err}"
+        );
         let back = TrainingConfig::from_toml(&fixed.to_toml(), "saved").unwrap();
         assert_eq!(back, fixed);
     }

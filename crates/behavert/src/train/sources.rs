@@ -145,10 +145,16 @@ fn dataset(data: &DataSection) -> Result<Sources> {
     let dir = data.data_dir.clone().unwrap_or_default();
     let options = DatasetOptions {
         task: data.task.clone(),
+        group: data.group.clone(),
         limit: data.limit,
         ..Default::default()
     };
     let loaded = datasets::load(kind, &dir, &options)?;
+    if let Some(group) = &data.group
+        && loaded.sequences.is_empty()
+    {
+        return Err(unknown_group(kind, &dir, options.clone(), group));
+    }
     // The official test split is left for `behavert evaluate`: choosing the best checkpoint
     // or stopping early on it would leak test labels into the reported numbers.
     let mut train: Vec<Source> = loaded
@@ -165,6 +171,38 @@ fn dataset(data: &DataSection) -> Result<Sources> {
         .collect();
     let validation = hold_out(&mut train, data.validation_fraction);
     Ok(Sources { train, validation })
+}
+
+/// `data.group` matched no sequence: the error lists the groups there are.
+fn unknown_group(
+    kind: DatasetKind,
+    dir: &std::path::Path,
+    options: DatasetOptions,
+    group: &str,
+) -> TrainError {
+    let mut groups: Vec<String> = Vec::new();
+    let listed = datasets::for_each(
+        kind,
+        dir,
+        &DatasetOptions {
+            group: None,
+            ..options
+        },
+        &mut |sequence| {
+            if let Some(name) = sequence.group
+                && !groups.contains(&name)
+            {
+                groups.push(name);
+            }
+            Ok(true)
+        },
+    );
+    let expected = match listed {
+        Ok(_) if groups.is_empty() => format!("a group of {kind} (this task has none)"),
+        Ok(_) => format!("one of the groups of {kind}: {}", groups.join(", ")),
+        Err(_) => format!("a group of {kind}"),
+    };
+    TrainError::config("data.group", expected, format!("{group:?}"))
 }
 
 fn files(data: &DataSection) -> Result<Sources> {
