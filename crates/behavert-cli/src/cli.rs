@@ -132,6 +132,9 @@ pub struct TrainArgs {
     /// Frames per window [window.length].
     #[arg(long)]
     pub window: Option<usize>,
+    /// More window lengths to train on (multi-scale), e.g. 128,256 [window.extra_lengths].
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub extra_window_lengths: Vec<usize>,
     /// Fraction of training frames that keep their labels [data.label_fraction].
     #[arg(long)]
     pub label_fraction: Option<f64>,

@@ -489,6 +489,7 @@ impl Corpus {
                         track: t,
                         start,
                         valid,
+                        length,
                     });
                 }
                 if start + length >= frames {
@@ -529,7 +530,7 @@ pub fn inverse_frequency_weights(counts: &[usize]) -> Vec<f32> {
         .collect()
 }
 
-/// One window: `valid` real frames of track `track` from frame `start`.
+/// One window: `valid` real frames of track `track` from frame `start`, padded to `length`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WindowRef {
     /// Track index.
@@ -538,6 +539,8 @@ pub struct WindowRef {
     pub start: usize,
     /// Real frames (the rest of the window is padding).
     pub valid: usize,
+    /// Frames the window is padded to: its batch's length.
+    pub length: usize,
 }
 
 /// One head's targets in a batch.
@@ -599,16 +602,23 @@ pub struct AugmentPlan {
 }
 
 impl Batch {
-    /// Gathers `windows` of `corpus`, padded to `length` frames; masks frames when `mask` is
+    /// Gathers `windows` of `corpus`, all of one padded length; masks frames when `mask` is
     /// given and augments windows when `augment` is (both seeded by `index`, the batch's
     /// position in its epoch).
     pub fn assemble(
         corpus: &Corpus,
         windows: &[WindowRef],
-        length: usize,
         mask: Option<(&MaskPlan, u64)>,
         augment: Option<(&AugmentPlan, u64)>,
     ) -> Result<Self> {
+        let length = windows.first().map_or(0, |w| w.length);
+        if let Some(other) = windows.iter().find(|w| w.length != length) {
+            return Err(TrainError::data(
+                "batch",
+                format!("windows of one length ({length} frames)"),
+                format!("a window of {} frames", other.length),
+            ));
+        }
         let (b, f) = (windows.len(), corpus.features);
         let mut keypoints = vec![0.0; b * length * f];
         let mut observed = vec![0.0; b * length * f];
@@ -662,6 +672,7 @@ impl Batch {
                         track: w.track,
                         start: 0,
                         valid: track.frames(),
+                        length,
                     },
                 ),
                 None => (&corpus.tracks[w.track], w),
@@ -833,7 +844,9 @@ fn fill_targets(
 }
 
 /// The batches of one epoch: the windows shuffled by a seed of (`seed`, `epoch`), cut into
-/// batches of `batch_size` (the last may be smaller).
+/// batches of `batch_size` windows of one length (the last of each length may be smaller).
+/// With several lengths (multi-scale training) the batches of all lengths are then shuffled
+/// together, so every part of the epoch sees every scale.
 pub fn epoch_batches(
     windows: &[WindowRef],
     batch_size: usize,
@@ -845,10 +858,49 @@ pub fn epoch_batches(
         seed,
         &[1, epoch],
     )));
-    order
-        .chunks(batch_size.max(1))
-        .map(<[WindowRef]>::to_vec)
-        .collect()
+    let lengths = window_lengths(windows);
+    let mut batches: Vec<Vec<WindowRef>> = lengths
+        .iter()
+        .flat_map(|&length| {
+            let same: Vec<WindowRef> = order
+                .iter()
+                .filter(|w| w.length == length)
+                .copied()
+                .collect();
+            same.chunks(batch_size.max(1))
+                .map(<[WindowRef]>::to_vec)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if lengths.len() > 1 {
+        batches.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
+            seed,
+            &[7, epoch],
+        )));
+    }
+    batches
+}
+
+/// Batches in every epoch of `windows` (what [`epoch_batches`] cuts).
+pub fn batches_per_epoch(windows: &[WindowRef], batch_size: usize) -> usize {
+    window_lengths(windows)
+        .iter()
+        .map(|&length| {
+            let n = windows.iter().filter(|w| w.length == length).count();
+            n.div_ceil(batch_size.max(1))
+        })
+        .sum()
+}
+
+/// The distinct padded lengths of `windows`, in order of first appearance.
+fn window_lengths(windows: &[WindowRef]) -> Vec<usize> {
+    let mut lengths: Vec<usize> = Vec::new();
+    for w in windows {
+        if !lengths.contains(&w.length) {
+            lengths.push(w.length);
+        }
+    }
+    lengths
 }
 
 /// A batch and the time the worker spent building it.
@@ -868,13 +920,11 @@ pub struct Prefetcher {
 }
 
 impl Prefetcher {
-    /// Starts building `batches[first..]` of `corpus` (windows padded to `length`, masked
-    /// and augmented when asked).
+    /// Starts building `batches[first..]` of `corpus` (masked and augmented when asked).
     pub fn spawn(
         corpus: Arc<Corpus>,
         batches: Vec<Vec<WindowRef>>,
         first: usize,
-        length: usize,
         mask: Option<MaskPlan>,
         augment: Option<AugmentPlan>,
         capacity: usize,
@@ -888,7 +938,6 @@ impl Prefetcher {
                     let item = Batch::assemble(
                         &corpus,
                         windows,
-                        length,
                         mask.as_ref().map(|m| (m, index as u64)),
                         augment.as_ref().map(|a| (a, index as u64)),
                     )
@@ -990,14 +1039,66 @@ mod tests {
             seed,
         };
         let windows = corpus.windows(48, 48, false);
-        Batch::assemble(corpus, &windows[1..4], 48, None, Some((&plan, 0))).unwrap()
+        Batch::assemble(corpus, &windows[1..4], None, Some((&plan, 0))).unwrap()
+    }
+
+    #[test]
+    fn an_epoch_cuts_batches_of_one_length_and_mixes_the_lengths() {
+        let window = |track: usize, length: usize| WindowRef {
+            track,
+            start: 0,
+            valid: length,
+            length,
+        };
+        let single: Vec<WindowRef> = (0..10).map(|t| window(t, 48)).collect();
+        let batches = epoch_batches(&single, 4, 3, 0);
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 2]);
+        assert_eq!(batches_per_epoch(&single, 4), 3);
+
+        let mixed: Vec<WindowRef> = (0..10)
+            .map(|t| window(t, 48))
+            .chain((0..7).map(|t| window(t, 96)))
+            .collect();
+        let batches = epoch_batches(&mixed, 4, 3, 0);
+        assert_eq!(batches.len(), batches_per_epoch(&mixed, 4));
+        assert_eq!(batches.len(), 3 + 2);
+        for batch in &batches {
+            assert!(
+                batch.iter().all(|w| w.length == batch[0].length),
+                "{batch:?}"
+            );
+        }
+        let mut seen: Vec<WindowRef> = batches.concat();
+        seen.sort_by_key(|w| (w.length, w.track));
+        let mut all = mixed.clone();
+        all.sort_by_key(|w| (w.length, w.track));
+        assert_eq!(seen, all, "every window once per epoch");
+        let firsts: Vec<Vec<usize>> = (0..8)
+            .map(|epoch| {
+                epoch_batches(&mixed, 4, 3, epoch)
+                    .iter()
+                    .map(|b| b[0].length)
+                    .collect()
+            })
+            .collect();
+        assert!(
+            firsts.iter().any(|order| order != &firsts[0]),
+            "the lengths are not interleaved: {firsts:?}"
+        );
+
+        let corpus_windows = [window(0, 48), window(1, 96)];
+        let (corpus, _) = corpus();
+        let err = Batch::assemble(&corpus, &corpus_windows, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("one length"), "{err}");
     }
 
     #[test]
     fn augmented_windows_are_seeded_and_match_the_corpus_when_off() {
         let (corpus, layout) = corpus();
         let windows = corpus.windows(48, 48, false);
-        let plain = Batch::assemble(&corpus, &windows[1..4], 48, None, None).unwrap();
+        let plain = Batch::assemble(&corpus, &windows[1..4], None, None).unwrap();
         let identity = batch(&corpus, &AugmentConfig::default(), &layout, 1);
         // Per-window featurising only differs at each window's first frame, whose velocity
         // borrows the next frame's instead of looking back.
@@ -1059,13 +1160,12 @@ mod tests {
             },
             seed: 0,
         };
-        let raw = Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(0), 0)), None).unwrap();
+        let raw = Batch::assemble(&corpus, &windows[1..3], Some((&plan(0), 0)), None).unwrap();
         assert!(raw.reconstruction_targets.is_none());
         let on_the_fly =
-            Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(5), 0)), None).unwrap();
+            Batch::assemble(&corpus, &windows[1..3], Some((&plan(5), 0)), None).unwrap();
         corpus.smooth_targets(5);
-        let stored =
-            Batch::assemble(&corpus, &windows[1..3], 48, Some((&plan(5), 0)), None).unwrap();
+        let stored = Batch::assemble(&corpus, &windows[1..3], Some((&plan(5), 0)), None).unwrap();
         assert_eq!(
             on_the_fly.reconstruction_targets,
             stored.reconstruction_targets
@@ -1087,14 +1187,14 @@ mod tests {
             },
             seed: 0,
         };
-        let plain = Batch::assemble(&corpus, &windows[..3], 48, None, None).unwrap();
+        let plain = Batch::assemble(&corpus, &windows[..3], None, None).unwrap();
         let tokens_only =
-            Batch::assemble(&corpus, &windows[..3], 48, Some((&plan(0.0, 0.0), 0)), None).unwrap();
+            Batch::assemble(&corpus, &windows[..3], Some((&plan(0.0, 0.0), 0)), None).unwrap();
         assert_eq!(tokens_only.masked, tokens_only.predicted);
         assert!(tokens_only.reconstruction_targets.is_none());
 
         let mixed =
-            Batch::assemble(&corpus, &windows[..3], 48, Some((&plan(0.3, 0.3), 0)), None).unwrap();
+            Batch::assemble(&corpus, &windows[..3], Some((&plan(0.3, 0.3), 0)), None).unwrap();
         let (masked, predicted) = (mixed.masked.unwrap(), mixed.predicted.unwrap());
         // Which frames are chosen does not depend on how they are shown.
         assert_eq!(&predicted, tokens_only.predicted.as_ref().unwrap());

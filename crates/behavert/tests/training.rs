@@ -132,6 +132,8 @@ fn a_killed_and_resumed_run_ends_with_the_same_weights() {
         c.data.simulation.frames = 600;
         c.training.epochs = 2;
         c.training.checkpoint_every = 7;
+        // Multi-scale: batches of 48- and 32-frame windows, shuffled together.
+        c.window.extra_lengths = vec![32];
         // Augmented windows are redrawn from seeds, so they must resume exactly too.
         c.augment = behavert_pose::augment::AugmentConfig {
             reflection: 0.5,
@@ -260,6 +262,21 @@ fn bad_configs_fail_before_any_work() {
     .to_string();
     assert!(
         err.contains("window.length") && err.contains("1000"),
+        "{err}"
+    );
+    let mut c = finetune_config("");
+    c.window.extra_lengths = vec![96, 600];
+    let err = train(
+        Mode::Finetune,
+        c,
+        &out.path().join("b2"),
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("window.extra_lengths") && err.contains("600"),
         "{err}"
     );
     let c = finetune_config(r#"vocabulary = ["attack", "chase", "other"]"#);

@@ -85,6 +85,9 @@ fn resolve(args: &TrainArgs, mode: Mode) -> anyhow::Result<TrainingConfig> {
         config.window.length = v;
         config.window.stride = config.window.stride.min(v);
     }
+    if !args.extra_window_lengths.is_empty() {
+        config.window.extra_lengths = args.extra_window_lengths.clone();
+    }
     if let Some(v) = args.label_fraction {
         config.data.label_fraction = v;
     }

@@ -208,6 +208,9 @@ pub struct WindowSection {
     pub length: usize,
     /// Frames between training-window starts (validation uses non-overlapping windows).
     pub stride: usize,
+    /// More window lengths to train on besides `length` (multi-scale training), each with the
+    /// stride scaled like its length. Validation and inference use `length`.
+    pub extra_lengths: Vec<usize>,
 }
 
 impl Default for WindowSection {
@@ -215,7 +218,21 @@ impl Default for WindowSection {
         Self {
             length: 64,
             stride: 32,
+            extra_lengths: Vec::new(),
         }
+    }
+}
+
+impl WindowSection {
+    /// Every training `(length, stride)`: `length` first, then the extra lengths with the
+    /// stride in the same proportion (at least 1 frame).
+    pub fn scales(&self) -> Vec<(usize, usize)> {
+        std::iter::once((self.length, self.stride))
+            .chain(self.extra_lengths.iter().map(|&extra| {
+                let stride = (self.stride as f64 * extra as f64 / self.length as f64).round();
+                (extra, (stride as usize).clamp(1, extra))
+            }))
+            .collect()
     }
 }
 
@@ -576,6 +593,18 @@ impl TrainingConfig {
                 self.window.stride,
             ));
         }
+        for (i, &extra) in self.window.extra_lengths.iter().enumerate() {
+            if extra == 0
+                || extra == self.window.length
+                || self.window.extra_lengths[..i].contains(&extra)
+            {
+                return Err(TrainError::config(
+                    "window.extra_lengths",
+                    "positive lengths, each once and other than window.length",
+                    format!("{:?}", self.window.extra_lengths),
+                ));
+            }
+        }
         let m = &self.pretrain;
         fraction("pretrain.mask_fraction", m.mask_fraction, true)?;
         fraction("pretrain.span_fraction", m.span_fraction, false)?;
@@ -769,6 +798,26 @@ mod tests {
         );
         let back = TrainingConfig::from_toml(&fixed.to_toml(), "saved").unwrap();
         assert_eq!(back, fixed);
+    }
+
+    #[test]
+    fn extra_window_lengths_get_proportional_strides_and_must_be_new() {
+        let config = TrainingConfig::from_toml(
+            "[window]\nlength = 64\nstride = 32\nextra_lengths = [16, 255]\n",
+            "t",
+        )
+        .unwrap();
+        config.validate(false).unwrap();
+        assert_eq!(config.window.scales(), [(64, 32), (16, 8), (255, 128)]);
+        for bad in ["[64]", "[32, 32]", "[0]"] {
+            let text = format!("[window]\nlength = 64\nextra_lengths = {bad}\n");
+            let err = TrainingConfig::from_toml(&text, "t")
+                .unwrap()
+                .validate(false)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("window.extra_lengths"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -25,7 +25,8 @@ use super::sources::{Sources, load_sources};
 use super::state::{HeadVocabulary, MetricsRow, ResumeState, RunDir, TrainingInfo, param_ids};
 use super::{pretrain, progress::Progress};
 use crate::data::{
-    AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, derive_seed, epoch_batches,
+    AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, batches_per_epoch, derive_seed,
+    epoch_batches,
 };
 use crate::model::checkpoint::load_config;
 use crate::model::{Architecture, BehavErt, ModelConfig, load_checkpoint};
@@ -209,12 +210,20 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
     let _span = tracing::info_span!("setup", mode = mode.name()).entered();
     config.validate(mode == Mode::Finetune)?;
     let (max_frames, pretrained) = starting_point(&config)?;
-    if config.window.length > max_frames {
-        return Err(TrainError::config(
-            "window.length",
-            format!("at most {max_frames} frames (the model's max_position_embeddings − 1)"),
-            config.window.length,
-        ));
+    for (place, length) in std::iter::once(("window.length", config.window.length)).chain(
+        config
+            .window
+            .extra_lengths
+            .iter()
+            .map(|&extra| ("window.extra_lengths", extra)),
+    ) {
+        if length > max_frames {
+            return Err(TrainError::config(
+                place,
+                format!("at most {max_frames} frames (the model's max_position_embeddings − 1)"),
+                length,
+            ));
+        }
     }
     let seed = config.training.seed;
     let sources = load_sources(&config.data, seed)?;
@@ -286,7 +295,12 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
 
     let length = config.window.length;
     let labelled_only = mode == Mode::Finetune;
-    let train_windows = train.windows(length, config.window.stride, labelled_only);
+    let train_windows: Vec<WindowRef> = config
+        .window
+        .scales()
+        .into_iter()
+        .flat_map(|(length, stride)| train.windows(length, stride, labelled_only))
+        .collect();
     if train_windows.is_empty() {
         return Err(TrainError::data(
             "training windows",
@@ -306,7 +320,6 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
             Batch::assemble(
                 &validation,
                 w,
-                length,
                 val_mask.as_ref().map(|m| (m, i as u64)),
                 None,
             )
@@ -515,7 +528,7 @@ fn run_loop(
     let config = &setup.config;
     let t = &config.training;
     let seed = t.seed;
-    let per_epoch = setup.train_windows.len().div_ceil(t.batch_size) as u64;
+    let per_epoch = batches_per_epoch(&setup.train_windows, t.batch_size) as u64;
     let total = (per_epoch * t.epochs as u64).min(t.max_steps.unwrap_or(u64::MAX));
     let schedule = LrSchedule::new(&config.schedule, config.optimizer.learning_rate, total);
     let mut scheduler = module_scheduler(
@@ -587,7 +600,6 @@ fn run_loop(
         Ok(Some(evaluation))
     };
 
-    let length = config.window.length;
     let global_clip = config
         .optimizer
         .grad_clip_norm
@@ -608,7 +620,6 @@ fn run_loop(
             setup.train.clone(),
             batches,
             state.batch,
-            length,
             mask,
             augment,
             t.prefetch,
