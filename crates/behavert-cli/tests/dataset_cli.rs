@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{arg, behavert};
 
@@ -13,19 +13,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-#[test]
-fn calms21_finetune_then_evaluate_on_the_test_split() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
+/// `behavert finetune` of `tiny` on the CalMS21 fixture for a few steps, with `task` (`--task
+/// …`, `--group …`) into `run`.
+fn finetune_calms21(task: &[&str], run: &Path) -> (bool, String) {
     let data = fixture("calms21");
-    let (ok, text) = behavert(&[
-        "finetune",
-        "--dataset",
-        "calms21",
-        "--task",
-        "task1",
-        "--data-dir",
-        arg(&data),
+    let mut args = vec!["finetune", "--dataset", "calms21", "--data-dir", arg(&data)];
+    args.extend_from_slice(task);
+    args.extend_from_slice(&[
         "--model-size",
         "tiny",
         "--window",
@@ -35,27 +29,40 @@ fn calms21_finetune_then_evaluate_on_the_test_split() {
         "--max-steps",
         "3",
         "--output-dir",
-        arg(&run),
+        arg(run),
         "--no-progress",
     ]);
-    assert!(ok, "{text}");
-    let out = dir.path().join("evaluation");
-    let (ok, text) = behavert(&[
+    behavert(&args)
+}
+
+/// `behavert evaluate` of `model` on the CalMS21 fixture's `task` into `out`: its metrics.json.
+fn evaluate_calms21(model: &Path, task: &[&str], out: &Path) -> serde_json::Value {
+    let data = fixture("calms21");
+    let mut args = vec![
         "evaluate",
         "--model",
-        arg(&run.join("best")),
+        arg(model),
         "--dataset",
         "calms21",
-        "--task",
-        "task1",
         "--data-dir",
         arg(&data),
         "--output-dir",
-        arg(&out),
-    ]);
+        arg(out),
+    ];
+    args.extend_from_slice(task);
+    let (ok, text) = behavert(&args);
     assert!(ok, "{text}");
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn calms21_finetune_then_evaluate_on_the_test_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let (ok, text) = finetune_calms21(&["--task", "task1"], &run);
+    assert!(ok, "{text}");
+    let out = dir.path().join("evaluation");
+    let metrics = evaluate_calms21(&run.join("best"), &["--task", "task1"], &out);
     // The fixture's test split: one sequence of 5 labelled frames.
     assert_eq!(metrics["frame"]["labelled_frames"], 5);
     assert_eq!(metrics["recordings"].as_array().unwrap().len(), 1);
@@ -65,39 +72,18 @@ fn calms21_finetune_then_evaluate_on_the_test_split() {
 #[test]
 fn calms21_task3_one_behaviour_against_other() {
     let dir = tempfile::tempdir().unwrap();
-    let data = fixture("calms21");
-    let finetune = |group: &str, run: &std::path::Path| {
-        behavert(&[
-            "finetune",
-            "--dataset",
-            "calms21",
-            "--task",
-            "task3",
-            "--group",
-            group,
-            "--data-dir",
-            arg(&data),
-            "--model-size",
-            "tiny",
-            "--window",
-            "4",
-            "--max-steps",
-            "2",
-            "--output-dir",
-            arg(run),
-            "--no-progress",
-        ])
-    };
-    let (ok, text) = finetune("sniff", &dir.path().join("typo"));
+    let typo = dir.path().join("typo");
+    let (ok, text) = finetune_calms21(&["--task", "task3", "--group", "sniff"], &typo);
     assert!(!ok, "{text}");
     assert!(
         text.contains("data.group") && text.contains("approach, groom") && text.contains("sniff"),
         "{text}"
     );
-    assert!(!dir.path().join("typo").exists());
+    assert!(!typo.exists());
 
     let run = dir.path().join("groom");
-    let (ok, text) = finetune("groom", &run);
+    let groom = ["--task", "task3", "--group", "groom"];
+    let (ok, text) = finetune_calms21(&groom, &run);
     assert!(ok, "{text}");
     let info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("best/training.json")).unwrap())
@@ -108,25 +94,7 @@ fn calms21_task3_one_behaviour_against_other() {
     );
 
     // The fixture has no test split: evaluate scores the group's labelled sequences.
-    let out = dir.path().join("evaluation");
-    let (ok, text) = behavert(&[
-        "evaluate",
-        "--model",
-        arg(&run.join("best")),
-        "--dataset",
-        "calms21",
-        "--task",
-        "task3",
-        "--group",
-        "groom",
-        "--data-dir",
-        arg(&data),
-        "--output-dir",
-        arg(&out),
-    ]);
-    assert!(ok, "{text}");
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let metrics = evaluate_calms21(&run.join("best"), &groom, &dir.path().join("evaluation"));
     assert_eq!(metrics["frame"]["labelled_frames"], 4);
     assert_eq!(
         metrics["recordings"][0]["name"],
