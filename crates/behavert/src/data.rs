@@ -881,15 +881,9 @@ pub fn epoch_batches(
     batches
 }
 
-/// Batches in every epoch of `windows` (what [`epoch_batches`] cuts).
+/// Batches in every epoch of `windows`: the same for every seed and epoch.
 pub fn batches_per_epoch(windows: &[WindowRef], batch_size: usize) -> usize {
-    window_lengths(windows)
-        .iter()
-        .map(|&length| {
-            let n = windows.iter().filter(|w| w.length == length).count();
-            n.div_ceil(batch_size.max(1))
-        })
-        .sum()
+    epoch_batches(windows, batch_size, 0, 0).len()
 }
 
 /// The distinct padded lengths of `windows`, in order of first appearance.

@@ -153,7 +153,7 @@ fn dataset(data: &DataSection) -> Result<Sources> {
     if let Some(group) = &data.group
         && loaded.sequences.is_empty()
     {
-        return Err(unknown_group(kind, &dir, options.clone(), group));
+        return Err(unknown_group(kind, &dir, options, group));
     }
     // The official test split is left for `behavert evaluate`: choosing the best checkpoint
     // or stopping early on it would leak test labels into the reported numbers.
