@@ -7,6 +7,8 @@
 //! The recipes are `configs/training/pretrain-sim.toml` and
 //! `configs/training/finetune-sim-few-labels.toml`.
 //!
+//! About 20 minutes on 2 cores with the defaults.
+//!
 //! `cargo run --release -p behavert --example transfer [-- SEEDS [LABEL_FRACTION [PRETRAIN_TOML
 //! FINETUNE_TOML]]]`, e.g. `-- 1-8,20 0.05` (default: seeds 9 to 40, 5%; other recipes to compare
 //! variants). With `TRANSFER_PRETRAINED=DIR` the pretraining run is kept in DIR and reused when
