@@ -734,9 +734,13 @@ impl Batch {
                         let source = original.get_or_insert_with(|| keypoints.clone());
                         keypoints[j * f..(j + 1) * f]
                             .copy_from_slice(&source[other * f..(other + 1) * f]);
-                        reconstruction_targets.get_or_insert_with(|| source.clone());
                     }
                 }
+            }
+            // Swapped frames are scored against what they showed before (unless smoothed
+            // targets already say so): the snapshot taken before swapping is that target.
+            if reconstruction_targets.is_none() {
+                reconstruction_targets = original;
             }
             masked = Some(token);
             predicted = Some(chosen);
