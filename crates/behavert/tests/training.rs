@@ -232,63 +232,43 @@ fn bad_configs_fail_before_any_work() {
     let _turn = turn();
     let device = Device::flex();
     let out = tempfile::tempdir().unwrap();
+    // The error of fine-tuning `config` into run directory `run`.
+    let refused = |config: TrainingConfig, run: &str| {
+        train(
+            Mode::Finetune,
+            config,
+            &out.path().join(run),
+            &device,
+            &RunOptions::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    };
     let err = TrainingConfig::from_toml("[training]\nbatch_sise = 4\n", "c.toml")
         .unwrap_err()
         .to_string();
     assert!(err.contains("batch_sise"), "{err}");
     let mut c = finetune_config("");
     c.optimizer.learning_rate = -0.1;
-    let err = train(
-        Mode::Finetune,
-        c,
-        &out.path().join("a"),
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(c, "a");
     assert!(err.contains("optimizer.learning_rate"), "{err}");
     let mut c = finetune_config("");
     c.window.length = 1000;
     c.window.stride = 10;
-    let err = train(
-        Mode::Finetune,
-        c,
-        &out.path().join("b"),
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(c, "b");
     assert!(
         err.contains("window.length") && err.contains("1000"),
         "{err}"
     );
     let mut c = finetune_config("");
     c.window.extra_lengths = vec![96, 600];
-    let err = train(
-        Mode::Finetune,
-        c,
-        &out.path().join("b2"),
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(c, "b2");
     assert!(
         err.contains("window.extra_lengths") && err.contains("600"),
         "{err}"
     );
     let c = finetune_config(r#"vocabulary = ["attack", "chase", "other"]"#);
-    let err = train(
-        Mode::Finetune,
-        c,
-        &out.path().join("c"),
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(c, "c");
     assert!(
         err.contains("vocabulary") && err.contains("investigation"),
         "{err}"
