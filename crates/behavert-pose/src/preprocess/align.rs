@@ -41,6 +41,17 @@ impl Transform {
         self.vector(&centred[..p.len()], out);
     }
 
+    /// Length of a displacement in the aligned frame: rotation keeps it, scale does not, and
+    /// a frame whose reference is lost still has one.
+    #[inline]
+    pub(crate) fn length(&self, v: &[f32]) -> f32 {
+        v.iter()
+            .zip(self.scale)
+            .map(|(x, s)| (x * s) * (x * s))
+            .sum::<f32>()
+            .sqrt()
+    }
+
     /// Map a displacement (no translation).
     #[inline]
     pub(crate) fn vector(&self, v: &[f32], out: &mut [f32]) {

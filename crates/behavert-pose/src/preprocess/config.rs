@@ -21,6 +21,13 @@ pub struct PreprocessConfig {
     pub outliers: OutlierConfig,
     /// Coordinate frame of the features.
     pub align: AlignConfig,
+    /// Whether the aligned coordinates of every keypoint are features (the first columns).
+    /// Off leaves only the derived features, e.g. movement and relations that do not depend on
+    /// where the animals are or which way the camera looks.
+    pub coordinates: bool,
+    /// Frame rate assumed for files that do not state one (DeepLabCut CSV, say); needed by
+    /// `derived.context_seconds`. A rate the file states wins.
+    pub fps: Option<f64>,
     /// Features appended after the coordinates.
     pub derived: DerivedConfig,
 }
@@ -32,6 +39,8 @@ impl Default for PreprocessConfig {
             body_axis: None,
             outliers: OutlierConfig::default(),
             align: AlignConfig::None,
+            coordinates: true,
+            fps: None,
             derived: DerivedConfig::default(),
         }
     }
@@ -118,6 +127,25 @@ pub struct DerivedConfig {
     /// Keypoint pairs `[a, b]`: distance from individual i's `a` to individual j's `b` for
     /// every ordered pair of different individuals (i < j only when a = b).
     pub distances: Vec<[String; 2]>,
+    /// Per individual and keypoint: 1 where the keypoint is tracked (or its gap filled), 0
+    /// where it is missing. Missing values are standardised to the mean, so without this the
+    /// model cannot tell a missing keypoint from an average one.
+    pub observed: bool,
+    /// Per individual and keypoint: the tracker's confidence (missing where the file has none).
+    pub confidence: bool,
+    /// Keypoints whose speed (distance moved since the previous frame) is a feature of every
+    /// individual.
+    pub speeds: Vec<String>,
+    /// Keypoint pairs `[a, b]` whose distance within each individual is a feature (body length).
+    pub lengths: Vec<[String; 2]>,
+    /// Angles from the body axes (`body_axis`), in [0, π]: for every ordered pair of
+    /// individuals (i, j), between i's heading and the direction from i's head end to the
+    /// middle of j's axis (0 = i faces j); for every pair, between their headings.
+    pub angles: bool,
+    /// Temporal context: for each span (seconds), the centred rolling mean and standard
+    /// deviation of every feature that does not depend on alignment (distances, speeds,
+    /// lengths, angles), over observed values.
+    pub context_seconds: Vec<f64>,
 }
 
 /// A config checked against a layout: every name is an index.
@@ -132,6 +160,17 @@ pub(crate) struct Resolved {
     pub(crate) velocities: bool,
     /// `(individual i, keypoint a, individual j, keypoint b)`.
     pub(crate) distances: Vec<(usize, usize, usize, usize)>,
+    pub(crate) coordinates: bool,
+    pub(crate) fps: Option<f64>,
+    pub(crate) observed: bool,
+    pub(crate) confidence: bool,
+    /// Keypoint indices.
+    pub(crate) speeds: Vec<usize>,
+    /// `(keypoint a, keypoint b)` within an individual.
+    pub(crate) lengths: Vec<(usize, usize)>,
+    /// The body axis, when angles are asked for.
+    pub(crate) angles: Option<(usize, usize)>,
+    pub(crate) context_seconds: Vec<f64>,
 }
 
 /// Alignment with indices.
@@ -275,6 +314,55 @@ impl PreprocessConfig {
             }
         }
 
+        let derived = &self.derived;
+        let speeds = derived
+            .speeds
+            .iter()
+            .map(|name| keypoint(name, "derived.speeds"))
+            .collect::<Result<_>>()?;
+        let lengths = derived
+            .lengths
+            .iter()
+            .map(|[a, b]| {
+                let pair = (
+                    keypoint(a, "derived.lengths")?,
+                    keypoint(b, "derived.lengths")?,
+                );
+                if pair.0 == pair.1 {
+                    return Err(invalid("derived.lengths", "two different keypoints", a));
+                }
+                Ok(pair)
+            })
+            .collect::<Result<_>>()?;
+        let angles = match derived.angles {
+            true => Some(needs_axis("needed by derived.angles")?),
+            false => None,
+        };
+        if let Some(&span) = derived
+            .context_seconds
+            .iter()
+            .find(|s| !(s.is_finite() && **s > 0.0))
+        {
+            return Err(invalid(
+                "derived.context_seconds",
+                "positive spans in seconds",
+                span,
+            ));
+        }
+        let fps = match self.fps {
+            Some(fps) if !(fps.is_finite() && fps > 0.0) => {
+                return Err(invalid("fps", "a positive frame rate", fps));
+            }
+            fps => fps,
+        };
+        if !self.coordinates && feature_free(derived) {
+            return Err(invalid(
+                "coordinates",
+                "coordinates or some derived feature to learn from",
+                "coordinates = false and no derived features",
+            ));
+        }
+
         Ok(Resolved {
             max_gap: self.max_gap,
             min_confidence,
@@ -283,8 +371,27 @@ impl PreprocessConfig {
             align,
             velocities: self.derived.velocities,
             distances,
+            coordinates: self.coordinates,
+            fps,
+            observed: derived.observed,
+            confidence: derived.confidence,
+            speeds,
+            lengths,
+            angles,
+            context_seconds: derived.context_seconds.clone(),
         })
     }
+}
+
+/// True when `derived` asks for no feature of its own.
+fn feature_free(derived: &DerivedConfig) -> bool {
+    !derived.velocities
+        && derived.distances.is_empty()
+        && !derived.observed
+        && !derived.confidence
+        && derived.speeds.is_empty()
+        && derived.lengths.is_empty()
+        && !derived.angles
 }
 
 fn resolve_arena(arena: &ArenaConfig, dims: usize) -> Result<ArenaBounds> {

@@ -22,6 +22,7 @@
 mod align;
 mod clean;
 mod config;
+mod context;
 mod derived;
 mod layout;
 mod stats;
@@ -203,7 +204,13 @@ impl Preprocessor {
         let positions = pose.positions.as_standard_layout();
         let flat = positions.as_slice().expect("standard layout");
         let frames = align::transforms(flat, shape, &self.resolved.align)?;
-        let features = derived::feature_rows(flat, shape, &frames, &self.resolved);
+        let confidence = pose.confidence.as_ref().map(|c| c.as_standard_layout());
+        let confidence = confidence
+            .as_ref()
+            .map(|c| c.as_slice().expect("standard layout"));
+        let fps = pose.fps.or(self.resolved.fps);
+        let features =
+            derived::feature_rows(flat, confidence, shape, &frames, &self.resolved, fps)?;
         let observed = features.mapv(|v| !v.is_nan());
         Ok(Prepared {
             features,
