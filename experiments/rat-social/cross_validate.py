@@ -53,6 +53,9 @@ def main():
     parser.add_argument("--config", type=Path, default=HERE / "finetune.toml")
     parser.add_argument("--pretrain-config", type=Path, help="pretrain per fold first")
     parser.add_argument("--pretrain-args", default="", help="extra flags for pretrain")
+    parser.add_argument("--train-recordings", type=int,
+                        help="fine-tune on only this many of the fold's training recordings "
+                             "(the validation ones and those before them): a learning curve")
     parser.add_argument("--output-dir", type=Path, required=True)
     parser.add_argument("--behavert", type=Path, help="the behavert binary (default: cargo build)")
     parser.add_argument("finetune_args", nargs="*", help="extra flags for finetune (after --)")
@@ -81,6 +84,8 @@ def main():
         # recordings: the previous fold's, most aggression last, so every behaviour is there.
         train = sorted((r for r, f in fold_of.items() if f != fold),
                        key=lambda r: ((fold_of[r] - fold) % 5, -rank[r]))
+        if args.train_recordings:
+            train = train[-args.train_recordings:]
         for seed in [int(s) for s in args.seeds.split(",")]:
             run_dir = args.output_dir / f"fold{fold}-seed{seed}"
             if (run_dir / "evaluation/metrics.json").exists():

@@ -513,20 +513,28 @@ impl Corpus {
     }
 }
 
-/// Inverse-frequency class weights, normalised so a labelled frame weighs 1 on average
-/// (scikit-learn's "balanced"); a class never seen gets 1.
-pub fn inverse_frequency_weights(counts: &[usize]) -> Vec<f32> {
+/// Class weights `(1 / frequency)^power`, normalised so a labelled frame weighs 1 on average
+/// (power 1 is scikit-learn's "balanced"); a class never seen gets 1.
+pub fn inverse_frequency_weights(counts: &[usize], power: f64) -> Vec<f32> {
     let total: usize = counts.iter().sum();
-    let present = counts.iter().filter(|&&n| n > 0).count().max(1);
-    counts
+    let raw: Vec<f64> = counts
         .iter()
         .map(|&n| {
             if n == 0 {
-                1.0
+                0.0
             } else {
-                (total as f64 / (present as f64 * n as f64)) as f32
+                (total as f64 / n as f64).powf(power)
             }
         })
+        .collect();
+    let mean: f64 = counts
+        .iter()
+        .zip(&raw)
+        .map(|(&n, w)| n as f64 * w)
+        .sum::<f64>()
+        / total.max(1) as f64;
+    raw.iter()
+        .map(|&w| if w == 0.0 { 1.0 } else { (w / mean) as f32 })
         .collect()
 }
 

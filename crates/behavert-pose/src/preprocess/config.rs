@@ -142,6 +142,11 @@ pub struct DerivedConfig {
     /// individuals (i, j), between i's heading and the direction from i's head end to the
     /// middle of j's axis (0 = i faces j); for every pair, between their headings.
     pub angles: bool,
+    /// Individuals are not told apart: each kind of derived feature (a speed, a distance, a
+    /// flag …) is sorted across individuals (or pairs) per frame, largest first, so columns
+    /// are ranks, not tracks. Swapped or arbitrarily ordered tracker identities then change
+    /// nothing. Aligned coordinates and velocities are left as they are.
+    pub anonymous: bool,
     /// Temporal context: for each span (seconds), the centred rolling mean and standard
     /// deviation of every feature that does not depend on alignment (distances, speeds,
     /// lengths, angles), over observed values.
@@ -170,6 +175,7 @@ pub(crate) struct Resolved {
     pub(crate) lengths: Vec<(usize, usize)>,
     /// The body axis, when angles are asked for.
     pub(crate) angles: Option<(usize, usize)>,
+    pub(crate) anonymous: bool,
     pub(crate) context_seconds: Vec<f64>,
 }
 
@@ -378,6 +384,7 @@ impl PreprocessConfig {
             speeds,
             lengths,
             angles,
+            anonymous: derived.anonymous,
             context_seconds: derived.context_seconds.clone(),
         })
     }

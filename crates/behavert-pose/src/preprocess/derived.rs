@@ -1,6 +1,10 @@
-//! Feature rows: aligned coordinates, then the derived features the config declares
-//! (velocities, inter-animal distances, observation flags, confidence, speeds, body lengths,
-//! angles, and rolling context of the alignment-free ones), with their names.
+//! Feature columns: aligned coordinates, then the derived features the config declares
+//! (velocities, inter-animal distances, speeds, body lengths, angles, observation flags,
+//! confidence, and rolling context of the alignment-free ones), with their names.
+//!
+//! Features are built in blocks of one kind over every individual (or pair), so that with
+//! `derived.anonymous` each block can be sorted per frame and no column belongs to a tracked
+//! identity.
 
 use ndarray::Array2;
 
@@ -11,82 +15,157 @@ use super::context;
 use super::layout::{PoseLayout, axis_name};
 use crate::error::Result;
 
-/// Names of the per-frame columns, before context, and which of them are alignment-free.
-fn frame_columns(layout: &PoseLayout, resolved: &Resolved) -> (Vec<String>, usize) {
-    let mut names = Vec::new();
+/// What a block of columns is, which decides its place, its names and whether it is sorted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Aligned coordinates or their velocities: tied to individuals and the alignment.
+    Aligned,
+    /// One value per individual or pair that does not depend on alignment.
+    Free,
+    /// Observation flags and confidence: per individual, no context.
+    Flag,
+}
+
+/// Columns of one kind of feature over every individual or pair.
+struct Block {
+    kind: Kind,
+    /// One name per column, naming individuals.
+    names: Vec<String>,
+    /// The feature's name without individuals, for anonymous columns (`tail.speed`).
+    anonymous: String,
+}
+
+/// Every block for `layout` under `resolved`, in column order (without context).
+fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
+    let individuals = &layout.individuals;
+    let keypoints = &layout.keypoints;
+    let per_individual = |kind, what: &dyn Fn(&str) -> String, anonymous: String| Block {
+        kind,
+        names: individuals.iter().map(|i| what(i)).collect(),
+        anonymous,
+    };
+    let mut out = Vec::new();
     if resolved.coordinates {
-        names.extend(layout.coordinate_names());
+        out.push(Block {
+            kind: Kind::Aligned,
+            names: layout.coordinate_names(),
+            anonymous: String::new(),
+        });
     }
     if resolved.velocities {
-        for individual in &layout.individuals {
-            for keypoint in &layout.keypoints {
+        let mut names = Vec::new();
+        for individual in individuals {
+            for keypoint in keypoints {
                 for d in 0..layout.space.dims() {
                     names.push(format!("{individual}.{keypoint}.v{}", axis_name(d)));
                 }
             }
         }
+        out.push(Block {
+            kind: Kind::Aligned,
+            names,
+            anonymous: String::new(),
+        });
     }
-    // Everything from here on does not depend on alignment, except the two flags below,
-    // which are moved behind it.
-    let free_from = names.len();
-    for &(i, a, j, b) in &resolved.distances {
-        names.push(format!(
-            "distance({}.{},{}.{})",
-            layout.individuals[i], layout.keypoints[a], layout.individuals[j], layout.keypoints[b]
+    let mut distances = resolved.distances.iter().peekable();
+    while let Some(&(_, a, _, b)) = distances.peek().copied() {
+        let mut names = Vec::new();
+        while let Some(&&(i, _, j, _)) = distances.peek().filter(|d| (d.1, d.3) == (a, b)) {
+            names.push(format!(
+                "distance({}.{},{}.{})",
+                individuals[i], keypoints[a], individuals[j], keypoints[b]
+            ));
+            distances.next();
+        }
+        out.push(Block {
+            kind: Kind::Free,
+            names,
+            anonymous: format!("distance({},{})", keypoints[a], keypoints[b]),
+        });
+    }
+    for &k in &resolved.speeds {
+        let keypoint = &keypoints[k];
+        out.push(per_individual(
+            Kind::Free,
+            &|i| format!("{i}.{keypoint}.speed"),
+            format!("{keypoint}.speed"),
         ));
     }
-    for individual in &layout.individuals {
-        for &k in &resolved.speeds {
-            names.push(format!("{individual}.{}.speed", layout.keypoints[k]));
-        }
-        for &(a, b) in &resolved.lengths {
-            let (a, b) = (&layout.keypoints[a], &layout.keypoints[b]);
-            names.push(format!("{individual}.length({a},{b})"));
-        }
+    for &(a, b) in &resolved.lengths {
+        let (a, b) = (&keypoints[a], &keypoints[b]);
+        out.push(per_individual(
+            Kind::Free,
+            &|i| format!("{i}.length({a},{b})"),
+            format!("length({a},{b})"),
+        ));
     }
     if resolved.angles.is_some() {
-        let individuals = &layout.individuals;
-        for (i, from) in individuals.iter().enumerate() {
-            for (j, to) in individuals.iter().enumerate() {
+        let mut bearings = Vec::new();
+        let mut headings = Vec::new();
+        for (i, a) in individuals.iter().enumerate() {
+            for (j, b) in individuals.iter().enumerate() {
                 if i != j {
-                    names.push(format!("bearing({from},{to})"));
+                    bearings.push(format!("bearing({a},{b})"));
+                }
+                if i < j {
+                    headings.push(format!("relative_heading({a},{b})"));
                 }
             }
         }
-        for (i, a) in individuals.iter().enumerate() {
-            for b in &individuals[i + 1..] {
-                names.push(format!("relative_heading({a},{b})"));
-            }
-        }
+        out.push(Block {
+            kind: Kind::Free,
+            names: bearings,
+            anonymous: "bearing".into(),
+        });
+        out.push(Block {
+            kind: Kind::Free,
+            names: headings,
+            anonymous: "relative_heading".into(),
+        });
     }
-    (names, free_from)
-}
-
-/// Names of the observation and confidence flags, in column order.
-fn flag_names(layout: &PoseLayout, resolved: &Resolved) -> Vec<String> {
-    let mut names = Vec::new();
     for (wanted, suffix) in [
         (resolved.observed, "observed"),
         (resolved.confidence, "confidence"),
     ] {
         if wanted {
-            for individual in &layout.individuals {
-                for keypoint in &layout.keypoints {
-                    names.push(format!("{individual}.{keypoint}.{suffix}"));
-                }
+            for keypoint in keypoints {
+                out.push(per_individual(
+                    Kind::Flag,
+                    &|i| format!("{i}.{keypoint}.{suffix}"),
+                    format!("{keypoint}.{suffix}"),
+                ));
             }
         }
     }
-    names
+    // Empty blocks (distances or angles of a single animal) have nothing to say.
+    out.retain(|block| !block.names.is_empty());
+    out
+}
+
+/// The names of `block`'s columns: per individual, or by rank when anonymous.
+fn block_names(block: &Block, anonymous: bool) -> Vec<String> {
+    if anonymous && block.kind != Kind::Aligned {
+        (1..=block.names.len())
+            .map(|rank| format!("{}.rank{rank}", block.anonymous))
+            .collect()
+    } else {
+        block.names.clone()
+    }
 }
 
 /// Names of every feature column for `layout` under `resolved`, in column order: coordinates,
 /// velocities, distances, speeds, lengths, angles, observation flags, confidence, context.
 pub(crate) fn feature_names(layout: &PoseLayout, resolved: &Resolved) -> Vec<String> {
-    let (mut names, free_from) = frame_columns(layout, resolved);
-    let context = context::names(&names[free_from..], &resolved.context_seconds);
-    names.extend(flag_names(layout, resolved));
-    names.extend(context);
+    let mut names = Vec::new();
+    let mut free = Vec::new();
+    for block in blocks(layout, resolved) {
+        let these = block_names(&block, resolved.anonymous);
+        if block.kind == Kind::Free {
+            free.extend(these.iter().cloned());
+        }
+        names.extend(these);
+    }
+    names.extend(context::names(&free, &resolved.context_seconds));
     names
 }
 
@@ -101,19 +180,148 @@ pub(crate) fn feature_rows(
     resolved: &Resolved,
     fps: Option<f64>,
 ) -> Result<Array2<f32>> {
-    let mut columns: Vec<Vec<f32>> = Vec::new();
-    let coordinates = shape.individuals * shape.keypoints * shape.dims;
-    let dims = shape.dims;
-    let at = |f: usize, i: usize, k: usize| {
-        let o = shape.index(f, i, k);
-        &positions[o..o + dims]
+    let columns = Columns {
+        positions,
+        shape,
+        frames,
     };
+    let mut blocks: Vec<(Kind, Vec<Vec<f32>>)> = Vec::new();
     if resolved.coordinates {
-        let mut block = vec![vec![0.0f32; shape.frames]; coordinates];
+        blocks.push((Kind::Aligned, columns.coordinates()));
+    }
+    if resolved.velocities {
+        blocks.push((Kind::Aligned, columns.velocities()));
+    }
+    let mut distances = resolved.distances.iter().peekable();
+    while let Some(&(_, a, _, b)) = distances.peek().copied() {
+        let mut block = Vec::new();
+        while let Some(&&(i, _, j, _)) = distances.peek().filter(|d| (d.1, d.3) == (a, b)) {
+            block.push(columns.distance((i, a), (j, b)));
+            distances.next();
+        }
+        blocks.push((Kind::Free, block));
+    }
+    let individuals = 0..shape.individuals;
+    for &k in &resolved.speeds {
+        blocks.push((
+            Kind::Free,
+            individuals.clone().map(|i| columns.speed(i, k)).collect(),
+        ));
+    }
+    for &(a, b) in &resolved.lengths {
+        let lengths = individuals
+            .clone()
+            .map(|i| columns.length(i, a, b))
+            .collect();
+        blocks.push((Kind::Free, lengths));
+    }
+    if let Some(axis) = resolved.angles {
+        let (mut bearings, mut headings) = (Vec::new(), Vec::new());
+        for i in individuals.clone() {
+            for j in individuals.clone() {
+                if i != j {
+                    bearings.push(columns.bearing(i, j, axis));
+                }
+                if i < j {
+                    headings.push(columns.relative_heading(i, j, axis));
+                }
+            }
+        }
+        blocks.push((Kind::Free, bearings));
+        blocks.push((Kind::Free, headings));
+    }
+    if resolved.observed {
+        for k in 0..shape.keypoints {
+            let flags = individuals
+                .clone()
+                .map(|i| columns.observed(i, k))
+                .collect();
+            blocks.push((Kind::Flag, flags));
+        }
+    }
+    if resolved.confidence {
+        for k in 0..shape.keypoints {
+            let scores = individuals
+                .clone()
+                .map(|i| match confidence {
+                    Some(c) => (0..shape.frames)
+                        .map(|f| c[(f * shape.individuals + i) * shape.keypoints + k])
+                        .collect(),
+                    None => vec![f32::NAN; shape.frames],
+                })
+                .collect();
+            blocks.push((Kind::Flag, scores));
+        }
+    }
+    blocks.retain(|(_, block)| !block.is_empty());
+    if resolved.anonymous {
+        for (kind, block) in &mut blocks {
+            if *kind != Kind::Aligned {
+                sort_per_frame(block);
+            }
+        }
+    }
+    let free: Vec<Vec<f32>> = blocks
+        .iter()
+        .filter(|(kind, _)| *kind == Kind::Free)
+        .flat_map(|(_, block)| block.iter().cloned())
+        .collect();
+    let context = context::rolling(&free, &resolved.context_seconds, fps)?;
+    let all: Vec<Vec<f32>> = blocks
+        .into_iter()
+        .flat_map(|(_, block)| block)
+        .chain(context)
+        .collect();
+    Ok(Array2::from_shape_fn(
+        (shape.frames, all.len()),
+        |(f, c)| all[c][f],
+    ))
+}
+
+/// Sorts the values of each frame across the columns of `block`, largest first and missing
+/// values last, so a column is a rank rather than an individual.
+fn sort_per_frame(block: &mut [Vec<f32>]) {
+    let frames = block.first().map_or(0, Vec::len);
+    let mut values = Vec::with_capacity(block.len());
+    for f in 0..frames {
+        values.clear();
+        values.extend(block.iter().map(|column| column[f]));
+        values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
+            (false, false) => b.total_cmp(a),
+            (a_missing, b_missing) => a_missing.cmp(&b_missing),
+        });
+        for (column, &v) in block.iter_mut().zip(&values) {
+            column[f] = v;
+        }
+    }
+}
+
+/// Computes one column (a value per frame) from cleaned positions.
+struct Columns<'a> {
+    positions: &'a [f32],
+    shape: Shape,
+    frames: &'a Frames,
+}
+
+impl Columns<'_> {
+    /// Keypoint `k` of individual `i` in frame `f`.
+    fn at(&self, f: usize, i: usize, k: usize) -> &[f32] {
+        let o = self.shape.index(f, i, k);
+        &self.positions[o..o + self.shape.dims]
+    }
+
+    fn coordinate_count(&self) -> usize {
+        self.shape.individuals * self.shape.keypoints * self.shape.dims
+    }
+
+    /// Aligned coordinates, one column per individual, keypoint and axis.
+    fn coordinates(&self) -> Vec<Vec<f32>> {
+        let (dims, width) = (self.shape.dims, self.coordinate_count());
+        let mut block = vec![vec![0.0f32; self.shape.frames]; width];
         let mut out = [0.0f32; 3];
-        for f in 0..shape.frames {
-            let transform = frames.at(f);
-            let here = &positions[f * coordinates..(f + 1) * coordinates];
+        for f in 0..self.shape.frames {
+            let transform = self.frames.at(f);
+            let here = &self.positions[f * width..(f + 1) * width];
             for (c, p) in here.chunks_exact(dims).enumerate() {
                 transform.point(p, &mut out[..dims]);
                 for d in 0..dims {
@@ -121,21 +329,24 @@ pub(crate) fn feature_rows(
                 }
             }
         }
-        columns.extend(block);
+        block
     }
-    if resolved.velocities {
-        let mut block = vec![vec![f32::NAN; shape.frames]; coordinates];
+
+    /// Velocities in the aligned axes: backward differences, the first frame borrowing the
+    /// second's.
+    fn velocities(&self) -> Vec<Vec<f32>> {
+        let (dims, width, frames) = (self.shape.dims, self.coordinate_count(), self.shape.frames);
+        let mut block = vec![vec![f32::NAN; frames]; width];
         let (mut step, mut out) = ([0.0f32; 3], [0.0f32; 3]);
-        for f in 0..shape.frames {
-            // Backward difference; the first frame borrows the second's.
+        for f in 0..frames {
             let (a, b) = match f {
-                0 if shape.frames > 1 => (0, 1),
+                0 if frames > 1 => (0, 1),
                 0 => continue,
                 _ => (f - 1, f),
             };
-            let transform = frames.at(f);
-            let before = &positions[a * coordinates..(a + 1) * coordinates];
-            let after = &positions[b * coordinates..(b + 1) * coordinates];
+            let transform = self.frames.at(f);
+            let before = &self.positions[a * width..(a + 1) * width];
+            let after = &self.positions[b * width..(b + 1) * width];
             for (c, (p, q)) in before
                 .chunks_exact(dims)
                 .zip(after.chunks_exact(dims))
@@ -150,103 +361,77 @@ pub(crate) fn feature_rows(
                 }
             }
         }
-        columns.extend(block);
+        block
     }
-    let free_from = columns.len();
-    for &(i, a, j, b) in &resolved.distances {
-        columns.push(
-            (0..shape.frames)
-                .map(|f| {
-                    let mut diff = [0.0f32; 3];
-                    for d in 0..dims {
-                        diff[d] = at(f, i, a)[d] - at(f, j, b)[d];
-                    }
-                    frames.at(f).length(&diff[..dims])
-                })
-                .collect(),
-        );
-    }
-    for i in 0..shape.individuals {
-        for &k in &resolved.speeds {
-            columns.push(
-                (0..shape.frames)
-                    .map(|f| match f {
-                        // The first frame borrows the second's, as velocities do.
-                        0 if shape.frames > 1 => distance(at(1, i, k), at(0, i, k)),
-                        0 => f32::NAN,
-                        _ => distance(at(f, i, k), at(f - 1, i, k)),
-                    })
-                    .collect(),
-            );
-        }
-        for &(a, b) in &resolved.lengths {
-            columns.push(
-                (0..shape.frames)
-                    .map(|f| distance(at(f, i, a), at(f, i, b)))
-                    .collect(),
-            );
-        }
-    }
-    if let Some((tail, head)) = resolved.angles {
-        let heading = |f: usize, i: usize| difference(at(f, i, head), at(f, i, tail));
-        let middle = |f: usize, i: usize| {
-            let (h, t) = (at(f, i, head), at(f, i, tail));
-            [(h[0] + t[0]) / 2.0, (h[1] + t[1]) / 2.0]
-        };
-        for i in 0..shape.individuals {
-            for j in 0..shape.individuals {
-                if i != j {
-                    columns.push(
-                        (0..shape.frames)
-                            .map(|f| {
-                                let towards = difference(&middle(f, j), at(f, i, head));
-                                angle_between(heading(f, i), towards)
-                            })
-                            .collect(),
-                    );
+
+    /// Distance from `(individual, keypoint)` `p` to `q`, in the aligned scale.
+    fn distance(&self, p: (usize, usize), q: (usize, usize)) -> Vec<f32> {
+        (0..self.shape.frames)
+            .map(|f| {
+                let mut diff = [0.0f32; 3];
+                for (d, (a, b)) in self
+                    .at(f, p.0, p.1)
+                    .iter()
+                    .zip(self.at(f, q.0, q.1))
+                    .enumerate()
+                {
+                    diff[d] = a - b;
                 }
-            }
-        }
-        for i in 0..shape.individuals {
-            for j in i + 1..shape.individuals {
-                columns.push(
-                    (0..shape.frames)
-                        .map(|f| angle_between(heading(f, i), heading(f, j)))
-                        .collect(),
-                );
-            }
-        }
+                self.frames.at(f).length(&diff[..self.shape.dims])
+            })
+            .collect()
     }
-    let context = context::rolling(&columns[free_from..], &resolved.context_seconds, fps)?;
-    let keypoints = shape.individuals * shape.keypoints;
-    if resolved.observed {
-        for point in 0..keypoints {
-            columns.push(
-                (0..shape.frames)
-                    .map(|f| {
-                        f32::from(u8::from(
-                            !positions[f * coordinates + point * dims].is_nan(),
-                        ))
-                    })
-                    .collect(),
-            );
-        }
+
+    /// Distance keypoint `k` of individual `i` moved since the previous frame; the first frame
+    /// borrows the second's, as velocities do.
+    fn speed(&self, i: usize, k: usize) -> Vec<f32> {
+        (0..self.shape.frames)
+            .map(|f| match f {
+                0 if self.shape.frames > 1 => distance(self.at(1, i, k), self.at(0, i, k)),
+                0 => f32::NAN,
+                _ => distance(self.at(f, i, k), self.at(f - 1, i, k)),
+            })
+            .collect()
     }
-    if resolved.confidence {
-        for point in 0..keypoints {
-            columns.push(match confidence {
-                Some(c) => (0..shape.frames)
-                    .map(|f| c[f * keypoints + point])
-                    .collect(),
-                None => vec![f32::NAN; shape.frames],
-            });
-        }
+
+    /// Distance between keypoints `a` and `b` of individual `i`.
+    fn length(&self, i: usize, a: usize, b: usize) -> Vec<f32> {
+        (0..self.shape.frames)
+            .map(|f| distance(self.at(f, i, a), self.at(f, i, b)))
+            .collect()
     }
-    columns.extend(context);
-    let width = columns.len();
-    Ok(Array2::from_shape_fn((shape.frames, width), |(f, c)| {
-        columns[c][f]
-    }))
+
+    /// Floor-plane direction of individual `i`'s body axis `(tail, head)` in frame `f`.
+    fn heading(&self, f: usize, i: usize, (tail, head): (usize, usize)) -> [f32; 2] {
+        difference(self.at(f, i, head), self.at(f, i, tail))
+    }
+
+    /// Angle between `i`'s heading and the direction from its head end to the middle of
+    /// `j`'s body axis.
+    fn bearing(&self, i: usize, j: usize, axis: (usize, usize)) -> Vec<f32> {
+        (0..self.shape.frames)
+            .map(|f| {
+                let (tail, head) = (self.at(f, j, axis.0), self.at(f, j, axis.1));
+                let middle = [(tail[0] + head[0]) / 2.0, (tail[1] + head[1]) / 2.0];
+                let towards = difference(&middle, self.at(f, i, axis.1));
+                angle_between(self.heading(f, i, axis), towards)
+            })
+            .collect()
+    }
+
+    /// Angle between the headings of `i` and `j`.
+    fn relative_heading(&self, i: usize, j: usize, axis: (usize, usize)) -> Vec<f32> {
+        (0..self.shape.frames)
+            .map(|f| angle_between(self.heading(f, i, axis), self.heading(f, j, axis)))
+            .collect()
+    }
+
+    /// 1 where keypoint `k` of individual `i` is present, 0 where missing.
+    fn observed(&self, i: usize, k: usize) -> Vec<f32> {
+        (0..self.shape.frames)
+            .map(|f| f32::from(u8::from(!self.at(f, i, k)[0].is_nan())))
+            .collect()
+    }
 }
 
 /// Euclidean length of `v`.
@@ -257,8 +442,8 @@ fn norm(v: &[f32]) -> f32 {
 /// Distance between two points (NaN if either is missing).
 fn distance(p: &[f32], q: &[f32]) -> f32 {
     let mut diff = [0.0f32; 3];
-    for d in 0..p.len() {
-        diff[d] = p[d] - q[d];
+    for (d, (a, b)) in p.iter().zip(q).enumerate() {
+        diff[d] = a - b;
     }
     norm(&diff[..p.len()])
 }

@@ -430,6 +430,164 @@ fn bad_configs_are_refused_naming_the_field() {
     refused("[align]\nmode = \"arena\"\nsize = [100.0, 0.0]", "positive");
     refused("[align]\nmode = \"arena\"\nquantile = 0.7", "quantile");
     refused("[derived]\ndistances = [[\"nose\", \"ear\"]]", "\"ear\"");
+    refused("[derived]\nspeeds = [\"ear\"]", "\"ear\"");
+    refused(
+        "[derived]\nlengths = [[\"nose\", \"nose\"]]",
+        "two different",
+    );
+    refused("[derived]\nangles = true", "body_axis");
+    refused("[derived]\ncontext_seconds = [0.0]", "positive spans");
+    refused("fps = -30.0", "positive frame rate");
+    refused("coordinates = false", "no derived features");
+}
+
+/// Two rats, keypoints `tail`, `head`, 2D, 30 fps: `a` at the origin facing +x, `b` 10 px
+/// ahead of it facing +y and walking 3 px per frame along +y; `b`'s head is lost in frame 2.
+fn two_rats() -> Pose {
+    let mut positions = Array4::from_shape_fn((5, 2, 2, 2), |(t, i, k, d)| {
+        let (x, y) = match (i, k) {
+            (0, 0) => (0.0, 0.0),
+            (0, _) => (4.0, 0.0),
+            (_, 0) => (10.0, 3.0 * t as f32),
+            (_, _) => (10.0, 3.0 * t as f32 + 4.0),
+        };
+        [x, y][d]
+    });
+    positions[[2, 1, 1, 0]] = f32::NAN;
+    positions[[2, 1, 1, 1]] = f32::NAN;
+    let mut pose = Pose::new(positions, names("r", 2), vec!["tail".into(), "head".into()]).unwrap();
+    pose.fps = Some(30.0);
+    pose
+}
+
+#[test]
+fn alignment_free_features_measure_movement_and_relations_with_flags() {
+    let config: PreprocessConfig = from_toml(
+        r#"
+        body_axis = ["tail", "head"]
+        coordinates = false
+        max_gap = 0
+        [derived]
+        observed = true
+        confidence = true
+        speeds = ["tail"]
+        lengths = [["tail", "head"]]
+        angles = true
+        "#,
+    )
+    .unwrap();
+    let pose = two_rats();
+    let prepared = prepare(&pose, &config).unwrap();
+    let column = |name: &str| {
+        let c = prepared
+            .names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| {
+                panic!("{name} not among {:?}", prepared.names);
+            });
+        prepared.features.column(c).to_vec()
+    };
+    assert_eq!(column("r0.tail.speed"), [0.0; 5]);
+    assert_eq!(column("r1.tail.speed"), [3.0; 5]);
+    assert_eq!(column("r0.length(tail,head)"), [4.0; 5]);
+    // r0's head (4, 0) looks along +x; r1's middle at frame 0 is (10, 2): atan(2/6).
+    let bearing = column("bearing(r0,r1)");
+    assert!(
+        (bearing[0] - (2.0f32 / 6.0).atan()).abs() < 1e-6,
+        "{bearing:?}"
+    );
+    // r1 faces +y, r0 lies behind and to its right.
+    assert!(column("bearing(r1,r0)")[0] > std::f32::consts::FRAC_PI_2);
+    let relative = column("relative_heading(r0,r1)");
+    assert!((relative[0] - std::f32::consts::FRAC_PI_2).abs() < 1e-6);
+    // r1's head is lost in frame 2: its length and the angles that need it are missing, the
+    // flag says so, and nothing else is.
+    assert!(relative[2].is_nan() && column("r1.length(tail,head)")[2].is_nan());
+    assert_eq!(column("r1.head.observed"), [1.0, 1.0, 0.0, 1.0, 1.0]);
+    assert_eq!(column("r0.head.observed"), [1.0; 5]);
+    // The pose has no confidence: the column is there, missing throughout.
+    assert!(column("r0.tail.confidence").iter().all(|v| v.is_nan()));
+    assert!(!prepared.names.iter().any(|n| n.ends_with(".x")));
+    assert_eq!(
+        prepared.names.len(),
+        config.feature_count(&PoseLayout::of(&pose)).unwrap()
+    );
+    assert!(
+        prepared
+            .observed
+            .column(
+                prepared
+                    .names
+                    .iter()
+                    .position(|n| n == "r1.head.observed")
+                    .unwrap()
+            )
+            .iter()
+            .all(|&seen| seen),
+        "flags are never missing themselves"
+    );
+}
+
+#[test]
+fn context_features_are_rolling_statistics_over_seconds() {
+    let config: PreprocessConfig = from_toml(
+        r#"
+        coordinates = false
+        fps = 10.0
+        [derived]
+        speeds = ["tail"]
+        observed = true
+        context_seconds = [0.3]
+        "#,
+    )
+    .unwrap();
+    let mut pose = two_rats();
+    // 0.3 s at 10 fps is 3 frames.
+    pose.fps = None;
+    let prepared = prepare(&pose, &config).unwrap();
+    let names = &prepared.names;
+    // Context follows the flags, and covers only the alignment-free features.
+    assert_eq!(
+        names[6..],
+        [
+            "r0.tail.speed.mean0.3s",
+            "r0.tail.speed.std0.3s",
+            "r1.tail.speed.mean0.3s",
+            "r1.tail.speed.std0.3s",
+        ]
+    );
+    assert_eq!(prepared.features.column(8).to_vec(), [3.0; 5]);
+    assert_eq!(prepared.features.column(9).to_vec(), [0.0; 5]);
+    let speeds_changed = {
+        let mut pose = pose.clone();
+        pose.positions[[4, 1, 0, 1]] += 30.0;
+        prepare(&pose, &config).unwrap()
+    };
+    // r1's tail jumps 33 px in the last frame: frames 3 and 4 see it, frame 2 does not.
+    assert_eq!(speeds_changed.features[[2, 8]], 3.0);
+    assert_eq!(speeds_changed.features[[3, 8]], 13.0);
+    assert_eq!(speeds_changed.features[[4, 8]], 18.0);
+    pose.fps = Some(10.0);
+    let stated = PreprocessConfig {
+        fps: None,
+        ..config.clone()
+    };
+    assert!(prepare(&pose, &stated).is_ok(), "the file states its rate");
+    pose.fps = None;
+    let err = prepare(
+        &pose,
+        &PreprocessConfig {
+            fps: None,
+            ..config
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("context_seconds") && err.contains("preprocess.fps"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -455,4 +613,82 @@ fn poses_of_another_layout_or_with_nothing_tracked_are_refused() {
     // Without arena measurement a NaN-only pose is simply unobserved.
     let prepared = prepare(&empty, &PreprocessConfig::default()).unwrap();
     assert_eq!(prepared.observed_fraction(), 0.0);
+}
+
+#[test]
+fn anonymous_features_do_not_change_when_tracks_swap_identities() {
+    let config: PreprocessConfig = from_toml(
+        r#"
+        body_axis = ["tail", "head"]
+        coordinates = false
+        fps = 30.0
+        max_gap = 0
+        [derived]
+        distances = [["head", "tail"]]
+        observed = true
+        speeds = ["tail"]
+        angles = true
+        anonymous = true
+        context_seconds = [0.1]
+        "#,
+    )
+    .unwrap();
+    let pose = two_rats();
+    let mut swapped = pose.clone();
+    // From frame 2 on the tracker calls each rat by the other's name.
+    for t in 2..pose.frames() {
+        for i in 0..2 {
+            for k in 0..2 {
+                for d in 0..2 {
+                    swapped.positions[[t, i, k, d]] = pose.positions[[t, 1 - i, k, d]];
+                }
+            }
+        }
+    }
+    let (plain, mixed) = (
+        prepare(&pose, &config).unwrap(),
+        prepare(&swapped, &config).unwrap(),
+    );
+    assert_eq!(plain.names, mixed.names);
+    assert!(
+        plain.names.contains(&"tail.speed.rank1".to_string()),
+        "{:?}",
+        plain.names
+    );
+    // Speeds at the swap itself differ (the tracks jump), and so does the context around
+    // it; every other value agrees.
+    let context = plain
+        .names
+        .iter()
+        .position(|n| n.contains(".mean"))
+        .unwrap();
+    for t in [0, 1, 3, 4] {
+        for c in 0..context {
+            let (a, b) = (plain.features[[t, c]], mixed.features[[t, c]]);
+            assert!(
+                a == b || a.is_nan() && b.is_nan(),
+                "{} at {t}: {a} vs {b}",
+                plain.names[c]
+            );
+        }
+    }
+    // Ranked: the larger speed first, missing values last.
+    let speed = plain
+        .names
+        .iter()
+        .position(|n| n == "tail.speed.rank1")
+        .unwrap();
+    assert_eq!(
+        [plain.features[[1, speed]], plain.features[[1, speed + 1]]],
+        [3.0, 0.0]
+    );
+    let head = plain
+        .names
+        .iter()
+        .position(|n| n == "head.observed.rank1")
+        .unwrap();
+    assert_eq!(
+        [plain.features[[2, head]], plain.features[[2, head + 1]]],
+        [1.0, 0.0]
+    );
 }

@@ -463,6 +463,9 @@ pub enum ClassWeighting {
     None,
     /// Inverse training frequency, normalised so the labelled frames' mean weight is 1.
     InverseFrequency,
+    /// The square root of inverse frequency, likewise normalised: rare classes count more,
+    /// but less so, trading less recall on them for more precision.
+    SqrtInverseFrequency,
 }
 
 /// `[[heads]]`: one trained output.

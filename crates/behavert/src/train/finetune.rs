@@ -119,14 +119,17 @@ pub fn plan_heads(sections: &[HeadSection], sources: &Sources) -> Result<Vec<Hea
         .collect()
 }
 
-/// Sets inverse-frequency class weights measured on the training corpus where asked for.
+/// Sets class weights measured on the training corpus where asked for.
 pub fn weigh_classes(plans: &mut [HeadPlan], train: &Corpus) {
     for (h, plan) in plans.iter_mut().enumerate() {
-        if plan.section.class_weights == ClassWeighting::InverseFrequency
-            && matches!(plan.spec, TargetSpec::FrameClasses { .. })
-        {
+        let power = match plan.section.class_weights {
+            ClassWeighting::None => continue,
+            ClassWeighting::InverseFrequency => 1.0,
+            ClassWeighting::SqrtInverseFrequency => 0.5,
+        };
+        if matches!(plan.spec, TargetSpec::FrameClasses { .. }) {
             let counts = train.class_counts(h, plan.spec.outputs());
-            plan.class_weights = Some(inverse_frequency_weights(&counts));
+            plan.class_weights = Some(inverse_frequency_weights(&counts, power));
         }
     }
 }
