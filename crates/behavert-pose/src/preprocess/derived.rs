@@ -15,16 +15,31 @@ use super::context;
 use super::layout::{PoseLayout, axis_name};
 use crate::error::Result;
 
-/// What a block of columns is, which decides its place, its names and whether it is sorted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// Aligned coordinates or their velocities: tied to individuals and the alignment.
-    Aligned,
-    /// One value per individual or pair that does not depend on alignment.
-    Free,
-    /// Observation flags and confidence: per individual, no context.
+/// What a feature column is: decides its place, whether it is ranked when anonymous, whether
+/// it gets context, and what pretraining reconstructs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureKind {
+    /// An aligned coordinate.
+    Coordinate,
+    /// A velocity in the aligned axes.
+    Velocity,
+    /// A measure that does not depend on alignment: distance, speed, length, angle.
+    Measure,
+    /// An observation flag or a tracker confidence.
     Flag,
+    /// A rolling mean or standard deviation of a measure.
+    Context,
 }
+
+impl FeatureKind {
+    /// Tied to tracked identities and the alignment, so never ranked.
+    fn aligned(self) -> bool {
+        matches!(self, Self::Coordinate | Self::Velocity)
+    }
+}
+
+use FeatureKind as Kind;
 
 /// Columns of one kind of feature over every individual or pair.
 struct Block {
@@ -47,7 +62,7 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
     let mut out = Vec::new();
     if resolved.coordinates {
         out.push(Block {
-            kind: Kind::Aligned,
+            kind: Kind::Coordinate,
             names: layout.coordinate_names(),
             anonymous: String::new(),
         });
@@ -62,7 +77,7 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
             }
         }
         out.push(Block {
-            kind: Kind::Aligned,
+            kind: Kind::Velocity,
             names,
             anonymous: String::new(),
         });
@@ -78,7 +93,7 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
             distances.next();
         }
         out.push(Block {
-            kind: Kind::Free,
+            kind: Kind::Measure,
             names,
             anonymous: format!("distance({},{})", keypoints[a], keypoints[b]),
         });
@@ -86,7 +101,7 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
     for &k in &resolved.speeds {
         let keypoint = &keypoints[k];
         out.push(per_individual(
-            Kind::Free,
+            Kind::Measure,
             &|i| format!("{i}.{keypoint}.speed"),
             format!("{keypoint}.speed"),
         ));
@@ -94,7 +109,7 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
     for &(a, b) in &resolved.lengths {
         let (a, b) = (&keypoints[a], &keypoints[b]);
         out.push(per_individual(
-            Kind::Free,
+            Kind::Measure,
             &|i| format!("{i}.length({a},{b})"),
             format!("length({a},{b})"),
         ));
@@ -113,12 +128,12 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
             }
         }
         out.push(Block {
-            kind: Kind::Free,
+            kind: Kind::Measure,
             names: bearings,
             anonymous: "bearing".into(),
         });
         out.push(Block {
-            kind: Kind::Free,
+            kind: Kind::Measure,
             names: headings,
             anonymous: "relative_heading".into(),
         });
@@ -144,7 +159,7 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
 
 /// The names of `block`'s columns: per individual, or by rank when anonymous.
 fn block_names(block: &Block, anonymous: bool) -> Vec<String> {
-    if anonymous && block.kind != Kind::Aligned {
+    if anonymous && !block.kind.aligned() {
         (1..=block.names.len())
             .map(|rank| format!("{}.rank{rank}", block.anonymous))
             .collect()
@@ -153,20 +168,27 @@ fn block_names(block: &Block, anonymous: bool) -> Vec<String> {
     }
 }
 
-/// Names of every feature column for `layout` under `resolved`, in column order: coordinates,
-/// velocities, distances, speeds, lengths, angles, observation flags, confidence, context.
-pub(crate) fn feature_names(layout: &PoseLayout, resolved: &Resolved) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut free = Vec::new();
+/// Names and kinds of every feature column for `layout` under `resolved`, in column order:
+/// coordinates, velocities, distances, speeds, lengths, angles, observation flags, confidence,
+/// context.
+pub(crate) fn feature_columns(
+    layout: &PoseLayout,
+    resolved: &Resolved,
+) -> (Vec<String>, Vec<FeatureKind>) {
+    let (mut names, mut kinds) = (Vec::new(), Vec::new());
+    let mut measures = Vec::new();
     for block in blocks(layout, resolved) {
         let these = block_names(&block, resolved.anonymous);
-        if block.kind == Kind::Free {
-            free.extend(these.iter().cloned());
+        if block.kind == Kind::Measure {
+            measures.extend(these.iter().cloned());
         }
+        kinds.extend(std::iter::repeat_n(block.kind, these.len()));
         names.extend(these);
     }
-    names.extend(context::names(&free, &resolved.context_seconds));
-    names
+    let context = context::names(&measures, &resolved.context_seconds);
+    kinds.extend(std::iter::repeat_n(Kind::Context, context.len()));
+    names.extend(context);
+    (names, kinds)
 }
 
 /// `[frames, features]` from cleaned positions (and confidence, `[frames, individuals,
@@ -187,10 +209,10 @@ pub(crate) fn feature_rows(
     };
     let mut blocks: Vec<(Kind, Vec<Vec<f32>>)> = Vec::new();
     if resolved.coordinates {
-        blocks.push((Kind::Aligned, columns.coordinates()));
+        blocks.push((Kind::Coordinate, columns.coordinates()));
     }
     if resolved.velocities {
-        blocks.push((Kind::Aligned, columns.velocities()));
+        blocks.push((Kind::Velocity, columns.velocities()));
     }
     let mut distances = resolved.distances.iter().peekable();
     while let Some(&(_, a, _, b)) = distances.peek().copied() {
@@ -199,12 +221,12 @@ pub(crate) fn feature_rows(
             block.push(columns.distance((i, a), (j, b)));
             distances.next();
         }
-        blocks.push((Kind::Free, block));
+        blocks.push((Kind::Measure, block));
     }
     let individuals = 0..shape.individuals;
     for &k in &resolved.speeds {
         blocks.push((
-            Kind::Free,
+            Kind::Measure,
             individuals.clone().map(|i| columns.speed(i, k)).collect(),
         ));
     }
@@ -213,7 +235,7 @@ pub(crate) fn feature_rows(
             .clone()
             .map(|i| columns.length(i, a, b))
             .collect();
-        blocks.push((Kind::Free, lengths));
+        blocks.push((Kind::Measure, lengths));
     }
     if let Some(axis) = resolved.angles {
         let (mut bearings, mut headings) = (Vec::new(), Vec::new());
@@ -227,8 +249,8 @@ pub(crate) fn feature_rows(
                 }
             }
         }
-        blocks.push((Kind::Free, bearings));
-        blocks.push((Kind::Free, headings));
+        blocks.push((Kind::Measure, bearings));
+        blocks.push((Kind::Measure, headings));
     }
     if resolved.observed {
         for k in 0..shape.keypoints {
@@ -256,14 +278,14 @@ pub(crate) fn feature_rows(
     blocks.retain(|(_, block)| !block.is_empty());
     if resolved.anonymous {
         for (kind, block) in &mut blocks {
-            if *kind != Kind::Aligned {
+            if !kind.aligned() {
                 sort_per_frame(block);
             }
         }
     }
     let free: Vec<Vec<f32>> = blocks
         .iter()
-        .filter(|(kind, _)| *kind == Kind::Free)
+        .filter(|(kind, _)| *kind == Kind::Measure)
         .flat_map(|(_, block)| block.iter().cloned())
         .collect();
     let context = context::rolling(&free, &resolved.context_seconds, fps)?;

@@ -36,6 +36,7 @@ pub use config::{
     AlignConfig, ArenaConfig, DEFAULT_MAX_GAP, DerivedConfig, EgocentricConfig, OutlierConfig,
     PreprocessConfig, SpeedUnit,
 };
+pub use derived::FeatureKind;
 pub use layout::PoseLayout;
 pub use stats::{NormalisationStats, StatsAccumulator};
 
@@ -111,7 +112,7 @@ impl PreprocessConfig {
 
     /// Names of the output features for poses of `layout`, in column order.
     pub fn feature_names(&self, layout: &PoseLayout) -> Result<Vec<String>> {
-        Ok(derived::feature_names(layout, &self.resolve(layout)?))
+        Ok(derived::feature_columns(layout, &self.resolve(layout)?).0)
     }
 
     /// Number of output features for poses of `layout`: the model's `input_dim`.
@@ -127,18 +128,20 @@ pub struct Preprocessor {
     layout: PoseLayout,
     resolved: Resolved,
     names: Vec<String>,
+    kinds: Vec<FeatureKind>,
 }
 
 impl Preprocessor {
     /// Check `config` against `layout`; errors name the config field at fault.
     pub fn new(config: &PreprocessConfig, layout: &PoseLayout) -> Result<Self> {
         let resolved = config.resolve(layout)?;
-        let names = derived::feature_names(layout, &resolved);
+        let (names, kinds) = derived::feature_columns(layout, &resolved);
         Ok(Self {
             config: config.clone(),
             layout: layout.clone(),
             resolved,
             names,
+            kinds,
         })
     }
 
@@ -150,6 +153,11 @@ impl Preprocessor {
     /// Names of the output features.
     pub fn feature_names(&self) -> &[String] {
         &self.names
+    }
+
+    /// What each output feature is, in column order.
+    pub fn feature_kinds(&self) -> &[FeatureKind] {
+        &self.kinds
     }
 
     /// Number of output features (the model's `input_dim`).

@@ -423,9 +423,13 @@ pub enum Reconstruct {
     /// Every feature.
     #[default]
     All,
-    /// Positions (aligned coordinates and distances), not the derived velocities, which are
-    /// mostly tracker jitter once differenced.
+    /// Positions (aligned coordinates) and measures (distances, speeds, lengths, angles),
+    /// not the derived velocities, which are mostly tracker jitter once differenced.
     Coordinates,
+    /// The frame's own features: not observation flags or confidence (which say where the
+    /// tracker failed, not how the animals moved) and not rolling context (which the
+    /// neighbouring frames give away).
+    Frame,
 }
 
 /// Where a head's targets come from.

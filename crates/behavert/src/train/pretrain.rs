@@ -2,6 +2,7 @@
 //! features of masked frames only, optionally only some features and against smoothed
 //! targets).
 
+use behavert_pose::preprocess::FeatureKind;
 use burn::tensor::{Device, Tensor};
 
 use super::config::Reconstruct;
@@ -10,23 +11,20 @@ use super::losses;
 use crate::data::Batch;
 use crate::model::BehavErt;
 
-/// Loss weight of each feature named in `names` (column order) under `reconstruct`.
-pub fn feature_weights(names: &[String], reconstruct: Reconstruct) -> Vec<f32> {
-    names
+/// Loss weight of each feature of kind `kinds` (column order) under `reconstruct`.
+pub fn feature_weights(kinds: &[FeatureKind], reconstruct: Reconstruct) -> Vec<f32> {
+    use FeatureKind::*;
+    kinds
         .iter()
-        .map(|name| match reconstruct {
-            Reconstruct::All => 1.0,
-            Reconstruct::Coordinates => f32::from(u8::from(!is_velocity(name))),
+        .map(|kind| {
+            let scored = match reconstruct {
+                Reconstruct::All => true,
+                Reconstruct::Coordinates => matches!(kind, Coordinate | Measure),
+                Reconstruct::Frame => matches!(kind, Coordinate | Velocity | Measure),
+            };
+            f32::from(u8::from(scored))
         })
         .collect()
-}
-
-/// Derived velocities are named `individual.keypoint.v<axis>` (distances `distance(..)`).
-fn is_velocity(name: &str) -> bool {
-    !name.starts_with("distance(")
-        && name
-            .rsplit_once('.')
-            .is_some_and(|(_, last)| matches!(last, "vx" | "vy" | "vz"))
 }
 
 /// Masked-frame reconstruction loss of `batch`, which must carry a mask; `feature_weights`
@@ -90,21 +88,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn coordinates_leave_out_velocities_but_keep_positions_and_distances() {
-        let names: Vec<String> = [
-            "resident.nose.x",
-            "resident.nose.y",
-            "intruder.vx_marker.y",
-            "resident.nose.vx",
-            "intruder.tail.vy",
-            "distance(resident.nose,intruder.nose)",
-        ]
-        .map(String::from)
-        .to_vec();
+    fn reconstruction_choices_score_the_kinds_they_name() {
+        use FeatureKind::*;
+        let kinds = [Coordinate, Velocity, Measure, Flag, Context];
         assert_eq!(
-            feature_weights(&names, Reconstruct::Coordinates),
-            [1.0, 1.0, 1.0, 0.0, 0.0, 1.0]
+            feature_weights(&kinds, Reconstruct::Coordinates),
+            [1.0, 0.0, 1.0, 0.0, 0.0]
         );
-        assert_eq!(feature_weights(&names, Reconstruct::All), [1.0; 6]);
+        assert_eq!(
+            feature_weights(&kinds, Reconstruct::Frame),
+            [1.0, 1.0, 1.0, 0.0, 0.0]
+        );
+        assert_eq!(feature_weights(&kinds, Reconstruct::All), [1.0; 5]);
     }
 }

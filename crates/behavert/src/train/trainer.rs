@@ -352,7 +352,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
     );
     let objective = match mode {
         Mode::Pretrain => Objective::Pretrain(pretrain::feature_weights(
-            preprocessor.feature_names(),
+            preprocessor.feature_kinds(),
             config.pretrain.reconstruct,
         )),
         Mode::Finetune => Objective::Finetune(plans),
