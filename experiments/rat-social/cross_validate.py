@@ -53,6 +53,9 @@ def main():
     parser.add_argument("--config", type=Path, default=HERE / "finetune.toml")
     parser.add_argument("--pretrain-config", type=Path, help="pretrain per fold first")
     parser.add_argument("--pretrain-args", default="", help="extra flags for pretrain")
+    parser.add_argument("--pretrain-on", choices=["train", "all"], default="train",
+                        help="pretrain on the training folds' poses only, or on all twenty "
+                             "(the held-out fold's poses too, never its labels)")
     parser.add_argument("--train-recordings", type=int,
                         help="fine-tune on only this many of the fold's training recordings "
                              "(the validation ones and those before them): a learning curve")
@@ -98,8 +101,8 @@ def main():
                             "--input", *map(pose, train), "--labels", *map(labels, train),
                             *args.finetune_args]
                 if args.pretrain_config:
-                    # Pretraining sees every frame it may: all recordings but the fold's.
-                    unlabelled = sorted(r for r, f in fold_of.items() if f != fold)
+                    unlabelled = sorted(r for r, f in fold_of.items()
+                                        if f != fold or args.pretrain_on == "all")
                     times["pretrain_s"] = run(
                         [*timed, behavert, "pretrain", "--config", args.pretrain_config,
                          "--seed", seed, "--no-progress", "--output-dir", run_dir / "pretrain",

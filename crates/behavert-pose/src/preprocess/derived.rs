@@ -346,8 +346,8 @@ impl Columns<'_> {
             let here = &self.positions[f * width..(f + 1) * width];
             for (c, p) in here.chunks_exact(dims).enumerate() {
                 transform.point(p, &mut out[..dims]);
-                for d in 0..dims {
-                    block[c * dims + d][f] = out[d];
+                for (column, value) in block[c * dims..(c + 1) * dims].iter_mut().zip(&out) {
+                    column[f] = *value;
                 }
             }
         }
@@ -378,8 +378,8 @@ impl Columns<'_> {
                     step[d] = q[d] - p[d];
                 }
                 transform.vector(&step[..dims], &mut out[..dims]);
-                for d in 0..dims {
-                    block[c * dims + d][f] = out[d];
+                for (column, value) in block[c * dims..(c + 1) * dims].iter_mut().zip(&out) {
+                    column[f] = *value;
                 }
             }
         }
