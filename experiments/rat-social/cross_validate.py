@@ -16,6 +16,7 @@ Only the standard library; the `behavert` binary is built with cargo unless --be
 import argparse
 import csv
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,6 +43,28 @@ def peak_rss_mib(log):
         if "Maximum resident set size" in line:
             return int(line.split(":")[1]) / 1024
     return None
+
+
+def pretrain(args, behavert, timed, fold, seed, fold_of, pose, run_dir):
+    """Pretrain for one fold and seed; return its time and checkpoint.
+
+    On the training folds' poses the pretraining belongs to the run; on all twenty it does not
+    depend on the fold, so one per seed is shared by every fold (and timed once).
+    """
+    if args.pretrain_on == "all":
+        output = args.output_dir / f"pretrain-seed{seed}"
+        unlabelled = sorted(fold_of)
+    else:
+        output = run_dir / "pretrain"
+        unlabelled = sorted(r for r, f in fold_of.items() if f != fold)
+    if (output / "best").exists():
+        return 0.0, output / "best"
+    shutil.rmtree(output, ignore_errors=True)
+    seconds = run([*timed, behavert, "pretrain", "--config", args.pretrain_config,
+                   "--seed", seed, "--no-progress", "--output-dir", output,
+                   "--input", *map(pose, unlabelled), *args.pretrain_args.split()],
+                  output.with_name(output.name + ".log"))
+    return seconds, output / "best"
 
 
 def main():
@@ -94,21 +117,18 @@ def main():
             if (run_dir / "evaluation/metrics.json").exists():
                 print(f"fold {fold} seed {seed}: already done, reading {run_dir}")
             else:
-                run_dir.mkdir(parents=True, exist_ok=True)
+                # An interrupted run left folders the CLI will not overwrite: start it again.
+                shutil.rmtree(run_dir, ignore_errors=True)
+                run_dir.mkdir(parents=True)
                 times = {}
                 finetune = [*timed, behavert, "finetune", "--config", args.config,
                             "--seed", seed, "--no-progress", "--output-dir", run_dir / "finetune",
                             "--input", *map(pose, train), "--labels", *map(labels, train),
                             *args.finetune_args]
                 if args.pretrain_config:
-                    unlabelled = sorted(r for r, f in fold_of.items()
-                                        if f != fold or args.pretrain_on == "all")
-                    times["pretrain_s"] = run(
-                        [*timed, behavert, "pretrain", "--config", args.pretrain_config,
-                         "--seed", seed, "--no-progress", "--output-dir", run_dir / "pretrain",
-                         "--input", *map(pose, unlabelled), *args.pretrain_args.split()],
-                        run_dir / "pretrain.log")
-                    finetune += ["--pretrained", run_dir / "pretrain/best"]
+                    times["pretrain_s"], pretrained = pretrain(args, behavert, timed, fold, seed,
+                                                               fold_of, pose, run_dir)
+                    finetune += ["--pretrained", pretrained]
                 times["finetune_s"] = run(finetune, run_dir / "finetune.log")
                 times["evaluate_s"] = run(
                     [behavert, "evaluate", "--model", run_dir / "finetune/best",

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use behavert_pose::label_files::write_labels;
 use behavert_pose::labels::{FrameLabels, Labels};
 use common::{arg, behavert, read_csv, shared};
@@ -145,6 +147,92 @@ fn infer_on_a_real_deeplabcut_file() {
         arg(&predictions),
     ]);
     assert!(!ok && text.contains("never overwritten"), "{text}");
+
+    no_nan_is_ever_written(&csv, &model, dir.path());
+}
+
+/// Hostile input never ends in a NaN written with exit 0: infinite and absurd coordinates
+/// become missing keypoints, and a checkpoint with NaN weights or a vocabulary shorter than
+/// its head is refused at load.
+fn no_nan_is_ever_written(csv: &Path, model: &Path, dir: &Path) {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut spoil = |line: usize, value: &str| {
+        let mut cells: Vec<&str> = lines[line].split(',').collect();
+        cells[1] = value;
+        lines[line] = cells.join(",");
+    };
+    let last = text.lines().count() - 1;
+    spoil(3, "inf");
+    spoil(last, "1e300");
+    let hostile = dir.join("hostile.csv");
+    std::fs::write(&hostile, lines.join("\n") + "\n").unwrap();
+    let output = dir.join("hostile_predictions.csv");
+    let (ok, text) = behavert(&[
+        "infer",
+        "--model",
+        arg(model),
+        "--input",
+        arg(&hostile),
+        "--output",
+        arg(&output),
+        "--no-progress",
+    ]);
+    assert!(ok, "{text}");
+    let (_, rows) = read_csv(&output);
+    assert_eq!(rows.len(), 2330);
+    assert!(
+        rows.iter()
+            .flat_map(|r| &r[3..])
+            .all(|p| p.parse::<f64>().unwrap().is_finite()),
+        "NaN probabilities written"
+    );
+
+    let tampered = |name: &str, change: &dyn Fn(&Path)| {
+        let copy = dir.join(name);
+        std::fs::create_dir(&copy).unwrap();
+        for entry in std::fs::read_dir(model).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+        }
+        change(&copy);
+        let output = dir.join(format!("{name}.csv"));
+        let (ok, text) = behavert(&[
+            "infer",
+            "--model",
+            arg(&copy),
+            "--input",
+            arg(csv),
+            "--output",
+            arg(&output),
+            "--no-progress",
+        ]);
+        assert!(!ok && !output.exists(), "{text}");
+        text
+    };
+    // The tensor data runs to the end of a safetensors file: its last 4 bytes are a weight.
+    let text = tampered("nan_weights", &|copy| {
+        let path = copy.join("model.safetensors");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let end = bytes.len();
+        bytes[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+        std::fs::write(&path, bytes).unwrap();
+    });
+    assert!(text.contains("model.safetensors") && text.contains("NaN"), "{text}");
+    let text = tampered("short_vocabulary", &|copy| {
+        let path = copy.join("training.json");
+        let mut info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        info["heads"][0]["vocabulary"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+        std::fs::write(&path, info.to_string()).unwrap();
+    });
+    assert!(
+        text.contains("training.json") && text.contains("behaviour names"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -7,6 +7,10 @@ use crate::datasets::deepethogram;
 use crate::error::{PoseError, Result};
 use crate::labels::{FrameLabels, Labels};
 
+/// Frame numbers a labels file may name: a day at 100 frames/s is 8.64 million frames. A
+/// larger number is a typo or a hostile file, and would make the label table that long.
+const MAX_FRAMES: usize = 10_000_000;
+
 /// Reads a labels CSV: a `label` column (with an optional `frame` column; unlisted frames are
 /// unlabelled) or DeepEthogram's one-hot layout. One-hot rows with exactly one behaviour on
 /// become single labels.
@@ -36,14 +40,20 @@ pub fn read_labels(path: &Path) -> Result<Labels> {
         })?;
         let cell = |c: usize| record.get(c).map(str::trim).unwrap_or("");
         let frame = match frame_column {
-            Some(c) => Some(cell(c).parse::<usize>().map_err(|_| {
-                PoseError::format(
-                    path,
-                    format!("line {line}, column `frame`"),
-                    "a frame number (0, 1, 2, …)",
-                    format!("`{}`", cell(c)),
-                )
-            })?),
+            Some(c) => Some(
+                cell(c)
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&f| f < MAX_FRAMES)
+                    .ok_or_else(|| {
+                        PoseError::format(
+                            path,
+                            format!("line {line}, column `frame`"),
+                            format!("a frame number (0, 1, 2, …) below {MAX_FRAMES}"),
+                            format!("`{}`", cell(c)),
+                        )
+                    })?,
+            ),
             None => None,
         };
         names.push((frame, cell(label_column).to_string()));
@@ -180,6 +190,11 @@ mod tests {
             message.contains("line 3") && message.contains("`x`"),
             "{message}"
         );
+        for huge in ["18446744073709551615", "1000000000000"] {
+            let path = write(&format!("frame,label\n0,a\n{huge},b\n"));
+            let err = read_labels(&path).unwrap_err().to_string();
+            assert!(err.contains("line 3") && err.contains(huge), "{err}");
+        }
         let twice = write("frame,label\n0,a\n0,b\n");
         assert!(
             read_labels(&twice)

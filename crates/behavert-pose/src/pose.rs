@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array3, Array4, ArrayView2};
+use ndarray::{Array3, Array4, ArrayView2, Axis};
 
 use crate::error::{PoseError, Result};
 
@@ -44,6 +44,11 @@ impl std::fmt::Display for Space {
         })
     }
 }
+
+/// Largest coordinate magnitude read as a position. Beyond it a value is a tracking or file
+/// error, not a place in an arena, and its square would overflow `f32` in distances and
+/// normalisation, turning a whole window's outputs into NaN.
+pub const MAX_COORDINATE: f32 = 1e7;
 
 /// Pose tracks of one recording.
 ///
@@ -121,6 +126,27 @@ impl Pose {
         Ok(self)
     }
 
+    /// Marks missing every keypoint with an infinite or implausibly large coordinate (beyond
+    /// ±[`MAX_COORDINATE`]) and every infinite confidence; returns how many keypoint-frames
+    /// lost their position.
+    pub fn drop_unusable_values(&mut self) -> usize {
+        let mut dropped = 0;
+        for mut point in self.positions.lanes_mut(Axis(3)) {
+            // NaN (already missing) compares false; infinities compare true.
+            if point.iter().any(|v| v.abs() > MAX_COORDINATE) {
+                point.fill(f32::NAN);
+                dropped += 1;
+            }
+        }
+        if let Some(confidence) = &mut self.confidence {
+            confidence
+                .iter_mut()
+                .filter(|c| c.is_infinite())
+                .for_each(|c| *c = f32::NAN);
+        }
+        dropped
+    }
+
     /// Number of frames.
     pub fn frames(&self) -> usize {
         self.positions.dim().0
@@ -171,6 +197,7 @@ impl Pose {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::s;
 
     fn names(prefix: &str, n: usize) -> Vec<String> {
         (0..n).map(|i| format!("{prefix}{i}")).collect()
@@ -204,5 +231,29 @@ mod tests {
         positions[[3, 0, 1, 1]] = f32::NAN;
         let pose = Pose::new(positions, names("m", 1), names("k", 2)).unwrap();
         assert_eq!(pose.missing_fraction(), vec![vec![0.0, 0.5]]);
+    }
+
+    #[test]
+    fn infinite_and_absurd_coordinates_become_missing_keypoints() {
+        let mut positions = Array4::<f32>::ones((3, 1, 2, 2));
+        positions[[0, 0, 0, 1]] = f32::INFINITY;
+        positions[[1, 0, 1, 0]] = -1e30;
+        positions[[2, 0, 1, 0]] = f32::NAN;
+        let mut pose = Pose::new(positions, names("m", 1), names("k", 2))
+            .unwrap()
+            .with_confidence(Array3::from_elem((3, 1, 2), f32::INFINITY))
+            .unwrap();
+        assert_eq!(pose.drop_unusable_values(), 2);
+        let missing = |f: usize, k: usize| {
+            pose.positions
+                .slice(s![f, 0, k, ..])
+                .iter()
+                .all(|v| v.is_nan())
+        };
+        assert!(missing(0, 0) && missing(1, 1));
+        // Plausible values and the already missing one are left as they were.
+        assert_eq!(pose.positions[[0, 0, 1, 0]], 1.0);
+        assert!(pose.positions[[2, 0, 1, 0]].is_nan() && pose.positions[[2, 0, 1, 1]] == 1.0);
+        assert!(pose.confidence.unwrap().iter().all(|c| c.is_nan()));
     }
 }

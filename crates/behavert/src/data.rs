@@ -923,6 +923,8 @@ pub struct Prefetched {
 pub struct Prefetcher {
     receiver: Option<Receiver<Result<Prefetched>>>,
     worker: Option<JoinHandle<()>>,
+    /// Batches still owed: a channel that closes before then means the worker died.
+    remaining: usize,
 }
 
 impl Prefetcher {
@@ -935,6 +937,7 @@ impl Prefetcher {
         augment: Option<AugmentPlan>,
         capacity: usize,
     ) -> Self {
+        let remaining = batches.len().saturating_sub(first);
         let (sender, receiver): (SyncSender<Result<Prefetched>>, _) = sync_channel(capacity.max(1));
         let worker = std::thread::Builder::new()
             .name("behavert-batches".into())
@@ -963,7 +966,29 @@ impl Prefetcher {
         Self {
             receiver: Some(receiver),
             worker,
+            remaining,
         }
+    }
+
+    /// Why the worker stopped before its last batch: its panic message, if it panicked.
+    fn worker_failure(&mut self) -> TrainError {
+        let cause = match self.worker.take().map(JoinHandle::join) {
+            None => "could not be started".to_string(),
+            Some(Ok(())) => "stopped early".to_string(),
+            Some(Err(panic)) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("no message");
+                format!("panicked: {message}")
+            }
+        };
+        TrainError::data(
+            "the batch worker thread",
+            format!("{} more batches", self.remaining),
+            cause,
+        )
     }
 }
 
@@ -971,10 +996,18 @@ impl Iterator for Prefetcher {
     type Item = Result<Prefetched>;
 
     fn next(&mut self) -> Option<Result<Prefetched>> {
-        match &self.worker {
-            Some(_) => self.receiver.as_ref()?.recv().ok(),
-            None => None,
+        if self.remaining == 0 {
+            return None;
         }
+        // A worker that died must end training with an error, not an epoch that ends early
+        // and restarts at the same batch for ever.
+        let received = match (&self.worker, &self.receiver) {
+            (Some(_), Some(receiver)) => receiver.recv().ok(),
+            _ => None,
+        };
+        let item = received.unwrap_or_else(|| Err(self.worker_failure()));
+        self.remaining = if item.is_ok() { self.remaining - 1 } else { 0 };
+        Some(item)
     }
 }
 
@@ -1046,6 +1079,23 @@ mod tests {
         };
         let windows = corpus.windows(48, 48, false);
         Batch::assemble(corpus, &windows[1..4], None, Some((&plan, 0))).unwrap()
+    }
+
+    #[test]
+    fn a_worker_that_panics_ends_the_epoch_with_an_error() {
+        let (corpus, _) = corpus();
+        let windows = corpus.windows(48, 48, false);
+        // A window of a track the corpus does not have: assembling it panics on the worker.
+        let broken = WindowRef {
+            track: 7,
+            ..windows[0]
+        };
+        let batches = vec![windows[..2].to_vec(), vec![broken], windows[2..4].to_vec()];
+        let mut prefetcher = Prefetcher::spawn(Arc::new(corpus), batches, 0, None, None, 2);
+        assert!(prefetcher.next().unwrap().is_ok());
+        let err = prefetcher.next().unwrap().err().expect("an error");
+        assert!(err.to_string().contains("panicked"), "{err}");
+        assert!(prefetcher.next().is_none());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use behavert::train::TrainingConfig;
 
 /// The recipe folders the docs link to, relative to `experiments/`.
-const RECIPES: [&str; 11] = [
+const RECIPES: [&str; 12] = [
     "calms21",
     "calms21/task1",
     "calms21/task2",
@@ -15,6 +15,7 @@ const RECIPES: [&str; 11] = [
     "sbea",
     "deepethogram",
     "pair-r24m",
+    "rat-social",
     "transfer/calms21-to-sbea",
     "transfer/mabe22-to-pair-r24m",
     "multi-dataset",

@@ -227,7 +227,7 @@ impl Sequence {
             id: id.into(),
             split,
             group: None,
-            pose,
+            pose: crate::formats::usable(pose),
             labels: None,
             extra_labels: Vec::new(),
             targets: None,

@@ -217,7 +217,22 @@ pub fn read(path: &Path, format: Option<Format>) -> Result<Vec<Pose>> {
         Format::Movement => vec![movement::read(path)?],
         Format::Npy => vec![npy::read_pose(path)?],
     };
-    Ok(poses)
+    Ok(poses.into_iter().map(usable).collect())
+}
+
+/// `pose` with infinite and absurd values made missing, and a warning naming its file if any
+/// were: one `inf` must not turn every output of its windows into NaN.
+pub(crate) fn usable(mut pose: Pose) -> Pose {
+    let dropped = pose.drop_unusable_values();
+    if dropped > 0 {
+        tracing::warn!(
+            file = %pose.source.as_deref().unwrap_or(Path::new("?")).display(),
+            keypoint_frames = dropped,
+            "infinite or out-of-range coordinates (beyond ±{}) treated as missing",
+            crate::pose::MAX_COORDINATE
+        );
+    }
+    pose
 }
 
 /// Read the one recording in `path`; a file holding several is an error naming how many.

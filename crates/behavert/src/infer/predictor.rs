@@ -120,27 +120,52 @@ impl Predictor {
         let model = load_checkpoint(dir, device)?;
         let info = TrainingInfo::load(dir)?;
         // Frame heads first: the first head is the one bouts and evaluation read.
+        let training_file = dir.join(crate::train::state::TRAINING_FILE);
         let heads = [HeadLevel::Frame, HeadLevel::Sequence]
             .iter()
             .flat_map(|&level| info.heads.iter().filter(move |h| h.head.level == level))
-            .map(|h| match model.head_index(&h.head.name) {
-                Some((level, index)) if level == h.head.level => Ok(OutputHead {
+            .map(|h| {
+                let Some((level, index)) = model
+                    .head_index(&h.head.name)
+                    .filter(|(level, _)| *level == h.head.level)
+                else {
+                    return Err(TrainError::run_dir(
+                        &training_file,
+                        format!(
+                            "{:?} head {:?} in config.json too",
+                            h.head.level, h.head.name
+                        ),
+                        "no such head in the model",
+                    ));
+                };
+                let in_model = &model.config.heads_at(level)[index];
+                if *in_model != h.head {
+                    return Err(TrainError::run_dir(
+                        &training_file,
+                        format!("head {:?} as config.json has it: {in_model:?}", h.head.name),
+                        format!("{:?}", h.head),
+                    ));
+                }
+                // One name per output, or the writers would read past the vocabulary.
+                if h.head.kind != HeadKind::Regression && h.vocabulary.len() != h.head.outputs {
+                    return Err(TrainError::run_dir(
+                        &training_file,
+                        format!(
+                            "{} behaviour names for head {:?} (one per output)",
+                            h.head.outputs, h.head.name
+                        ),
+                        format!("{} names", h.vocabulary.len()),
+                    ));
+                }
+                Ok(OutputHead {
                     vocabulary: h.clone(),
                     index,
-                }),
-                _ => Err(TrainError::run_dir(
-                    dir.join(crate::train::state::TRAINING_FILE),
-                    format!(
-                        "{:?} head {:?} in config.json too",
-                        h.head.level, h.head.name
-                    ),
-                    "no such head in the model",
-                )),
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         if info.feature_names.len() != model.config.input_dim {
             return Err(TrainError::run_dir(
-                dir.join(crate::train::state::TRAINING_FILE),
+                training_file,
                 format!(
                     "{} feature names (config.json input_dim)",
                     model.config.input_dim
@@ -296,7 +321,19 @@ impl Predictor {
                         .unsqueeze_dim::<3>(1)
                         .repeat_dim(1, length),
                 };
-                add_windows(averager, batch, &lengths, length, &to_vec(logits)?);
+                let logits = to_vec(logits)?;
+                if let Some((frame, value)) = first_non_finite(batch, &lengths, length, &logits) {
+                    return Err(TrainError::data(
+                        format!("the outputs of head {:?} at frame {frame}", head.name()),
+                        "finite numbers",
+                        format!(
+                            "{value} (the checkpoint {} holds non-finite weights, or the input \
+                             features overflowed)",
+                            self.dir.display()
+                        ),
+                    ));
+                }
+                add_windows(averager, batch, &lengths, length, &logits);
             }
             if let Some(averager) = &mut hidden_avg {
                 let tokens = to_vec(BehavErt::frame_tokens(&hidden))?;
@@ -369,6 +406,27 @@ fn add_windows(
         let at = i * length * width;
         averager.add(start, &values[at..at + n * width]);
     }
+}
+
+/// The first frame (and its value) whose output is NaN or infinite among the valid frames of
+/// a batch's windows (`[windows, length, width]` values): never a number to write.
+fn first_non_finite(
+    starts: &[usize],
+    lengths: &[usize],
+    length: usize,
+    values: &[f32],
+) -> Option<(usize, f32)> {
+    let width = values.len() / (starts.len() * length).max(1);
+    starts
+        .iter()
+        .zip(lengths)
+        .enumerate()
+        .find_map(|(i, (&start, &n))| {
+            let at = i * length * width;
+            let window = &values[at..at + n * width];
+            let bad = window.iter().position(|v| !v.is_finite())?;
+            Some((start + bad / width.max(1), window[bad]))
+        })
 }
 
 /// Averaged logits to what a user reads: probabilities or values.

@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 use super::config::ModelConfig;
 use super::network::BehavErt;
@@ -16,6 +17,22 @@ use crate::error::{ModelError, Result};
 pub const CONFIG_FILE: &str = "config.json";
 /// File name of the weights in a checkpoint directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+
+/// How many weights of `model` are NaN or infinite.
+fn non_finite_weights(model: &BehavErt) -> usize {
+    struct Count(usize);
+    impl ModuleVisitor for Count {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let data = param.val().into_data();
+            self.0 += data
+                .as_slice::<f32>()
+                .map_or(0, |v| v.iter().filter(|x| !x.is_finite()).count());
+        }
+    }
+    let mut count = Count(0);
+    model.visit(&mut count);
+    count.0
+}
 
 /// Reads the `config.json` of checkpoint directory `dir`.
 pub fn load_config(dir: &Path) -> Result<ModelConfig> {
@@ -75,6 +92,15 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
             "tensors",
             format!("only tensors the {CONFIG_FILE} calls for"),
             format!("also {}", result.unused.join(", ")),
+        ));
+    }
+    let non_finite = non_finite_weights(&model);
+    if non_finite > 0 {
+        return Err(ModelError::checkpoint(
+            &path,
+            "weights",
+            "finite numbers (a model that diverged in training gives only NaN outputs)",
+            format!("{non_finite} NaN or infinite values"),
         ));
     }
     Ok(model)

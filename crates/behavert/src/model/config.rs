@@ -31,6 +31,9 @@ pub enum HeadKind {
     Regression,
 }
 
+/// Most weights a model may have: 16 GB of f32, 46 times `base`.
+const MAX_WEIGHTS: u64 = 4_000_000_000;
+
 /// One named output head.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -251,22 +254,38 @@ impl ModelConfig {
                 &self.hidden_act,
             ));
         }
-        for (key, value) in [
-            ("input_dim", self.input_dim),
-            ("hidden_size", self.hidden_size),
-            ("num_hidden_layers", self.num_hidden_layers),
-            ("num_attention_heads", self.num_attention_heads),
-            ("intermediate_size", self.intermediate_size),
+        // Upper bounds far beyond any real model: a damaged or hostile config.json must fail
+        // here, not in an allocation of terabytes.
+        for (key, value, most) in [
+            ("input_dim", self.input_dim, 1 << 20),
+            ("hidden_size", self.hidden_size, 1 << 14),
+            ("num_hidden_layers", self.num_hidden_layers, 256),
+            ("num_attention_heads", self.num_attention_heads, 1 << 10),
+            ("intermediate_size", self.intermediate_size, 1 << 16),
         ] {
-            if value == 0 {
-                return Err(ModelError::config(place(key), "a positive integer", value));
+            if !(1..=most).contains(&value) {
+                return Err(ModelError::config(
+                    place(key),
+                    format!("a positive integer up to {most}"),
+                    value,
+                ));
             }
         }
-        if self.max_position_embeddings < 2 {
+        if !(2..=1 << 16).contains(&self.max_position_embeddings) {
             return Err(ModelError::config(
                 place("max_position_embeddings"),
-                "at least 2 (the CLS token and one frame)",
+                "2 (the CLS token and one frame) to 65536",
                 self.max_position_embeddings,
+            ));
+        }
+        let (h, i) = (self.hidden_size as u64, self.intermediate_size as u64);
+        let weights = self.num_hidden_layers as u64 * (4 * h * h + 2 * h * i)
+            + (self.input_dim + self.max_position_embeddings) as u64 * h;
+        if weights > MAX_WEIGHTS {
+            return Err(ModelError::config(
+                place("num_hidden_layers × hidden_size × intermediate_size"),
+                format!("at most {MAX_WEIGHTS} weights (16 GB)"),
+                format!("about {weights} weights"),
             ));
         }
         if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
@@ -326,11 +345,11 @@ impl ModelConfig {
                     format!("{:?} twice", head.name),
                 ));
             }
-            if head.outputs == 0 {
+            if !(1..=1 << 16).contains(&head.outputs) {
                 return Err(ModelError::config(
                     format!("{place}.outputs"),
-                    "a positive number of classes or targets",
-                    0,
+                    "a positive number of classes or targets, up to 65536",
+                    head.outputs,
                 ));
             }
         }
@@ -439,6 +458,19 @@ mod tests {
         let bad = REFERENCE_CONFIG.replace("\"input_dim\": 28,", "");
         let err = ModelConfig::from_json(&bad, "c").unwrap_err().to_string();
         assert!(err.contains("input_dim"), "{err}");
+        // Sizes that would allocate terabytes are refused before anything is built.
+        let huge =
+            REFERENCE_CONFIG.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1000000");
+        let err = ModelConfig::from_json(&huge, "c").unwrap_err().to_string();
+        assert!(
+            err.contains("num_hidden_layers") && err.contains("1000000"),
+            "{err}"
+        );
+        let huge = REFERENCE_CONFIG
+            .replace("\"hidden_size\": 64", "\"hidden_size\": 16384")
+            .replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 64");
+        let err = ModelConfig::from_json(&huge, "c").unwrap_err().to_string();
+        assert!(err.contains("weights"), "{err}");
     }
 
     #[test]

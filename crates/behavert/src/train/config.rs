@@ -575,15 +575,20 @@ impl TrainingConfig {
         fraction("optimizer.layer_lr_decay", o.layer_lr_decay, true)?;
         fraction("schedule.min_lr_ratio", self.schedule.min_lr_ratio, false)?;
         let t = &self.training;
-        for (key, value) in [
-            ("training.batch_size", t.batch_size),
-            ("training.epochs", t.epochs),
-            ("training.prefetch", t.prefetch),
-            ("window.length", self.window.length),
-            ("window.stride", self.window.stride),
+        // Upper bounds far beyond any real use: a typo must not become a huge allocation.
+        for (key, value, most) in [
+            ("training.batch_size", t.batch_size, 1 << 16),
+            ("training.epochs", t.epochs, 1 << 20),
+            ("training.prefetch", t.prefetch, 256),
+            ("window.length", self.window.length, 1 << 16),
+            ("window.stride", self.window.stride, 1 << 16),
         ] {
-            if value == 0 {
-                return Err(TrainError::config(key, "a positive integer", value));
+            if !(1..=most).contains(&value) {
+                return Err(TrainError::config(
+                    key,
+                    format!("a positive integer up to {most}"),
+                    value,
+                ));
             }
         }
         if t.max_steps == Some(0) {
