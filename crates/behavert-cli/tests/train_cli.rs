@@ -123,9 +123,10 @@ fn rat_social_recipe_labels_a_held_out_real_recording() {
         .find(|c| c["name"] == "aggression")
         .and_then(|c| c["f1"].as_f64())
         .unwrap();
-    // Calling every frame by rat01's commonest class ("nonsocial") scores macro-F1 0.17.
+    // Calling every frame by rat01's commonest class ("nonsocial") scores macro-F1 0.17; this
+    // run scored 0.757 (aggression 0.718) when written.
     assert!(
-        f1 > 0.55 && aggression > 0.4,
+        f1 > 0.6 && aggression > 0.5,
         "macro-F1 {f1:.3}, aggression F1 {aggression:.3}"
     );
 }
