@@ -218,15 +218,15 @@ fn no_nan_is_ever_written(csv: &Path, model: &Path, dir: &Path) {
         bytes[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
         std::fs::write(&path, bytes).unwrap();
     });
-    assert!(text.contains("model.safetensors") && text.contains("NaN"), "{text}");
+    assert!(
+        text.contains("model.safetensors") && text.contains("NaN"),
+        "{text}"
+    );
     let text = tampered("short_vocabulary", &|copy| {
         let path = copy.join("training.json");
         let mut info: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        info["heads"][0]["vocabulary"]
-            .as_array_mut()
-            .unwrap()
-            .pop();
+        info["heads"][0]["vocabulary"].as_array_mut().unwrap().pop();
         std::fs::write(&path, info.to_string()).unwrap();
     });
     assert!(

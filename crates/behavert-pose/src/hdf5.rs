@@ -358,13 +358,11 @@ fn check_len(path: &Path, name: &str, shape: &[usize], len: usize) -> Result<()>
     Ok(())
 }
 
-/// Read up to `buf.len()` bytes from the start of `path`; a directory or unreadable file is an
-/// error naming it.
+/// Read up to `buf.len()` bytes from the start of `path`; anything but a readable ordinary file
+/// is an error naming it.
 pub fn read_prefix(path: &Path, buf: &mut [u8]) -> Result<usize> {
     use std::io::Read;
-    if path.is_dir() {
-        return Err(PoseError::format(path, "path", "a file", "a directory"));
-    }
+    crate::formats::regular_file(path)?;
     let mut file = std::fs::File::open(path).map_err(|e| PoseError::io(path, e))?;
     let mut filled = 0;
     while filled < buf.len() {

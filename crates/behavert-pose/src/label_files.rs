@@ -15,6 +15,7 @@ const MAX_FRAMES: usize = 10_000_000;
 /// unlabelled) or DeepEthogram's one-hot layout. One-hot rows with exactly one behaviour on
 /// become single labels.
 pub fn read_labels(path: &Path) -> Result<Labels> {
+    crate::formats::regular_file(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)

@@ -78,6 +78,25 @@ fn a_directory() {
     }
 }
 
+/// A named pipe would block a reader for ever: refused before anything opens it.
+#[cfg(unix)]
+#[test]
+fn a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pose.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let expect_pipe = |err: PoseError| assert_format_error(err, &fifo, "path", "a file", "a pipe");
+    expect_pipe(formats::detect(&fifo).unwrap_err());
+    for format in Format::all() {
+        expect_pipe(formats::read(&fifo, Some(format)).unwrap_err());
+    }
+    expect_pipe(behavert_pose::label_files::read_labels(&fifo).unwrap_err());
+}
+
 #[test]
 fn a_file_of_another_format() {
     let dir = tempfile::tempdir().unwrap();

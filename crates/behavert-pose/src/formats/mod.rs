@@ -202,6 +202,7 @@ fn describe_text(start: &[u8]) -> String {
 
 /// Read every recording in `path`; `format` overrides detection.
 pub fn read(path: &Path, format: Option<Format>) -> Result<Vec<Pose>> {
+    regular_file(path)?;
     let format = match format {
         Some(f) => f,
         None => detect(path)?,
@@ -218,6 +219,24 @@ pub fn read(path: &Path, format: Option<Format>) -> Result<Vec<Pose>> {
         Format::Npy => vec![npy::read_pose(path)?],
     };
     Ok(poses.into_iter().map(usable).collect())
+}
+
+/// Refuses what is not an ordinary file: a FIFO, socket or device would block a reader for
+/// ever or feed it endless bytes, and a directory is a mistyped path.
+pub fn regular_file(path: &Path) -> Result<()> {
+    let metadata = std::fs::metadata(path).map_err(|e| PoseError::io(path, e))?;
+    if metadata.is_dir() {
+        return Err(PoseError::format(path, "path", "a file", "a directory"));
+    }
+    if !metadata.is_file() {
+        return Err(PoseError::format(
+            path,
+            "path",
+            "a file on disk",
+            "a pipe, socket or device (save the stream to a file first)",
+        ));
+    }
+    Ok(())
 }
 
 /// `pose` with infinite and absurd values made missing, and a warning naming its file if any
@@ -279,10 +298,8 @@ pub fn write(pose: &Pose, path: &Path, format: Format) -> Result<()> {
     }
 }
 
-/// The whole content of `path`, with errors naming it (a directory is refused as such).
+/// The whole content of `path`, with errors naming it (only an ordinary file is read).
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
-    if path.is_dir() {
-        return Err(PoseError::format(path, "path", "a file", "a directory"));
-    }
+    regular_file(path)?;
     std::fs::read(path).map_err(|e| PoseError::io(path, e))
 }

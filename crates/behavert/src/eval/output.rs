@@ -57,16 +57,14 @@ impl OutputError {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory renamed into
-/// place, so a reader never sees a half-written file and a failed write leaves no debris
-/// (the temporary file is removed when dropped).
+/// Writes `bytes` to `path` through a temporary file in the same directory published under
+/// `path` only if nothing has that name, so a reader never sees a half-written file, a failed
+/// write leaves no debris (the temporary file is removed when dropped) and no file is ever
+/// replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> OutputResult<()> {
-    let mut tmp = behavert_pose::atomic::temp_beside(path)
-        .map_err(|e| OutputError::io(path, std::io::Error::other(e)))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.flush())
-        .map_err(|e| OutputError::io(tmp.path(), e))?;
-    tmp.persist(path)
-        .map_err(|e| OutputError::io(path, e.error))?;
-    Ok(())
+    behavert_pose::atomic::write_with(path, |out| {
+        out.write_all(bytes)
+            .map_err(|e| behavert_pose::PoseError::io(path, e))
+    })
+    .map_err(|e| OutputError::io(path, std::io::Error::other(e)))
 }
