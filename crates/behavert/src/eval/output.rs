@@ -3,7 +3,6 @@
 //! The metrics' [`EvalError`] is `Clone + PartialEq` and so cannot carry an `io::Error`;
 //! everything that touches files or draws reports an [`OutputError`] instead.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::error::EvalError;
