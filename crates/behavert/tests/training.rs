@@ -192,6 +192,68 @@ fn a_killed_and_resumed_run_ends_with_the_same_weights() {
 }
 
 #[test]
+fn a_run_killed_before_its_first_checkpoint_restarts_and_a_busy_one_is_refused() {
+    let _turn = turn();
+    let out = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut c = finetune_config("");
+        c.data.recordings = 1;
+        c.data.validation_recordings = 1;
+        c.data.simulation.frames = 300;
+        c.training.max_steps = Some(2);
+        c
+    };
+    let device = Device::flex();
+    let run = out.path().join("run");
+    // What a run killed during its first steps leaves: its config and a metrics row.
+    std::fs::create_dir(&run).unwrap();
+    std::fs::write(run.join("config.toml"), config().to_toml()).unwrap();
+    std::fs::write(run.join("metrics.csv"), "step\n1\n").unwrap();
+    let err = resume(&run, &device, &RunOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("before its first checkpoint"), "{err}");
+    let summary = train(
+        Mode::Finetune,
+        config(),
+        &run,
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(summary.steps, 2);
+    assert!(run.join("best/model.safetensors").is_file());
+    // Now it is a run: starting another into it is refused.
+    let err = train(
+        Mode::Finetune,
+        config(),
+        &run,
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("--resume"), "{err}");
+
+    // Another process training in a directory holds its lock: nothing else may train there.
+    let busy = out.path().join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    let lock = std::fs::File::create(busy.join(".lock")).unwrap();
+    lock.try_lock().unwrap();
+    let err = train(
+        Mode::Finetune,
+        config(),
+        &busy,
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("in use"), "{err}");
+    assert!(!busy.join("config.toml").exists());
+}
+
+#[test]
 fn pretraining_reduces_the_reconstruction_error() {
     let _turn = turn();
     let out = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use behavert_pose::preprocess::{NormalisationStats, PreprocessConfig};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
@@ -152,34 +153,47 @@ pub fn param_ids(model: &BehavErt) -> BTreeMap<String, u64> {
     collector.ids
 }
 
-/// The run directory of one training run.
+/// File in a run directory that the process training into it holds an exclusive lock on.
+pub const LOCK_FILE: &str = ".lock";
+
+/// The run directory of one training run, locked against every other process for as long as
+/// this value (or a clone) lives.
 #[derive(Clone, Debug)]
 pub struct RunDir {
     /// Its path.
     pub path: PathBuf,
+    _lock: Arc<std::fs::File>,
 }
 
 impl RunDir {
-    /// A new run directory: refused if it already holds a run (use `--resume`).
+    /// A new run directory: refused if it already holds a run (use `--resume`). A run killed
+    /// before its first checkpoint left nothing to resume, so it is started again in place.
     pub fn create(path: &Path) -> Result<Self> {
-        if path.join(CONFIG_FILE).exists() {
-            return Err(TrainError::run_dir(
-                path,
-                "a new or empty run directory (continue a run with --resume)",
-                "an existing run",
-            ));
-        }
         std::fs::create_dir_all(path).map_err(|e| TrainError::io(path, e))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-        })
+        let run = Self::locked(path)?;
+        if path.join(CONFIG_FILE).exists() {
+            if run.has_checkpoint() {
+                return Err(TrainError::run_dir(
+                    path,
+                    "a new or empty run directory (continue a run with --resume)",
+                    "an existing run",
+                ));
+            }
+            tracing::warn!(run = %path.display(), "restarting a run that stopped before its first checkpoint");
+            for stale in [CONFIG_FILE, METRICS_FILE] {
+                match std::fs::remove_file(path.join(stale)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(TrainError::io(path.join(stale), e));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(run)
     }
 
     /// An existing run directory to resume.
     pub fn open(path: &Path) -> Result<Self> {
-        let run = Self {
-            path: path.to_path_buf(),
-        };
         if !path.join(CONFIG_FILE).is_file() {
             return Err(TrainError::run_dir(
                 path,
@@ -187,7 +201,47 @@ impl RunDir {
                 "none",
             ));
         }
+        let run = Self::locked(path)?;
+        if !run.has_checkpoint() {
+            return Err(TrainError::run_dir(
+                path,
+                "a checkpoint to resume from (last/)",
+                "none: the run stopped before its first checkpoint; run the same command \
+                 without --resume to start it again in this directory",
+            ));
+        }
         Ok(run)
+    }
+
+    /// `path` with its lock taken: a second training process in one run directory would mix
+    /// checkpoints and duplicate metrics rows.
+    fn locked(path: &Path) -> Result<Self> {
+        let lock_path = path.join(LOCK_FILE);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| TrainError::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => Ok(Self {
+                path: path.to_path_buf(),
+                _lock: Arc::new(lock),
+            }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(TrainError::run_dir(
+                path,
+                "a run directory no other behavert process is training in",
+                "one in use (wait for the other run to end, or choose another --output-dir)",
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(TrainError::io(&lock_path, e)),
+        }
+    }
+
+    /// Whether a checkpoint was ever saved here (a `last/` or `best/`, or one being swapped).
+    fn has_checkpoint(&self) -> bool {
+        [self.last(), self.best(), self.last().with_extension("old")]
+            .iter()
+            .any(|dir| dir.exists())
     }
 
     /// `RUN/last/`.
