@@ -256,28 +256,49 @@ impl H5 {
 
     /// Every group in the file (depth first, `/`-separated paths without a leading slash) whose
     /// attribute `attr` equals `value`.
+    ///
+    /// Links can make the group graph cyclic, and the crate names groups by path only, so a
+    /// group met again under a longer path cannot be recognised. The walk therefore follows
+    /// hard links only (a soft link names a group that has a path of its own), no deeper than
+    /// [`MAX_GROUP_DEPTH`] and over at most [`MAX_GROUPS`] groups: far beyond any real pose
+    /// file, and finite on any hostile one.
     pub fn find_groups_with_attr(&self, attr: &str, value: &str) -> Vec<String> {
         let mut found = Vec::new();
-        let mut stack = vec![String::new()];
+        let mut stack = vec![(String::new(), 0usize)];
         let mut seen = 0usize;
-        while let Some(group) = stack.pop() {
+        while let Some((group, depth)) = stack.pop() {
             seen += 1;
-            // A file could link a group into itself; a bound keeps the walk finite.
-            if seen > 100_000 {
+            if seen > MAX_GROUPS {
+                tracing::warn!(file = %self.path.display(), "stopped after {MAX_GROUPS} HDF5 groups (cyclic links?)");
                 break;
             }
             if self.group_attr_string(&group, attr).as_deref() == Some(value) {
                 found.push(group.clone());
             }
+            if depth == MAX_GROUP_DEPTH {
+                continue;
+            }
+            let soft: Vec<String> = self
+                .soft_links(&group)
+                .into_iter()
+                .map(|(l, _)| l)
+                .collect();
             if let Ok(children) = self.children(&group) {
                 for child in children.groups.into_iter().rev() {
-                    stack.push(join(&group, &child));
+                    if !soft.contains(&child) {
+                        stack.push((join(&group, &child), depth + 1));
+                    }
                 }
             }
         }
         found
     }
 }
+
+/// Deepest group [`H5::find_groups_with_attr`] looks into (NWB nests pose groups 3 deep).
+const MAX_GROUP_DEPTH: usize = 12;
+/// Most groups [`H5::find_groups_with_attr`] visits.
+const MAX_GROUPS: usize = 5_000;
 
 /// Refuse a file shorter than its superblock's end-of-file address: a truncated file would
 /// otherwise read as chunks of fill values (zeros) instead of failing.

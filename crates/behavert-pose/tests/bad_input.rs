@@ -311,6 +311,28 @@ fn sleap_file(
     path
 }
 
+/// Groups linked into themselves (hard links, twice over, and a soft-link loop) make the group
+/// graph cyclic: reading such a file as NWB ends, with an error saying what is missing.
+#[test]
+fn hdf5_link_cycles_end() {
+    use rust_hdf5::H5File;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cycles.nwb");
+    let file = H5File::create(&path).unwrap();
+    let root = file.root_group();
+    let processing = root.create_group("processing").unwrap();
+    let behavior = processing.create_group("behavior").unwrap();
+    behavior.link("up", "/processing").unwrap();
+    behavior.link("again", "/processing").unwrap();
+    behavior
+        .create_soft_link("loop", "/processing/behavior/loop")
+        .unwrap();
+    root.create_soft_link("alias", "/processing").unwrap();
+    file.close().unwrap();
+    let err = formats::read(&path, Some(Format::Nwb)).unwrap_err();
+    assert!(err.to_string().contains("PoseEstimation"), "{err}");
+}
+
 #[test]
 fn a_dataset_missing() {
     let dir = tempfile::tempdir().unwrap();
