@@ -23,6 +23,8 @@ pub fn has_signature(bytes: &[u8]) -> bool {
 pub struct H5 {
     file: H5File,
     path: PathBuf,
+    /// Length of the file in bytes: the measure of what its datasets may claim to hold.
+    len: u64,
 }
 
 /// The direct children of a group, by kind.
@@ -56,9 +58,13 @@ impl H5 {
                 e.to_string(),
             )
         })?;
+        let len = std::fs::metadata(path)
+            .map_err(|e| PoseError::io(path, e))?
+            .len();
         Ok(Self {
             file,
             path: path.to_path_buf(),
+            len,
         })
     }
 
@@ -86,16 +92,47 @@ impl H5 {
         }
     }
 
-    /// Dataset `name`, or an error saying it is missing.
+    /// Dataset `name`, or an error saying it is missing or claims more data than the file
+    /// can hold.
     pub fn dataset(&self, name: &str) -> Result<H5Dataset> {
-        self.file.dataset(name).map_err(|e| {
+        let ds = self.file.dataset(name).map_err(|e| {
             PoseError::format(
                 &self.path,
                 format!("dataset `{name}`"),
                 "a dataset",
                 missing(e),
             )
-        })
+        })?;
+        // Checked before the crate allocates what the header claims: a damaged or hostile
+        // header can ask for terabytes. Compression (deflate at most ~1000:1) bounds what a
+        // file of this length can honestly hold.
+        let claimed = ds
+            .shape()
+            .iter()
+            .try_fold(ds.element_size().max(1) as u64, |n, &d| {
+                n.checked_mul(d as u64)
+            });
+        let most = self
+            .len
+            .saturating_mul(4096)
+            .saturating_add(64 << 20)
+            .min(MAX_DATASET_BYTES);
+        match claimed {
+            Some(bytes) if bytes <= most => Ok(ds),
+            _ => Err(PoseError::format(
+                &self.path,
+                format!("dataset `{name}`"),
+                format!(
+                    "at most {most} bytes of data (the file has {} bytes)",
+                    self.len
+                ),
+                format!(
+                    "shape {:?} of {}-byte elements",
+                    ds.shape(),
+                    ds.element_size()
+                ),
+            )),
+        }
     }
 
     /// Shape of dataset `name`.
@@ -294,6 +331,9 @@ impl H5 {
         found
     }
 }
+
+/// Most bytes one dataset may hold once read: 16 GiB.
+const MAX_DATASET_BYTES: u64 = 16 << 30;
 
 /// Deepest group [`H5::find_groups_with_attr`] looks into (NWB nests pose groups 3 deep).
 const MAX_GROUP_DEPTH: usize = 12;

@@ -6,10 +6,7 @@ use std::path::Path;
 use crate::datasets::deepethogram;
 use crate::error::{PoseError, Result};
 use crate::labels::{FrameLabels, Labels};
-
-/// Frame numbers a labels file may name: a day at 100 frames/s is 8.64 million frames. A
-/// larger number is a typo or a hostile file, and would make the label table that long.
-const MAX_FRAMES: usize = 10_000_000;
+use crate::pose::MAX_FRAMES;
 
 /// Reads a labels CSV: a `label` column (with an optional `frame` column; unlisted frames are
 /// unlabelled) or DeepEthogram's one-hot layout. One-hot rows with exactly one behaviour on

@@ -50,6 +50,38 @@ impl std::fmt::Display for Space {
 /// normalisation, turning a whole window's outputs into NaN.
 pub const MAX_COORDINATE: f32 = 1e7;
 
+/// Most frames a file may claim: a day at 100 frames/s is 8.64 million. A larger count or
+/// frame number is damage or a hostile file, and would be allocated before anything else
+/// went wrong.
+pub const MAX_FRAMES: usize = 10_000_000;
+
+/// Most keypoint positions (frames × individuals × keypoints) one pose may hold: 2 GB of 2D
+/// coordinates, far beyond a day of ten animals with 20 keypoints at 100 frames/s.
+pub const MAX_KEYPOINT_FRAMES: usize = 1 << 28;
+
+/// Refuses a pose of `frames × individuals × keypoints` read from `path` at `place` whose size
+/// is beyond [`MAX_FRAMES`] or [`MAX_KEYPOINT_FRAMES`], before anything that big is allocated.
+pub(crate) fn check_size(
+    path: &std::path::Path,
+    place: &str,
+    frames: usize,
+    individuals: usize,
+    keypoints: usize,
+) -> Result<()> {
+    let total = frames
+        .checked_mul(individuals)
+        .and_then(|n| n.checked_mul(keypoints));
+    if frames <= MAX_FRAMES && total.is_some_and(|n| n <= MAX_KEYPOINT_FRAMES) {
+        return Ok(());
+    }
+    Err(PoseError::format(
+        path,
+        place,
+        format!("at most {MAX_FRAMES} frames and {MAX_KEYPOINT_FRAMES} keypoint positions in all"),
+        format!("{frames} frames × {individuals} individuals × {keypoints} keypoints"),
+    ))
+}
+
 /// Pose tracks of one recording.
 ///
 /// Positions are `[frames, individuals, keypoints, space]` with NaN for a missing keypoint;

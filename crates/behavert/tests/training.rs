@@ -223,6 +223,19 @@ fn a_run_killed_before_its_first_checkpoint_restarts_and_a_busy_one_is_refused()
     .unwrap();
     assert_eq!(summary.steps, 2);
     assert!(run.join("best/model.safetensors").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(run.join("best/model.safetensors"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o644,
+            "weights readable like every other output"
+        );
+    }
     // Now it is a run: starting another into it is refused.
     let err = train(
         Mode::Finetune,

@@ -121,6 +121,14 @@ pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
     model.save_into(&mut store).map_err(|e| {
         ModelError::checkpoint(&weights, "writing", "a writable safetensors file", e)
     })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // burn writes through a private (0600) temporary file; a checkpoint is shared like
+        // every other output.
+        std::fs::set_permissions(&weights, std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| ModelError::io(&weights, e))?;
+    }
     write_atomically(&dir.join(CONFIG_FILE), model.config.to_json().as_bytes())
 }
 

@@ -12,6 +12,7 @@ use ndarray::{Array3, Array4};
 use crate::error::{PoseError, Result};
 use crate::hdf5::H5;
 use crate::pose::Pose;
+use crate::pose::{MAX_FRAMES, check_size};
 
 /// One points table: x, y, visible, and (predicted points) score.
 type Points = (Vec<f64>, Vec<f64>, Vec<f64>, Option<Vec<f64>>);
@@ -140,6 +141,7 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
     let user_points = read_points("points")?;
     let pred_points = read_points("pred_points")?;
     let nk = nodes.len();
+    check_frames(path, &f_video, &f_idx, n_videos)?;
     let mut poses = Vec::new();
     for video in 0..n_videos {
         let rows: Vec<usize> = (0..frames.rows)
@@ -166,6 +168,7 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
         if ni == 0 {
             continue;
         }
+        check_size(path, "table `frames`", n_frames, ni, nk)?;
         let mut positions = Array4::<f32>::from_elem((n_frames, ni, nk, 2), f32::NAN);
         let mut confidence = Array3::<f32>::from_elem((n_frames, ni, nk), f32::NAN);
         let mut from_user = vec![false; n_frames * ni];
@@ -261,4 +264,70 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
         ));
     }
     Ok(poses)
+}
+
+/// Every row of the `frames` table names a video of the file and a frame number (a whole
+/// number below [`MAX_FRAMES`]), and no video frame twice: a damaged table must not become a
+/// pose of billions of frames, or one whose frames are read twice.
+fn check_frames(path: &Path, videos: &[f64], frames: &[f64], n_videos: usize) -> Result<()> {
+    let whole_below = |v: f64, end: usize| v >= 0.0 && v.fract() == 0.0 && v < end as f64;
+    let mut seen = std::collections::HashSet::new();
+    for (r, (&video, &frame)) in videos.iter().zip(frames).enumerate() {
+        let place = format!("table `frames` row {r}");
+        if !whole_below(video, n_videos) {
+            return Err(PoseError::format(
+                path,
+                place,
+                format!("a video index below {n_videos}"),
+                video.to_string(),
+            ));
+        }
+        if !whole_below(frame, MAX_FRAMES) {
+            return Err(PoseError::format(
+                path,
+                place,
+                format!("a frame index (0, 1, 2, …) below {MAX_FRAMES}"),
+                frame.to_string(),
+            ));
+        }
+        if !seen.insert((video as usize, frame as usize)) {
+            return Err(PoseError::format(
+                path,
+                place,
+                "each video frame once",
+                format!("video {video} frame {frame} again"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_rows_are_checked_before_anything_is_allocated() {
+        let path = Path::new("labels.slp");
+        let message = |videos: &[f64], frames: &[f64]| {
+            check_frames(path, videos, frames, 2)
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(message(&[0.0, 1.0, 0.0], &[0.0, 0.0, 7.0]), None);
+        for (videos, frames, fragment) in [
+            (&[0.0][..], &[1e12][..], "row 0"),
+            (&[0.0], &[-1.0], "frame index"),
+            (&[0.0], &[f64::NAN], "frame index"),
+            (&[0.0], &[2.5], "frame index"),
+            (&[2.0], &[0.0], "video index below 2"),
+            (&[0.0, 1.0, 0.0], &[3.0, 3.0, 3.0], "row 2"),
+        ] {
+            let text = message(videos, frames).expect("an error");
+            assert!(
+                text.contains(fragment) && text.contains("labels.slp"),
+                "{text}"
+            );
+        }
+    }
 }
