@@ -333,6 +333,49 @@ fn hdf5_link_cycles_end() {
     assert!(err.to_string().contains("PoseEstimation"), "{err}");
 }
 
+/// Anipose leaves untriangulated frames out of the file: `fnum` puts every row back at its
+/// frame; a repeated body-part column or a frame number going backwards is refused.
+#[test]
+fn anipose_frame_numbers_and_duplicate_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "nose_x,nose_y,nose_z,nose_score,fnum\n";
+    let gaps = write(
+        dir.path(),
+        "gaps.csv",
+        format!("{header}1,2,3,0.9,0\n4,5,6,0.8,1\n7,8,9,0.7,4\n").as_bytes(),
+    );
+    let pose = formats::read_one(&gaps, Some(Format::Anipose)).unwrap();
+    assert_eq!(pose.frames(), 5);
+    assert_eq!(pose.positions[[4, 0, 0, 2]], 9.0);
+    assert!(pose.positions[[2, 0, 0, 0]].is_nan() && pose.positions[[3, 0, 0, 1]].is_nan());
+    assert_eq!(pose.confidence.as_ref().unwrap()[[1, 0, 0]], 0.8);
+
+    let backwards = write(
+        dir.path(),
+        "backwards.csv",
+        format!("{header}1,2,3,0.9,3\n4,5,6,0.8,3\n").as_bytes(),
+    );
+    assert_format_error(
+        formats::read(&backwards, Some(Format::Anipose)).unwrap_err(),
+        &backwards,
+        "line 3, column 5 (fnum)",
+        "above 3",
+        "`3`",
+    );
+    let twice = write(
+        dir.path(),
+        "twice.csv",
+        b"nose_x,nose_y,nose_z,nose_x,fnum\n1,2,3,4,0\n",
+    );
+    assert_format_error(
+        formats::read(&twice, Some(Format::Anipose)).unwrap_err(),
+        &twice,
+        "line 1, column 4",
+        "each column once",
+        "`nose_x` again",
+    );
+}
+
 #[test]
 fn a_dataset_missing() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@ use std::path::Path;
 use ndarray::{Array3, Array4};
 
 use crate::error::{PoseError, Result};
-use crate::pose::Pose;
+use crate::pose::{MAX_FRAMES, Pose, check_size};
 
 const SUFFIXES: [&str; 6] = ["_x", "_y", "_z", "_error", "_ncams", "_score"];
 
@@ -53,7 +53,18 @@ pub fn read(path: &Path) -> Result<Pose> {
     let mut keypoints: Vec<String> = Vec::new();
     let mut targets = Vec::with_capacity(header.len());
     let mut has = Vec::<[bool; 3]>::new();
-    for cell in header.iter() {
+    let fnum_column = header.iter().position(|c| c == "fnum");
+    for (j, cell) in header.iter().enumerate() {
+        if let Some(first) = header.iter().take(j).position(|c| c == cell)
+            && !cell.is_empty()
+        {
+            return Err(PoseError::format(
+                path,
+                format!("line 1, column {}", j + 1),
+                "each column once",
+                format!("`{cell}` again (first in column {})", first + 1),
+            ));
+        }
         let Some(suffix) = SUFFIXES
             .iter()
             .find(|s| cell.ends_with(*s) && cell.len() > s.len())
@@ -112,6 +123,7 @@ pub fn read(path: &Path) -> Result<Pose> {
     let has_score = targets.iter().any(|t| matches!(t, Target::Score(_)));
     let mut record = csv::StringRecord::new();
     let mut frames = 0;
+    let mut frame_numbers = Vec::new();
     loop {
         let line = frames + 2;
         match reader.read_record(&mut record) {
@@ -155,6 +167,26 @@ pub fn read(path: &Path) -> Result<Pose> {
                 Target::Skip => {}
             }
         }
+        if let Some(j) = fnum_column {
+            let cell = record[j].trim();
+            let previous = frame_numbers.last().copied();
+            let frame = cell
+                .parse::<usize>()
+                .ok()
+                .filter(|&f| f < MAX_FRAMES && previous.is_none_or(|p| f > p))
+                .ok_or_else(|| {
+                    PoseError::format(
+                        path,
+                        format!("line {line}, column {} (fnum)", j + 1),
+                        match previous {
+                            Some(p) => format!("a frame number above {p} (the row before)"),
+                            None => format!("a frame number (0, 1, 2, …) below {MAX_FRAMES}"),
+                        },
+                        format!("`{cell}`"),
+                    )
+                })?;
+            frame_numbers.push(frame);
+        }
         frames += 1;
     }
     if frames == 0 {
@@ -165,6 +197,23 @@ pub fn read(path: &Path) -> Result<Pose> {
             "the end of the file",
         ));
     }
+    // Rows sit at their `fnum`: frames Anipose could not triangulate are left out of the
+    // file, and must come back as missing frames, not close the gap.
+    let (frames, pos, score) = match frame_numbers.last() {
+        Some(&last) if last + 1 != frames => {
+            check_size(path, "column fnum", last + 1, 1, nk)?;
+            let mut placed = vec![f32::NAN; (last + 1) * nk * 3];
+            let mut placed_score = vec![f32::NAN; (last + 1) * nk];
+            for (row, &f) in frame_numbers.iter().enumerate() {
+                placed[f * nk * 3..(f + 1) * nk * 3]
+                    .copy_from_slice(&pos[row * nk * 3..(row + 1) * nk * 3]);
+                placed_score[f * nk..(f + 1) * nk]
+                    .copy_from_slice(&score[row * nk..(row + 1) * nk]);
+            }
+            (last + 1, placed, placed_score)
+        }
+        _ => (frames, pos, score),
+    };
     let positions = Array4::from_shape_vec((frames, 1, nk, 3), pos).map_err(|e| {
         PoseError::invalid("anipose positions", "a consistent shape", e.to_string())
     })?;
