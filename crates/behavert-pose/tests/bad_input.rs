@@ -376,6 +376,35 @@ fn anipose_frame_numbers_and_duplicate_columns() {
     );
 }
 
+/// A DeepLabCut CSV with rows left out keeps every frame at its index: the missing ones come
+/// back NaN; an index going backwards is refused.
+#[test]
+fn deeplabcut_index_column_places_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "scorer,S,S,S\nbodyparts,nose,nose,nose\ncoords,x,y,likelihood\n";
+    let gaps = write(
+        dir.path(),
+        "gaps.csv",
+        format!("{header}0,1,2,0.9\n1,3,4,0.9\n3,5,6,0.8\n").as_bytes(),
+    );
+    let pose = formats::read_one(&gaps, Some(Format::DlcCsv)).unwrap();
+    assert_eq!(pose.frames(), 4);
+    assert!(pose.positions[[2, 0, 0, 0]].is_nan());
+    assert_eq!(pose.positions[[3, 0, 0, 1]], 6.0);
+    let backwards = write(
+        dir.path(),
+        "backwards.csv",
+        format!("{header}0,1,2,0.9\n2,3,4,0.9\n1,5,6,0.8\n").as_bytes(),
+    );
+    assert_format_error(
+        formats::read(&backwards, Some(Format::DlcCsv)).unwrap_err(),
+        &backwards,
+        "data row 3",
+        "above 2",
+        "1",
+    );
+}
+
 #[test]
 fn a_dataset_missing() {
     let dir = tempfile::tempdir().unwrap();

@@ -223,7 +223,7 @@ fn parse_data(
         .iter()
         .map(|s| *s != super::Slot::Skip)
         .collect();
-    let results: Vec<std::result::Result<(Vec<f32>, usize), BadCell>> =
+    let results: Vec<std::result::Result<(Vec<f32>, Vec<Option<usize>>), BadCell>> =
         std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .iter()
@@ -255,16 +255,16 @@ fn parse_data(
                 .collect()
         });
     let mut values = Vec::new();
-    let mut rows = 0;
+    let mut index = Vec::new();
     for result in results {
         match result {
-            Ok((v, r)) => {
+            Ok((v, i)) => {
                 if values.is_empty() {
                     values = v;
                 } else {
                     values.extend_from_slice(&v);
                 }
-                rows += r;
+                index.extend(i);
             }
             Err(bad) => {
                 let line = 1 + text[..bad.offset.min(text.len())]
@@ -285,7 +285,7 @@ fn parse_data(
             }
         }
     }
-    if rows == 0 {
+    if index.is_empty() {
         return Err(PoseError::format(
             path,
             format!("line {}", header.lines + 1),
@@ -293,7 +293,42 @@ fn parse_data(
             "the end of the file",
         ));
     }
-    Ok((values, rows))
+    at_frame_numbers(path, header, values, &index)
+}
+
+/// Rows moved to the frame numbers of their index column, when every row has one (an image
+/// path index, as in labelled-data files, keeps the rows in order): a file with rows left out
+/// keeps its frames where they were, the missing ones NaN, instead of closing the gaps.
+/// Returns the values and the number of frames.
+fn at_frame_numbers(
+    path: &Path,
+    header: &Header,
+    values: Vec<f32>,
+    index: &[Option<usize>],
+) -> Result<(Vec<f32>, usize)> {
+    let rows = index.len();
+    let Some(frames) = index.iter().copied().collect::<Option<Vec<usize>>>() else {
+        return Ok((values, rows));
+    };
+    if let Some(row) = (1..rows).find(|&r| frames[r] <= frames[r - 1]) {
+        return Err(PoseError::format(
+            path,
+            format!("data row {} (after the header), column 1 (index)", row + 1),
+            format!("a frame number above {} (the row before)", frames[row - 1]),
+            frames[row].to_string(),
+        ));
+    }
+    let last = frames[rows - 1];
+    if last + 1 == rows {
+        return Ok((values, rows));
+    }
+    let width = header.columns.len();
+    crate::pose::check_size(path, "column 1 (index)", last + 1, 1, width)?;
+    let mut placed = vec![f32::NAN; (last + 1) * width];
+    for (row, &f) in frames.iter().enumerate() {
+        placed[f * width..(f + 1) * width].copy_from_slice(&values[row * width..(row + 1) * width]);
+    }
+    Ok((placed, last + 1))
 }
 
 /// Split `data` into up to `parts` ranges that end at line ends.
@@ -323,10 +358,10 @@ fn parse_lines(
     index_columns: usize,
     width: usize,
     wanted: &[bool],
-) -> std::result::Result<(Vec<f32>, usize), BadCell> {
+) -> std::result::Result<(Vec<f32>, Vec<Option<usize>>), BadCell> {
     let estimate = data.iter().filter(|&&b| b == b'\n').count() + 1;
     let mut values = Vec::with_capacity(estimate * width);
-    let mut rows = 0;
+    let mut index = Vec::with_capacity(estimate);
     let mut offset = 0;
     let total = index_columns + width;
     while let Some((line, next)) = next_line(data, offset) {
@@ -335,8 +370,14 @@ fn parse_lines(
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue; // pandas skips blank lines too
         }
+        let mut frame = None;
         let mut push = |j: usize, cell: &[u8]| -> std::result::Result<(), BadCell> {
             if j < index_columns {
+                if index_columns == 1 {
+                    frame = std::str::from_utf8(cell.trim_ascii())
+                        .ok()
+                        .and_then(|c| c.parse().ok());
+                }
                 return Ok(());
             }
             let v = j - index_columns;
@@ -379,9 +420,9 @@ fn parse_lines(
                 found: format!("{cells} cells"),
             });
         }
-        rows += 1;
+        index.push(frame);
     }
-    Ok((values, rows))
+    Ok((values, index))
 }
 
 fn parse_cell(cell: &[u8]) -> Option<f32> {
