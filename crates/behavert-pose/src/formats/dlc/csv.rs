@@ -223,7 +223,7 @@ fn parse_data(
         .iter()
         .map(|s| *s != super::Slot::Skip)
         .collect();
-    let results: Vec<std::result::Result<(Vec<f32>, Vec<Option<usize>>), BadCell>> =
+    let results: Vec<std::result::Result<ParsedLines, BadCell>> =
         std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .iter()
@@ -352,13 +352,17 @@ fn split_at_lines(data: &[u8], parts: usize) -> Vec<(usize, usize)> {
     ranges
 }
 
+/// Values of some lines, row-major, and each line's frame number (its index cell as a whole
+/// number, when the file has one index column holding one).
+type ParsedLines = (Vec<f32>, Vec<Option<usize>>);
+
 fn parse_lines(
     data: &[u8],
     base: usize,
     index_columns: usize,
     width: usize,
     wanted: &[bool],
-) -> std::result::Result<(Vec<f32>, Vec<Option<usize>>), BadCell> {
+) -> std::result::Result<ParsedLines, BadCell> {
     let estimate = data.iter().filter(|&&b| b == b'\n').count() + 1;
     let mut values = Vec::with_capacity(estimate * width);
     let mut index = Vec::with_capacity(estimate);
