@@ -27,6 +27,18 @@ pub fn read_labels(path: &Path) -> Result<Labels> {
             .position(|h| h.trim().eq_ignore_ascii_case(name))
     };
     let Some(label_column) = column("label") else {
+        // A first row of numbers is data without its header, not a one-hot table.
+        if header.iter().any(|c| c.trim().parse::<f64>().is_ok()) && header.len() <= 2 {
+            return Err(PoseError::format(
+                path,
+                "line 1",
+                "a header row `frame,label` (or DeepEthogram's one-hot columns)",
+                format!(
+                    "`{}`, a data row",
+                    header.iter().collect::<Vec<_>>().join(",")
+                ),
+            ));
+        }
         return deepethogram::read_labels(path, &[]).map(single_if_exclusive);
     };
     let frame_column = column("frame");
@@ -193,6 +205,12 @@ mod tests {
             let err = read_labels(&path).unwrap_err().to_string();
             assert!(err.contains("line 3") && err.contains(huge), "{err}");
         }
+        let headless = write("0,attack\n1,attack\n");
+        let err = read_labels(&headless).unwrap_err().to_string();
+        assert!(
+            err.contains("frame,label") && err.contains("`0,attack`"),
+            "{err}"
+        );
         let twice = write("frame,label\n0,a\n0,b\n");
         assert!(
             read_labels(&twice)

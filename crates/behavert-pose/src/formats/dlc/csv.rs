@@ -223,37 +223,36 @@ fn parse_data(
         .iter()
         .map(|s| *s != super::Slot::Skip)
         .collect();
-    let results: Vec<std::result::Result<ParsedLines, BadCell>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .map(|&(from, to)| {
-                    let wanted = &wanted;
-                    scope.spawn(move || {
-                        parse_lines(
-                            &data[from..to],
-                            start + from,
-                            header.index_columns,
-                            width,
-                            wanted,
-                        )
+    let results: Vec<std::result::Result<ParsedLines, BadCell>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|&(from, to)| {
+                let wanted = &wanted;
+                scope.spawn(move || {
+                    parse_lines(
+                        &data[from..to],
+                        start + from,
+                        header.index_columns,
+                        width,
+                        wanted,
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(BadCell {
+                        offset: start,
+                        column: None,
+                        expected: "parsable lines".into(),
+                        found: "a parser failure".into(),
                     })
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(BadCell {
-                            offset: start,
-                            column: None,
-                            expected: "parsable lines".into(),
-                            found: "a parser failure".into(),
-                        })
-                    })
-                })
-                .collect()
-        });
+            })
+            .collect()
+    });
     let mut values = Vec::new();
     let mut index = Vec::new();
     for result in results {
