@@ -8,3 +8,13 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
+
+# With --fuzz: the nightly toolchain and cargo-fuzz, for scripts/fuzz.sh (CI runs it).
+if [ "${1:-}" = "--fuzz" ]; then
+    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        rustup toolchain install nightly --profile minimal
+    fi
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        cargo install cargo-fuzz --locked
+    fi
+fi

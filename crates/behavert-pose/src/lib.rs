@@ -10,6 +10,8 @@ pub mod augment;
 pub mod datasets;
 pub mod error;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hdf5;
 pub mod inspect;
 pub mod label_files;

@@ -226,23 +226,30 @@ impl Reader<'_> {
             .map(|b| self.u32_at(b) as usize)
             .collect();
         let name = String::from_utf8_lossy(name).into_owned();
-        let count: usize = dims.iter().product();
+        // The dimensions must describe exactly the values stored: they size what is built.
+        let count = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        let exactly = |stored: usize| {
+            if count == Some(stored) {
+                Ok(())
+            } else {
+                Err(self.bad(
+                    offset,
+                    &format!("as many values as dimensions {dims:?} of `{name}` say"),
+                    format!("{stored} values"),
+                ))
+            }
+        };
         let data = match class {
             MX_CHAR => {
                 let (kind, body) = rest.first().copied().unwrap_or((MI_UINT16, &[]));
                 let codes = self.chars(kind, body, offset)?;
+                exactly(codes.len())?;
                 MatData::Char(char_rows(&codes, &dims))
             }
             MX_DOUBLE..=MX_UINT64 => {
                 let (kind, body) = rest.first().copied().unwrap_or((MI_DOUBLE, &[]));
                 let column_major = self.numbers(kind, body, offset)?;
-                if column_major.len() != count {
-                    return Err(self.bad(
-                        offset,
-                        &format!("{count} values for dimensions {dims:?} of `{name}`"),
-                        format!("{} values", column_major.len()),
-                    ));
-                }
+                exactly(column_major.len())?;
                 MatData::Numeric(crate::pickle::fortran_to_c(&column_major, &dims))
             }
             other => MatData::Other(other),

@@ -1,0 +1,84 @@
+//! One entry per fuzz target (`fuzz/fuzz_targets/`): an input run through the reader the
+//! target names, so the fuzzers and the regression tests of the inputs they found
+//! (`tests/fuzz_regressions.rs`) feed the readers in exactly the same way.
+//!
+//! The one rule every target checks: a reader may refuse its input, but it must return,
+//! without panicking or aborting, and a pose it accepts holds only finite or missing values.
+
+use std::path::Path;
+
+use crate::Format;
+use crate::datasets::{DatasetOptions, Split, calms21, deepethogram, mabe22, mat};
+
+/// Every fuzz target.
+pub const TARGETS: [&str; 16] = [
+    "anipose",
+    "calms21_json",
+    "deepethogram_yaml",
+    "detect",
+    "dlc_csv",
+    "dlc_h5",
+    "labels_csv",
+    "lightning_pose",
+    "mabe22_keypoints",
+    "mat",
+    "movement",
+    "npy",
+    "nwb",
+    "pickle",
+    "sleap_h5",
+    "slp",
+];
+
+/// Runs `data` through the reader of fuzz target `target`: `Some(accepted)`, or `None` for an
+/// unknown target.
+pub fn run(target: &str, data: &[u8]) -> Option<bool> {
+    let pose = |format: Option<Format>, name: &str| {
+        as_file(data, name, |path| {
+            crate::formats::read(path, format).map(|poses| {
+                for pose in poses {
+                    assert!(pose.positions.iter().all(|v| v.is_nan() || v.is_finite()));
+                }
+            })
+        })
+    };
+    Some(match target {
+        "anipose" => pose(Some(Format::Anipose), "pose3d.csv"),
+        "detect" => pose(None, "pose"),
+        "dlc_csv" => pose(Some(Format::DlcCsv), "pose.csv"),
+        "dlc_h5" => pose(Some(Format::DlcH5), "pose.h5"),
+        "lightning_pose" => pose(Some(Format::LightningPose), "predictions.csv"),
+        "movement" => pose(Some(Format::Movement), "pose.nc"),
+        "npy" => pose(Some(Format::Npy), "pose.npy"),
+        "nwb" => pose(Some(Format::Nwb), "pose.nwb"),
+        "sleap_h5" => pose(Some(Format::SleapH5), "pose.analysis.h5"),
+        "slp" => pose(Some(Format::Slp), "labels.slp"),
+        "labels_csv" => as_file(data, "labels.csv", |path| {
+            crate::label_files::read_labels(path).map(drop)
+        }),
+        "calms21_json" => as_file(data, "calms21_task1_train.json", |path| {
+            calms21::read_json(path, Split::Train, &DatasetOptions::default(), &mut |_| {
+                Ok(true)
+            })
+            .map(drop)
+        }),
+        "deepethogram_yaml" => as_file(data, "project_config.yaml", |path| {
+            deepethogram::read_config(path).map(drop)
+        }),
+        "mabe22_keypoints" => as_file(data, "user_train.npy", |path| {
+            mabe22::read_keypoints(path, Split::Train, None, &mut |_| Ok(true)).map(drop)
+        }),
+        "mat" => mat::parse(Path::new("fuzz.mat"), data).is_ok(),
+        "pickle" => crate::pickle::loads(data).is_ok(),
+        _ => return None,
+    })
+}
+
+/// Whether `read` accepts `data` written to a file named `name` (readers take paths: the HDF5
+/// and CSV readers open files by name, and some read meaning into the name).
+fn as_file<T>(data: &[u8], name: &str, read: impl FnOnce(&Path) -> crate::Result<T>) -> bool {
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join(name);
+    std::fs::write(&path, data).expect("a scratch file");
+    read(&path).is_ok()
+}
