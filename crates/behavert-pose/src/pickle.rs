@@ -298,6 +298,43 @@ pub fn loads(data: &[u8]) -> Result<PickleValue, PickleError> {
     .run()
 }
 
+/// Whether `value` is or holds (at any depth) the container at `target`. Python lets a list
+/// hold itself; here such a cycle would leak and make every later walk of the value endless,
+/// so no container may receive a value that reaches it. Shared containers are visited once.
+fn reaches(value: &Value, target: *const u8) -> bool {
+    // Only containers can lead anywhere; cloning one clones its `Rc`, not its contents.
+    let container = |v: &&Value| matches!(v, Value::List(_) | Value::Dict(_) | Value::Tuple(_));
+    let mut visited = std::collections::HashSet::new();
+    let mut stack: Vec<Value> = std::iter::once(value).filter(container).cloned().collect();
+    while let Some(value) = stack.pop() {
+        let at: *const u8 = match &value {
+            Value::List(list) => Rc::as_ptr(list).cast(),
+            Value::Dict(dict) => Rc::as_ptr(dict).cast(),
+            Value::Tuple(items) => Rc::as_ptr(items).cast(),
+            _ => continue,
+        };
+        if at == target {
+            return true;
+        }
+        if !visited.insert(at) {
+            continue;
+        }
+        match &value {
+            Value::List(list) => stack.extend(list.borrow().iter().filter(container).cloned()),
+            Value::Dict(dict) => stack.extend(
+                dict.borrow()
+                    .iter()
+                    .flat_map(|(k, v)| [k, v])
+                    .filter(container)
+                    .cloned(),
+            ),
+            Value::Tuple(items) => stack.extend(items.iter().filter(container).cloned()),
+            _ => {}
+        }
+    }
+    false
+}
+
 // Internal values: containers are shared so the memo sees later appends, as in Python.
 #[derive(Clone, Debug)]
 enum Value {
@@ -831,6 +868,10 @@ impl<'a> Vm<'a> {
     fn append(&mut self, items: Vec<Value>) -> R<()> {
         match self.top()? {
             Value::List(list) => {
+                let target = Rc::as_ptr(&list).cast::<u8>();
+                if items.iter().any(|item| reaches(item, target)) {
+                    return self.err("a list that does not contain itself", "a cycle");
+                }
                 list.borrow_mut().extend(items);
                 Ok(())
             }
@@ -841,6 +882,13 @@ impl<'a> Vm<'a> {
     fn set_items(&mut self, pairs: Vec<(Value, Value)>) -> R<()> {
         match self.top()? {
             Value::Dict(dict) => {
+                let target = Rc::as_ptr(&dict).cast::<u8>();
+                if pairs
+                    .iter()
+                    .any(|(k, v)| reaches(k, target) || reaches(v, target))
+                {
+                    return self.err("a dict that does not contain itself", "a cycle");
+                }
                 dict.borrow_mut().extend(pairs);
                 Ok(())
             }
@@ -1361,6 +1409,22 @@ mod tests {
             fortran_to_c(&[1, 4, 2, 5, 3, 6], &[2, 3]),
             vec![1, 2, 3, 4, 5, 6]
         );
+    }
+
+    #[test]
+    fn containers_holding_themselves_are_refused() {
+        // l = [], l.append(l);  d = {}, d[1] = d;  outer = [], inner = [outer],
+        // outer.extend([inner]): Python allows all three.
+        for bytes in [
+            &b"]q\x00h\x00a."[..],
+            b"}q\x00K\x01h\x00s.",
+            b"]q\x00(]q\x01h\x00ae.",
+        ] {
+            let err = loads(bytes).unwrap_err().to_string();
+            assert!(err.contains("cycle"), "{err}");
+        }
+        // inner = []; [inner, inner]: shared, but no cycle.
+        assert!(loads(b"](]q\x00h\x00e.").is_ok());
     }
 
     #[test]
