@@ -868,7 +868,7 @@ impl<'a> Vm<'a> {
     fn append(&mut self, items: Vec<Value>) -> R<()> {
         match self.top()? {
             Value::List(list) => {
-                let target = Rc::as_ptr(&list).cast::<u8>();
+                let target = Rc::as_ptr(list).cast::<u8>();
                 if items.iter().any(|item| reaches(item, target)) {
                     return self.err("a list that does not contain itself", "a cycle");
                 }
@@ -882,7 +882,7 @@ impl<'a> Vm<'a> {
     fn set_items(&mut self, pairs: Vec<(Value, Value)>) -> R<()> {
         match self.top()? {
             Value::Dict(dict) => {
-                let target = Rc::as_ptr(&dict).cast::<u8>();
+                let target = Rc::as_ptr(dict).cast::<u8>();
                 if pairs
                     .iter()
                     .any(|(k, v)| reaches(k, target) || reaches(v, target))
