@@ -123,3 +123,27 @@ fn pose_npy_round_trips_with_names_and_confidence() {
         pose.confidence.unwrap().as_slice().unwrap()
     ));
 }
+
+/// A pose `.npy` set is written as a unit: when its last file cannot be written (here: it
+/// exists already), the files this write made are removed and the existing one is untouched.
+#[test]
+fn a_failed_pose_npy_write_leaves_no_partial_set() {
+    let positions = ndarray::Array4::<f32>::zeros((3, 1, 2, 2));
+    let pose = behavert_pose::Pose::new(positions, vec!["m".into()], vec!["a".into(), "b".into()])
+        .unwrap()
+        .with_confidence(ndarray::Array3::<f32>::ones((3, 1, 2)))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pose.npy");
+    std::fs::write(&out, b"someone else's file").unwrap();
+    let err = formats::write(&pose, &out, Format::Npy)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("never overwrites"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"someone else's file");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["pose.npy"], "partial set left behind");
+}

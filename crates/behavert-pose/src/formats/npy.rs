@@ -280,11 +280,23 @@ fn confidence_path(path: &Path) -> PathBuf {
     path.with_extension("confidence.npy")
 }
 
-/// Write a pose as `path` (float32 positions) + `path.json` (+ `path.confidence.npy`).
+/// Write a pose as `path` (float32 positions) + `path.json` (+ `path.confidence.npy`), as a
+/// unit: the positions, the file a reader opens, come last, and a failure part-way (a full
+/// disk, a file that appeared meanwhile) removes what this call wrote, so no half set is left
+/// to be read wrongly or to block the next attempt.
 pub fn write_pose(pose: &Pose, path: &Path) -> Result<()> {
-    let positions = pose.positions.as_standard_layout();
-    let data = positions.as_slice().unwrap_or_default();
-    write_f32(path, pose.positions.shape(), data)?;
+    let mut written = Vec::new();
+    let result = write_pose_files(pose, path, &mut written);
+    if result.is_err() {
+        for file in written {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+    result
+}
+
+/// [`write_pose`]'s files, each pushed to `written` once it exists.
+fn write_pose_files(pose: &Pose, path: &Path, written: &mut Vec<PathBuf>) -> Result<()> {
     let confidence = match &pose.confidence {
         Some(conf) => {
             let conf_path = confidence_path(path);
@@ -294,6 +306,7 @@ pub fn write_pose(pose: &Pose, path: &Path) -> Result<()> {
                 conf.shape(),
                 conf.as_slice().unwrap_or_default(),
             )?;
+            written.push(conf_path.clone());
             conf_path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -317,7 +330,16 @@ pub fn write_pose(pose: &Pose, path: &Path) -> Result<()> {
             .map_err(|e| PoseError::io(&json_path, e.into()))?;
         out.write_all(b"\n")
             .map_err(|e| PoseError::io(&json_path, e))
-    })
+    })?;
+    written.push(json_path);
+    let positions = pose.positions.as_standard_layout();
+    write_f32(
+        path,
+        pose.positions.shape(),
+        positions.as_slice().unwrap_or_default(),
+    )?;
+    written.push(path.to_path_buf());
+    Ok(())
 }
 
 /// Read a pose `.npy` (4-d `[frames, individuals, keypoints, space]`, or 3-d for one
