@@ -409,13 +409,16 @@ fn deeplabcut_index_column_places_rows() {
 fn a_dataset_missing() {
     let dir = tempfile::tempdir().unwrap();
     let path = sleap_file(dir.path(), "no_names.h5", None, 10);
-    assert_format_error(
-        formats::read(&path, Some(Format::SleapH5)).unwrap_err(),
-        &path,
-        "dataset `node_names`",
-        "a dataset",
-        "nothing by that name",
-    );
+    // Given the format or left to detection: the same error, naming what is missing.
+    for format in [Some(Format::SleapH5), None] {
+        assert_format_error(
+            formats::read(&path, format).unwrap_err(),
+            &path,
+            "dataset `node_names`",
+            "a dataset",
+            "nothing by that name",
+        );
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use behavert::train::TrainingConfig;
+use behavert::train::config::DataSource;
 
 /// The recipe folders the docs link to, relative to `experiments/`.
 const RECIPES: [&str; 12] = [
@@ -60,7 +61,7 @@ fn every_experiment_config_parses_and_validates() {
     for path in &files {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let config = match TrainingConfig::from_toml(&text, &name) {
+        let mut config = match TrainingConfig::from_toml(&text, &name) {
             Ok(config) => config,
             Err(e) => {
                 failures.push(format!("{name}: {e}"));
@@ -72,6 +73,13 @@ fn every_experiment_config_parses_and_validates() {
             .and_then(|s| s.to_str())
             .unwrap_or_default();
         let fine_tuning = stem.starts_with("finetune") || !config.heads.is_empty();
+        // A recipe for the user's own files gets them from `--input` and `--labels`.
+        if config.data.inputs.is_empty() && config.data.source == DataSource::Files {
+            config.data.inputs = vec![PathBuf::from("pose.csv")];
+            if fine_tuning {
+                config.data.labels = vec![PathBuf::from("labels.csv")];
+            }
+        }
         if let Err(e) = config.validate(fine_tuning) {
             failures.push(format!("{name}: {e}"));
         }

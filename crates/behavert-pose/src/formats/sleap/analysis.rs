@@ -19,7 +19,9 @@ const CANONICAL_3D: [&str; 3] = ["frame", "track", "node"];
 
 /// True when the file has SLEAP analysis datasets.
 pub fn sniff(h5: &H5) -> bool {
-    h5.has_dataset("tracks") && h5.has_dataset("node_names")
+    // `tracks` alone decides: a file that lacks `node_names` is still a SLEAP export, and its
+    // reader names what is missing.
+    h5.has_dataset("tracks")
 }
 
 fn dims_of(h5: &H5, name: &str, default: &[&str]) -> Result<Vec<String>> {
