@@ -27,11 +27,13 @@ pub fn run(args: &InferArgs, device: &Device) -> anyhow::Result<()> {
         let mut writer = PredictionWriter::create(output, predictor.heads(), pose.fps)?;
         let bar = frame_progress(prepared.frames(), &origin, !args.windowing.no_progress);
         let mut clips = ClipSummary::new(predictor.heads());
-        predictor.run(&prepared, &options, |block| {
-            bar.inc(block.frames() as u64);
-            clips.add(&block);
-            writer.write(&block)
-        })?;
+        predictor
+            .run(&prepared, &options, |block| {
+                bar.inc(block.frames() as u64);
+                clips.add(&block);
+                writer.write(&block)
+            })
+            .with_context(|| format!("cannot label {}", input.display()))?;
         writer.finish()?;
         bar.finish_and_clear();
         println!(

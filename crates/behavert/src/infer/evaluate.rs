@@ -150,7 +150,9 @@ pub fn evaluate(
                 truth.len(),
             ));
         }
-        let predictions = predictor.predict(&recording.pose, &recording.name, &infer)?;
+        let predictions = predictor
+            .predict(&recording.pose, &recording.name, &infer)
+            .map_err(|e| TrainError::data(recording.name.as_str(), "the model's labels", e))?;
         // The same argmax as the `label` column of the predictions file.
         let pred: Vec<u32> = predictions.heads[head_index]
             .rows()
