@@ -152,10 +152,18 @@ impl Reader<'_> {
                 MI_COMPRESSED => {
                     let mut inflated = Vec::new();
                     flate2::read::ZlibDecoder::new(body)
+                        .take(MAX_INFLATED + 1)
                         .read_to_end(&mut inflated)
                         .map_err(|e| {
                             self.bad(offset + at, "zlib-compressed data", e.to_string())
                         })?;
+                    if inflated.len() as u64 > MAX_INFLATED {
+                        return Err(self.bad(
+                            offset + at,
+                            &format!("at most {MAX_INFLATED} bytes once decompressed"),
+                            "more (a decompression bomb?)",
+                        ));
+                    }
                     self.elements(&inflated, offset + start, out)?;
                 }
                 MI_MATRIX => out.push(self.matrix(body, offset + start)?),
@@ -314,8 +322,15 @@ impl Reader<'_> {
     }
 }
 
+/// Most bytes one compressed element may inflate to: 4 GiB.
+const MAX_INFLATED: u64 = 4 << 30;
+
 /// Column-major chars of a `rows × cols` char matrix into one string per row.
 fn char_rows(codes: &[char], dims: &[usize]) -> Vec<String> {
+    // An empty matrix is no rows, whatever its first dimension claims (it sizes the result).
+    if codes.is_empty() {
+        return Vec::new();
+    }
     let rows = dims.first().copied().unwrap_or(0);
     let cols = codes.len().checked_div(rows).unwrap_or(0);
     (0..rows)
@@ -347,5 +362,7 @@ mod tests {
     fn char_rows_read_column_major() {
         // ["A1", "B6"] stored column-major: A, B, 1, 6.
         assert_eq!(char_rows(&['A', 'B', '1', '6'], &[2, 2]), vec!["A1", "B6"]);
+        // A huge empty matrix allocates nothing.
+        assert!(char_rows(&[], &[usize::MAX, 0]).is_empty());
     }
 }
