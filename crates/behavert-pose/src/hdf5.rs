@@ -106,12 +106,17 @@ impl H5 {
         // Checked before the crate allocates what the header claims: a damaged or hostile
         // header can ask for terabytes. Compression (deflate at most ~1000:1) bounds what a
         // file of this length can honestly hold.
-        let claimed = ds
-            .shape()
-            .iter()
-            .try_fold(ds.element_size().max(1) as u64, |n, &d| {
-                n.checked_mul(d as u64)
-            });
+        let bytes_of = |dims: &[usize]| {
+            dims.iter()
+                .try_fold(ds.element_size().max(1) as u64, |n, &d| {
+                    n.checked_mul(d as u64)
+                })
+        };
+        // A chunk is allocated whole, whatever the dataset's shape: bounded the same way.
+        let chunk = ds.chunk_dims().unwrap_or_default();
+        let claimed = bytes_of(&ds.shape())
+            .zip(bytes_of(&chunk))
+            .map(|(data, chunk)| data.max(chunk));
         let most = self
             .len
             .saturating_mul(4096)
@@ -127,7 +132,7 @@ impl H5 {
                     self.len
                 ),
                 format!(
-                    "shape {:?} of {}-byte elements",
+                    "shape {:?} (chunks {chunk:?}) of {}-byte elements",
                     ds.shape(),
                     ds.element_size()
                 ),
