@@ -223,28 +223,13 @@ fn egocentric(
 /// Centred moving average of unit headings over `window` frames, renormalised; frames whose
 /// window holds no heading stay NaN.
 fn smooth_headings(headings: &[(f32, f32)], window: usize) -> Vec<(f32, f32)> {
-    // Prefix sums in f64 so long recordings do not drift.
-    let mut sums = Vec::with_capacity(headings.len() + 1);
-    sums.push((0.0f64, 0.0f64, 0usize));
-    for &(x, y) in headings {
-        let &(sx, sy, n) = sums.last().expect("starts non-empty");
-        sums.push(if x.is_nan() {
-            (sx, sy, n)
-        } else {
-            (sx + x as f64, sy + y as f64, n + 1)
-        });
-    }
+    let present = headings
+        .iter()
+        .map(|&(x, y)| (!x.is_nan()).then_some((f64::from(x), f64::from(y))));
     let before = window / 2;
-    let after = window - 1 - before;
-    (0..headings.len())
-        .map(|f| {
-            let lo = f.saturating_sub(before);
-            let hi = (f + after + 1).min(headings.len());
-            let (x, y, n) = (
-                sums[hi].0 - sums[lo].0,
-                sums[hi].1 - sums[lo].1,
-                sums[hi].2 - sums[lo].2,
-            );
+    super::context::centred_sums(present, before, window - 1 - before)
+        .into_iter()
+        .map(|(x, y, n)| {
             let norm = (x * x + y * y).sqrt();
             if n == 0 || norm == 0.0 {
                 (f32::NAN, f32::NAN)

@@ -24,7 +24,7 @@ pub(crate) fn span_frames(seconds: f64, fps: f64) -> usize {
 /// The context columns of `columns` (each one value per frame, NaN = missing) over `spans`
 /// (seconds), in [`names`] order. A frame whose span holds no observed value gets NaN.
 pub(crate) fn rolling(
-    columns: &[Vec<f32>],
+    columns: &[&[f32]],
     spans: &[f64],
     fps: Option<f64>,
 ) -> Result<Vec<Vec<f32>>> {
@@ -53,43 +53,57 @@ pub(crate) fn rolling(
 /// Mean and population standard deviation of the observed values of `values` in a centred
 /// window of `width` frames (cut at the ends).
 fn rolling_mean_std(values: &[f32], width: usize) -> (Vec<f32>, Vec<f32>) {
-    // Prefix sums in f64, shifted by the first observed value, so long recordings keep
-    // their precision.
+    // Shifted by the first observed value, so long recordings keep their precision.
     let shift = values
         .iter()
         .find(|v| !v.is_nan())
         .map_or(0.0, |&v| f64::from(v));
-    let mut sums = Vec::with_capacity(values.len() + 1);
-    sums.push((0.0f64, 0.0f64, 0u32));
-    for &v in values {
-        let &(s, q, n) = sums.last().expect("starts non-empty");
-        sums.push(if v.is_nan() {
-            (s, q, n)
-        } else {
-            let x = f64::from(v) - shift;
-            (s + x, q + x * x, n + 1)
-        });
-    }
+    let shifted = values.iter().map(|&v| {
+        let x = f64::from(v) - shift;
+        (!v.is_nan()).then_some((x, x * x))
+    });
     let before = (width - 1) / 2;
-    let after = width - 1 - before;
-    (0..values.len())
-        .map(|f| {
-            let lo = f.saturating_sub(before);
-            let hi = (f + after + 1).min(values.len());
-            let (s, q, n) = (
-                sums[hi].0 - sums[lo].0,
-                sums[hi].1 - sums[lo].1,
-                sums[hi].2 - sums[lo].2,
-            );
+    centred_sums(shifted, before, width - 1 - before)
+        .into_iter()
+        .map(|(s, q, n)| {
             if n == 0 {
                 return (f32::NAN, f32::NAN);
             }
-            let n = f64::from(n);
+            let n = n as f64;
             let mean = s / n;
             let variance = (q / n - mean * mean).max(0.0);
             ((mean + shift) as f32, variance.sqrt() as f32)
         })
         .unzip()
+}
+
+/// Per frame, the sums of the present pairs of `values` over the frames `f - before ..=
+/// f + after` (cut at the ends) and how many were present. Prefix sums in f64: O(1) per
+/// frame, and long recordings do not drift.
+pub(super) fn centred_sums(
+    values: impl ExactSizeIterator<Item = Option<(f64, f64)>>,
+    before: usize,
+    after: usize,
+) -> Vec<(f64, f64, usize)> {
+    let frames = values.len();
+    let mut sums = Vec::with_capacity(frames + 1);
+    sums.push((0.0f64, 0.0f64, 0usize));
+    for value in values {
+        let &(a, b, n) = sums.last().expect("starts non-empty");
+        sums.push(match value {
+            Some((x, y)) => (a + x, b + y, n + 1),
+            None => (a, b, n),
+        });
+    }
+    (0..frames)
+        .map(|f| {
+            let (lo, hi) = (
+                sums[f.saturating_sub(before)],
+                sums[(f + after + 1).min(frames)],
+            );
+            (hi.0 - lo.0, hi.1 - lo.1, hi.2 - lo.2)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -112,7 +126,8 @@ mod tests {
 
     #[test]
     fn spans_need_a_frame_rate_and_name_their_seconds() {
-        let columns = vec![vec![1.0f32; 4]];
+        let column = [1.0f32; 4];
+        let columns = [&column[..]];
         let err = rolling(&columns, &[0.5], None).unwrap_err().to_string();
         assert!(err.contains("preprocess.fps"), "{err}");
         assert_eq!(rolling(&columns, &[0.5], Some(30.0)).unwrap().len(), 2);

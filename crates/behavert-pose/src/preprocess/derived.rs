@@ -82,19 +82,19 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
             anonymous: String::new(),
         });
     }
-    let mut distances = resolved.distances.iter().peekable();
-    while let Some(&(_, a, _, b)) = distances.peek().copied() {
-        let mut names = Vec::new();
-        while let Some(&&(i, _, j, _)) = distances.peek().filter(|d| (d.1, d.3) == (a, b)) {
-            names.push(format!(
-                "distance({}.{},{}.{})",
-                individuals[i], keypoints[a], individuals[j], keypoints[b]
-            ));
-            distances.next();
-        }
+    for group in distance_blocks(&resolved.distances) {
+        let (a, b) = (group[0].1, group[0].3);
         out.push(Block {
             kind: Kind::Measure,
-            names,
+            names: group
+                .iter()
+                .map(|&(i, _, j, _)| {
+                    format!(
+                        "distance({}.{},{}.{})",
+                        individuals[i], keypoints[a], individuals[j], keypoints[b]
+                    )
+                })
+                .collect(),
             anonymous: format!("distance({},{})", keypoints[a], keypoints[b]),
         });
     }
@@ -157,6 +157,14 @@ fn blocks(layout: &PoseLayout, resolved: &Resolved) -> Vec<Block> {
     out
 }
 
+/// The distances `(i, a, j, b)` cut into blocks of one keypoint pair `(a, b)`, in order: one
+/// block per kind of distance, for names and values alike.
+fn distance_blocks(
+    distances: &[(usize, usize, usize, usize)],
+) -> impl Iterator<Item = &[(usize, usize, usize, usize)]> {
+    distances.chunk_by(|x, y| (x.1, x.3) == (y.1, y.3))
+}
+
 /// The names of `block`'s columns: per individual, or by rank when anonymous.
 fn block_names(block: &Block, anonymous: bool) -> Vec<String> {
     if anonymous && !block.kind.aligned() {
@@ -214,13 +222,11 @@ pub(crate) fn feature_rows(
     if resolved.velocities {
         blocks.push((Kind::Velocity, columns.velocities()));
     }
-    let mut distances = resolved.distances.iter().peekable();
-    while let Some(&(_, a, _, b)) = distances.peek().copied() {
-        let mut block = Vec::new();
-        while let Some(&&(i, _, j, _)) = distances.peek().filter(|d| (d.1, d.3) == (a, b)) {
-            block.push(columns.distance((i, a), (j, b)));
-            distances.next();
-        }
+    for group in distance_blocks(&resolved.distances) {
+        let block = group
+            .iter()
+            .map(|&(i, a, j, b)| columns.distance((i, a), (j, b)))
+            .collect();
         blocks.push((Kind::Measure, block));
     }
     let individuals = 0..shape.individuals;
@@ -283,10 +289,10 @@ pub(crate) fn feature_rows(
             }
         }
     }
-    let free: Vec<Vec<f32>> = blocks
+    let free: Vec<&[f32]> = blocks
         .iter()
         .filter(|(kind, _)| *kind == Kind::Measure)
-        .flat_map(|(_, block)| block.iter().cloned())
+        .flat_map(|(_, block)| block.iter().map(Vec::as_slice))
         .collect();
     let context = context::rolling(&free, &resolved.context_seconds, fps)?;
     let all: Vec<Vec<f32>> = blocks
@@ -388,18 +394,11 @@ impl Columns<'_> {
 
     /// Distance from `(individual, keypoint)` `p` to `q`, in the aligned scale.
     fn distance(&self, p: (usize, usize), q: (usize, usize)) -> Vec<f32> {
+        let dims = self.shape.dims;
         (0..self.shape.frames)
             .map(|f| {
-                let mut diff = [0.0f32; 3];
-                for (d, (a, b)) in self
-                    .at(f, p.0, p.1)
-                    .iter()
-                    .zip(self.at(f, q.0, q.1))
-                    .enumerate()
-                {
-                    diff[d] = a - b;
-                }
-                self.frames.at(f).length(&diff[..self.shape.dims])
+                let diff = displacement(self.at(f, p.0, p.1), self.at(f, q.0, q.1));
+                self.frames.at(f).length(&diff[..dims])
             })
             .collect()
     }
@@ -461,13 +460,18 @@ fn norm(v: &[f32]) -> f32 {
     v.iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
-/// Distance between two points (NaN if either is missing).
-fn distance(p: &[f32], q: &[f32]) -> f32 {
+/// `p − q` for points of up to three coordinates (the unused ones 0).
+fn displacement(p: &[f32], q: &[f32]) -> [f32; 3] {
     let mut diff = [0.0f32; 3];
     for (d, (a, b)) in p.iter().zip(q).enumerate() {
         diff[d] = a - b;
     }
-    norm(&diff[..p.len()])
+    diff
+}
+
+/// Distance between two points (NaN if either is missing).
+fn distance(p: &[f32], q: &[f32]) -> f32 {
+    norm(&displacement(p, q)[..p.len()])
 }
 
 /// `p − q` in the floor plane.
