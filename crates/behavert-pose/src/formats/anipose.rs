@@ -202,15 +202,11 @@ pub fn read(path: &Path) -> Result<Pose> {
     let (frames, pos, score) = match frame_numbers.last() {
         Some(&last) if last + 1 != frames => {
             check_size(path, "column fnum", last + 1, 1, nk)?;
-            let mut placed = vec![f32::NAN; (last + 1) * nk * 3];
-            let mut placed_score = vec![f32::NAN; (last + 1) * nk];
-            for (row, &f) in frame_numbers.iter().enumerate() {
-                placed[f * nk * 3..(f + 1) * nk * 3]
-                    .copy_from_slice(&pos[row * nk * 3..(row + 1) * nk * 3]);
-                placed_score[f * nk..(f + 1) * nk]
-                    .copy_from_slice(&score[row * nk..(row + 1) * nk]);
-            }
-            (last + 1, placed, placed_score)
+            (
+                last + 1,
+                super::place_rows(&pos, nk * 3, &frame_numbers),
+                super::place_rows(&score, nk, &frame_numbers),
+            )
         }
         _ => (frames, pos, score),
     };

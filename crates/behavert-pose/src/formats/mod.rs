@@ -202,7 +202,6 @@ fn describe_text(start: &[u8]) -> String {
 
 /// Read every recording in `path`; `format` overrides detection.
 pub fn read(path: &Path, format: Option<Format>) -> Result<Vec<Pose>> {
-    regular_file(path)?;
     let format = match format {
         Some(f) => f,
         None => detect(path)?,
@@ -296,6 +295,18 @@ pub fn write(pose: &Pose, path: &Path, format: Format) -> Result<()> {
             format!("`{other}`, which is read-only"),
         )),
     }
+}
+
+/// Rows of `width` values moved to their frame numbers `frames` (one per row, increasing):
+/// frames no row names come back missing (NaN), where a file left them out. The result holds
+/// frames `0..=last`; callers check that size first.
+pub(crate) fn place_rows(values: &[f32], width: usize, frames: &[usize]) -> Vec<f32> {
+    let total = frames.last().map_or(0, |&last| last + 1);
+    let mut placed = vec![f32::NAN; total * width];
+    for (row, &f) in frames.iter().enumerate() {
+        placed[f * width..(f + 1) * width].copy_from_slice(&values[row * width..(row + 1) * width]);
+    }
+    placed
 }
 
 /// The whole content of `path`, with errors naming it (only an ordinary file is read).

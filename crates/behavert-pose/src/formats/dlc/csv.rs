@@ -323,11 +323,10 @@ fn at_frame_numbers(
     }
     let width = header.columns.len();
     crate::pose::check_size(path, "column 1 (index)", last + 1, 1, width)?;
-    let mut placed = vec![f32::NAN; (last + 1) * width];
-    for (row, &f) in frames.iter().enumerate() {
-        placed[f * width..(f + 1) * width].copy_from_slice(&values[row * width..(row + 1) * width]);
-    }
-    Ok((placed, last + 1))
+    Ok((
+        crate::formats::place_rows(&values, width, &frames),
+        last + 1,
+    ))
 }
 
 /// Split `data` into up to `parts` ranges that end at line ends.
