@@ -28,6 +28,22 @@ fn speed_labels(pose: &behavert_pose::Pose) -> Labels {
     .unwrap()
 }
 
+/// Runs `behavert infer --model MODEL --input INPUT --output OUTPUT EXTRA…`: success and
+/// stdout + stderr.
+fn infer(model: &Path, input: &Path, output: &Path, extra: &[&str]) -> (bool, String) {
+    let mut args = vec![
+        "infer",
+        "--model",
+        arg(model),
+        "--input",
+        arg(input),
+        "--output",
+        arg(output),
+    ];
+    args.extend(extra);
+    behavert(&args)
+}
+
 #[test]
 fn infer_on_a_real_deeplabcut_file() {
     let Some(csv) = shared("data/samples/openfield_dlc_inference_example.csv") else {
@@ -60,16 +76,7 @@ fn infer_on_a_real_deeplabcut_file() {
     let model = run.join("best");
 
     let predictions = dir.path().join("predictions.csv");
-    let (ok, text) = behavert(&[
-        "infer",
-        "--model",
-        arg(&model),
-        "--input",
-        arg(&csv),
-        "--output",
-        arg(&predictions),
-        "--no-progress",
-    ]);
+    let (ok, text) = infer(&model, &csv, &predictions, &["--no-progress"]);
     assert!(ok, "{text}");
     let (header, rows) = read_csv(&predictions);
     assert_eq!(header, ["frame", "time_s", "label", "p_moving", "p_still"]);
@@ -113,18 +120,12 @@ fn infer_on_a_real_deeplabcut_file() {
 
     // One window per batch or many: the same file, byte for byte.
     let one_by_one = dir.path().join("one_by_one.csv");
-    let (ok, text) = behavert(&[
-        "infer",
-        "--model",
-        arg(&model),
-        "--input",
-        arg(&csv),
-        "--output",
-        arg(&one_by_one),
-        "--batch-size",
-        "1",
-        "--no-progress",
-    ]);
+    let (ok, text) = infer(
+        &model,
+        &csv,
+        &one_by_one,
+        &["--batch-size", "1", "--no-progress"],
+    );
     assert!(ok, "{text}");
     let (_, again) = read_csv(&one_by_one);
     let close = |a: &[String], b: &[String]| {
@@ -137,15 +138,7 @@ fn infer_on_a_real_deeplabcut_file() {
     assert!(rows.iter().zip(&again).all(|(a, b)| close(a, b)));
 
     // Outputs are never overwritten.
-    let (ok, text) = behavert(&[
-        "infer",
-        "--model",
-        arg(&model),
-        "--input",
-        arg(&csv),
-        "--output",
-        arg(&predictions),
-    ]);
+    let (ok, text) = infer(&model, &csv, &predictions, &[]);
     assert!(!ok && text.contains("never overwritten"), "{text}");
 
     no_nan_is_ever_written(&csv, &model, dir.path());
@@ -168,16 +161,7 @@ fn no_nan_is_ever_written(csv: &Path, model: &Path, dir: &Path) {
     let hostile = dir.join("hostile.csv");
     std::fs::write(&hostile, lines.join("\n") + "\n").unwrap();
     let output = dir.join("hostile_predictions.csv");
-    let (ok, text) = behavert(&[
-        "infer",
-        "--model",
-        arg(model),
-        "--input",
-        arg(&hostile),
-        "--output",
-        arg(&output),
-        "--no-progress",
-    ]);
+    let (ok, text) = infer(model, &hostile, &output, &["--no-progress"]);
     assert!(ok, "{text}");
     let (_, rows) = read_csv(&output);
     assert_eq!(rows.len(), 2330);
@@ -197,16 +181,7 @@ fn no_nan_is_ever_written(csv: &Path, model: &Path, dir: &Path) {
         }
         change(&copy);
         let output = dir.join(format!("{name}.csv"));
-        let (ok, text) = behavert(&[
-            "infer",
-            "--model",
-            arg(&copy),
-            "--input",
-            arg(csv),
-            "--output",
-            arg(&output),
-            "--no-progress",
-        ]);
+        let (ok, text) = infer(&copy, csv, &output, &["--no-progress"]);
         assert!(!ok && !output.exists(), "{text}");
         text
     };
@@ -261,15 +236,7 @@ fn infer_refuses_a_pose_the_model_was_not_trained_on() {
     ]);
     assert!(ok, "{text}");
     // A pretrained-only model has no behaviour head.
-    let (ok, text) = behavert(&[
-        "infer",
-        "--model",
-        arg(&run.join("best")),
-        "--input",
-        arg(&csv),
-        "--output",
-        arg(&dir.path().join("p.csv")),
-    ]);
+    let (ok, text) = infer(&run.join("best"), &csv, &dir.path().join("p.csv"), &[]);
     assert!(!ok && text.contains("at least one head"), "{text}");
     let (ok, text) = behavert(&[
         "embed",

@@ -204,6 +204,15 @@ fn a_run_killed_before_its_first_checkpoint_restarts_and_a_busy_one_is_refused()
         c
     };
     let device = Device::flex();
+    let finetune = |dir: &Path| {
+        train(
+            Mode::Finetune,
+            config(),
+            dir,
+            &device,
+            &RunOptions::default(),
+        )
+    };
     let run = out.path().join("run");
     // What a run killed during its first steps leaves: its config and a metrics row.
     std::fs::create_dir(&run).unwrap();
@@ -213,14 +222,7 @@ fn a_run_killed_before_its_first_checkpoint_restarts_and_a_busy_one_is_refused()
         .unwrap_err()
         .to_string();
     assert!(err.contains("before its first checkpoint"), "{err}");
-    let summary = train(
-        Mode::Finetune,
-        config(),
-        &run,
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap();
+    let summary = finetune(&run).unwrap();
     assert_eq!(summary.steps, 2);
     assert!(run.join("best/model.safetensors").is_file());
     #[cfg(unix)]
@@ -237,15 +239,7 @@ fn a_run_killed_before_its_first_checkpoint_restarts_and_a_busy_one_is_refused()
         );
     }
     // Now it is a run: starting another into it is refused.
-    let err = train(
-        Mode::Finetune,
-        config(),
-        &run,
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = finetune(&run).unwrap_err().to_string();
     assert!(err.contains("--resume"), "{err}");
 
     // Another process training in a directory holds its lock: nothing else may train there.
@@ -253,15 +247,7 @@ fn a_run_killed_before_its_first_checkpoint_restarts_and_a_busy_one_is_refused()
     std::fs::create_dir(&busy).unwrap();
     let lock = std::fs::File::create(busy.join(".lock")).unwrap();
     lock.try_lock().unwrap();
-    let err = train(
-        Mode::Finetune,
-        config(),
-        &busy,
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = finetune(&busy).unwrap_err().to_string();
     assert!(err.contains("in use"), "{err}");
     assert!(!busy.join("config.toml").exists());
 }

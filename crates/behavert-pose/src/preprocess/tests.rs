@@ -673,22 +673,13 @@ fn anonymous_features_do_not_change_when_tracks_swap_identities() {
         }
     }
     // Ranked: the larger speed first, missing values last.
-    let speed = plain
-        .names
-        .iter()
-        .position(|n| n == "tail.speed.rank1")
-        .unwrap();
-    assert_eq!(
-        [plain.features[[1, speed]], plain.features[[1, speed + 1]]],
-        [3.0, 0.0]
-    );
-    let head = plain
-        .names
-        .iter()
-        .position(|n| n == "head.observed.rank1")
-        .unwrap();
-    assert_eq!(
-        [plain.features[[2, head]], plain.features[[2, head + 1]]],
-        [1.0, 0.0]
-    );
+    let ranks = |frame: usize, name: &str| {
+        let first = plain.names.iter().position(|n| n == name).unwrap();
+        [
+            plain.features[[frame, first]],
+            plain.features[[frame, first + 1]],
+        ]
+    };
+    assert_eq!(ranks(1, "tail.speed.rank1"), [3.0, 0.0]);
+    assert_eq!(ranks(2, "head.observed.rank1"), [1.0, 0.0]);
 }
