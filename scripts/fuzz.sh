@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes every reader a user's file reaches (fuzz/fuzz_targets/) for SECONDS each (default 30),
+# Fuzzes every reader a user's file reaches and the training config and checkpoint files
+# (fuzz/fuzz_targets/) for SECONDS each (default 30),
 # under a 2 GB memory limit and a 10-second limit per input. A panic, abort, leak, the memory
 # limit or a hang fails the run and leaves the input in fuzz/artifacts/<target>/.
 #   bash scripts/fuzz.sh [SECONDS] [TARGET…]
@@ -32,7 +33,12 @@ declare -A seeds=(
     [calms21_json]="$datasets/calms21/calms21_task1_train.json $datasets/bad/calms21_*.json"
     [deepethogram_yaml]="$datasets/deepethogram/*/project_config.yaml"
     [mabe22_keypoints]="$datasets/mabe22/mouse_triplet_train.npy $datasets/mabe22_fly/user_train.npy"
+    [training_toml]="configs/training/*.toml experiments/*/*.toml experiments/*/*/*.toml"
+    [config_json]="crates/behavert/tests/fixtures/fuzz/config_json/*"
+    [training_json]="crates/behavert/tests/fixtures/fuzz/training_json/*"
 )
+# Targets whose inputs are slow (each runs a model) get this share of FUZZ_RUNS.
+declare -A run_divisor=([training_json]=10)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=($(ls fuzz/fuzz_targets | sed 's/\.rs$//' | sort))
@@ -47,7 +53,7 @@ for target in "${targets[@]}"; do
     cp -n ${seeds[$target]:-} "$corpus"/ 2>/dev/null || true
     log=fuzz/logs/$target.log
     if [ -n "${FUZZ_RUNS:-}" ]; then
-        budget=(-runs="$FUZZ_RUNS" -seed=1)
+        budget=(-runs=$((FUZZ_RUNS / ${run_divisor[$target]:-1})) -seed=1)
     else
         budget=(-max_total_time="$seconds")
     fi

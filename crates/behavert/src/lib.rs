@@ -7,6 +7,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod fuzzing;
 pub mod infer;
 pub mod model;
 pub mod train;

@@ -213,3 +213,55 @@ fn inputs_that_do_not_fit_are_refused() {
     let message = model.forward(&too_long).unwrap_err().to_string();
     assert!(message.contains("512 frames"), "{message}");
 }
+
+/// The fuzz targets' seeds (`seed*`, which must be accepted) and every input a fuzzer found
+/// crashing one (`tests/fixtures/fuzz/<target>/`): each must end in a result or a clear error.
+#[test]
+fn fuzzed_configs_and_checkpoint_files_end_cleanly() {
+    use behavert::fuzzing::{TARGETS, run};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let target = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            TARGETS.contains(&target.as_str()),
+            "no fuzz target `{target}`"
+        );
+        for input in std::fs::read_dir(&dir).unwrap() {
+            let input = input.unwrap().path();
+            let accepted = run(&target, &std::fs::read(&input).unwrap()).unwrap();
+            if input
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed")
+            {
+                assert!(accepted, "{}: a seed must be accepted", input.display());
+            }
+            cases += 1;
+        }
+    }
+    assert!(cases > 0, "no inputs under {}", root.display());
+    // One cargo-fuzz binary per target of either crate, and no other.
+    let mut expected: Vec<&str> = TARGETS
+        .iter()
+        .chain(&behavert_pose::fuzzing::TARGETS)
+        .copied()
+        .collect();
+    expected.sort();
+    let binaries = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/fuzz_targets");
+    let mut found: Vec<String> = std::fs::read_dir(binaries)
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    found.sort();
+    assert_eq!(found, expected);
+}
