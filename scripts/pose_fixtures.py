@@ -208,6 +208,12 @@ def sleap():
     arr_old = old.numpy(return_confidence=True)
     assert np.allclose(arr_old[..., :2], arr[..., :2] - 0.5, equal_nan=True)
     expect("sleap_labels_format_1_0.slp", "slp", arr_old[..., :2], [t.name for t in old.tracks], old.skeletons[0].node_names, arr_old[..., 2], None, "sleap_io.load_slp of format_id 1.0 (0.5 shift)")
+    # Damaged: instances name tracks but `tracks_json` lists none (a bad-input fixture).
+    empty_tracks = OUT / "datasets" / "bad" / "sleap_tracks_json_empty.slp"
+    shutil.copy(OUT / "sleap_labels.slp", empty_tracks)
+    with h5py.File(empty_tracks, "r+") as f:
+        del f["tracks_json"]
+        f.create_dataset("tracks_json", shape=(0,), dtype=h5py.string_dtype(), maxshape=(None,))
     for preset in ["matlab", "standard"]:
         name = f"sleap_analysis_{preset}.h5"
         sio.save_analysis_h5(labels, str(OUT / name), preset=preset)

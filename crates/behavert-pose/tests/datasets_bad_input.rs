@@ -278,3 +278,19 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn sleap_instances_naming_tracks_the_file_does_not_list() {
+    let path = bad("sleap_tracks_json_empty.slp");
+    let err = behavert_pose::formats::read(&path, None)
+        .unwrap_err()
+        .to_string();
+    for part in [
+        "sleap_tracks_json_empty.slp",
+        "table `instances` row 0, column `track`",
+        "no track (dataset `tracks_json` lists none)",
+        "found track 0",
+    ] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+}

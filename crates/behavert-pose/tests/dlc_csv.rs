@@ -127,3 +127,19 @@ fn same<D: ndarray::Dimension>(a: &ndarray::Array<f32, D>, b: &ndarray::Array<f3
             .zip(b.iter())
             .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
 }
+
+#[test]
+fn header_rows_longer_than_a_mebibyte_are_read_whole() {
+    // 20,000 keypoints with long names: each header row is over 1 MiB, longer than the part
+    // of the file format detection and the Lightning Pose check look at.
+    let keypoints: Vec<String> = (0..20_000)
+        .map(|k| format!("a_keypoint_with_a_long_name_{k}"))
+        .collect();
+    let positions = ndarray::Array4::from_shape_fn((2, 1, keypoints.len(), 2), |(f, _, k, d)| {
+        (f * 100_000 + k * 2 + d) as f32
+    });
+    let pose = behavert_pose::Pose::new(positions, vec!["mouse".into()], keypoints).unwrap();
+    let back = write_read(&pose, "wide.csv");
+    assert_eq!(back.keypoints, pose.keypoints);
+    assert!(same(&back.positions, &pose.positions));
+}

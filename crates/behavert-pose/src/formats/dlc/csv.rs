@@ -482,11 +482,25 @@ fn write_header(out: &mut dyn Write, columns: &[DlcColumn]) -> std::io::Result<(
     writer.flush()
 }
 
-/// The header of the DeepLabCut-style CSV at `path`, reading only the file's start.
+/// The header of the DeepLabCut-style CSV at `path`, reading only the file's start unless
+/// the header rows are longer than that (thousands of keypoints and animals).
 pub(crate) fn peek_header(path: &Path) -> Result<Header> {
-    let mut start = vec![0u8; 1 << 20];
+    const START: usize = 1 << 20;
+    let mut start = vec![0u8; START];
     let n = crate::hdf5::read_prefix(path, &mut start)?;
     start.truncate(n);
-    let text = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&start);
+    let whole;
+    let bytes = if n == START && !header_ends_within(&start) {
+        whole = crate::formats::read_file(path)?;
+        &whole
+    } else {
+        &start
+    };
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     Ok(parse_header(path, text)?.0)
+}
+
+/// Whether `start` holds four whole lines: every header row there can be.
+fn header_ends_within(start: &[u8]) -> bool {
+    start.iter().filter(|&&b| b == b'\n').count() >= LEVELS.len()
 }

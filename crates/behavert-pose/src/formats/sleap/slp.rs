@@ -138,6 +138,18 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
             score,
         )))
     };
+    // Before any frame is laid out: an instance of an unlisted track would leave no slot.
+    if let Some(i) = i_track.iter().position(|&t| t >= tracks.len() as f64) {
+        return Err(PoseError::format(
+            path,
+            format!("table `instances` row {i}, column `track`"),
+            match tracks.len() {
+                0 => "no track (dataset `tracks_json` lists none)".to_string(),
+                n => format!("one of the {n} tracks `tracks_json` lists (0–{})", n - 1),
+            },
+            format!("track {}", i_track[i]),
+        ));
+    }
     let user_points = read_points("points")?;
     let pred_points = read_points("pred_points")?;
     let nk = nodes.len();
@@ -186,16 +198,7 @@ pub fn read_all(path: &Path) -> Result<Vec<Pose>> {
             let mut untracked = 0;
             for i in a..b {
                 let slot = if i_track[i] >= 0.0 {
-                    let t = i_track[i] as usize;
-                    if t >= tracks.len() {
-                        return Err(PoseError::format(
-                            path,
-                            format!("table `instances` row {i}"),
-                            format!("a track below {}", tracks.len()),
-                            t.to_string(),
-                        ));
-                    }
-                    t
+                    i_track[i] as usize
                 } else {
                     untracked += 1;
                     tracks.len() + untracked - 1
