@@ -161,6 +161,45 @@ fn evaluate_command_on_the_demo_files() {
         demo["frame"]["confusion_matrix"]
     );
 
+    // Two evaluations started together into one new folder: exactly one publishes its
+    // whole folder, the other says why it wrote nothing, and no staging folder is left.
+    let raced = dir.path().join("raced");
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_behavert"))
+                .args(["evaluate", "--model", arg(&out.join("finetune/best"))])
+                .args(["--input", arg(&data.join("mouse_0.csv"))])
+                .args(["--labels", arg(&data.join("mouse_0_labels.csv"))])
+                .args(["--output-dir", arg(&raced)])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outcomes: Vec<(bool, String)> = racers
+        .into_iter()
+        .map(|racer| {
+            let out = racer.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            (out.status.success(), text)
+        })
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|(ok, _)| *ok).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let (_, loser) = outcomes.iter().find(|(ok, _)| !ok).unwrap();
+    assert!(loser.contains("never overwritten"), "{loser}");
+    assert!(read(&raced.join("metrics.json"))["frame"]["confusion_matrix"].is_array());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
     // Wrong labels are named.
     let (ok, text) = behavert(&[
         "evaluate",

@@ -8,7 +8,7 @@ use behavert_pose::pose::Pose;
 use ndarray::{Array2, Axis, concatenate};
 use serde::Serialize;
 
-use super::predictions::{PredictionWriter, refuse_existing};
+use super::predictions::PredictionWriter;
 use super::predictor::{FrameBlock, InferOptions, Predictor};
 use crate::eval::html::{ReportInputs, RunInfo, utc_now, write_report};
 use crate::eval::plots::{self, EmbeddingPlot, Ethogram, PlotInputs};
@@ -100,7 +100,9 @@ struct Scored {
 }
 
 /// Evaluates the first multiclass frame head of `predictor` on `recordings` and writes
-/// everything into `output_dir` (which must not exist yet, or be empty).
+/// everything into `output_dir` (which must not exist yet, or be empty). The folder is
+/// written beside it and published whole at the end: a killed evaluation leaves no half
+/// folder, and of two evaluations into one folder exactly one succeeds.
 pub fn evaluate(
     predictor: &Predictor,
     model_dir: &Path,
@@ -109,6 +111,29 @@ pub fn evaluate(
     output_dir: &Path,
 ) -> Result<EvaluationSummary> {
     let _span = tracing::info_span!("evaluate", recordings = recordings.len()).entered();
+    refuse_used_output_dir(output_dir)?;
+    let staging = staging_dir(output_dir)?;
+    let written = write_evaluation(predictor, model_dir, recordings, options, staging.path())?;
+    publish_dir(staging, output_dir)?;
+    Ok(EvaluationSummary {
+        output_dir: output_dir.to_path_buf(),
+        files: written
+            .files
+            .iter()
+            .map(|f| output_dir.join(f.strip_prefix(&written.output_dir).unwrap_or(f)))
+            .collect(),
+        ..written
+    })
+}
+
+/// [`evaluate`]'s work: every output file written into `output_dir`, a new empty folder.
+fn write_evaluation(
+    predictor: &Predictor,
+    model_dir: &Path,
+    recordings: &[LabelledRecording],
+    options: &EvaluateOptions,
+    output_dir: &Path,
+) -> Result<EvaluationSummary> {
     let (head_index, head) = predictor
         .heads()
         .iter()
@@ -129,7 +154,6 @@ pub fn evaluate(
             "none",
         ));
     }
-    prepare_output_dir(output_dir)?;
     let predictions_dir = output_dir.join("predictions");
     std::fs::create_dir_all(&predictions_dir).map_err(|e| TrainError::io(&predictions_dir, e))?;
 
@@ -353,20 +377,72 @@ fn embedding_plot(scored: &[Scored], vocabulary: &[String]) -> Result<Option<Emb
     )?))
 }
 
-/// Creates `dir`, or accepts it when empty: results never mix with or replace old ones.
-fn prepare_output_dir(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).map_err(|e| TrainError::io(dir, e))?;
-        if entries.next().is_some() {
-            return Err(TrainError::run_dir(
-                dir,
-                "a new or empty output folder (results are never overwritten)",
-                "a folder with files in it",
-            ));
-        }
+/// Refuses an output folder with files in it: results never mix with or replace old ones.
+fn refuse_used_output_dir(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => match entries.next() {
+            Some(_) => Err(used_output_dir(dir)),
+            None => Ok(()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(TrainError::io(dir, e)),
     }
-    std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
-    refuse_existing(&dir.join("metrics.json"))
+}
+
+fn used_output_dir(dir: &Path) -> TrainError {
+    TrainError::run_dir(
+        dir,
+        "a new or empty output folder (results are never overwritten)",
+        "a folder with files in it, perhaps written by another evaluation meanwhile",
+    )
+}
+
+/// A new folder beside `dir` (same file system, so publishing it is one rename), named
+/// `.<name>.*.tmp` and removed if the evaluation fails.
+fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempdir_in(parent)
+        .map_err(|e| TrainError::io(dir, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // An output folder is meant to be shared; tempfile's folders are private (0700).
+        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| TrainError::io(staging.path(), e))?;
+    }
+    Ok(staging)
+}
+
+/// Gives `staging` the name `dir`. A rename replaces only a missing or empty folder, so the
+/// check and the publishing are one step: a folder that filled meanwhile stays as it was.
+fn publish_dir(staging: tempfile::TempDir, dir: &Path) -> Result<()> {
+    match std::fs::rename(staging.path(), dir) {
+        Ok(()) => {
+            // Renamed away: nothing is left for the guard to remove.
+            let _ = staging.keep();
+            Ok(())
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists
+            ) =>
+        {
+            Err(used_output_dir(dir))
+        }
+        Err(e) => Err(TrainError::io(dir, e)),
+    }
 }
 
 /// A file name for recording `index` named `name` (dataset ids may hold `/`).
