@@ -130,3 +130,140 @@ fn rat_social_recipe_labels_a_held_out_real_recording() {
         "macro-F1 {f1:.3}, aggression F1 {aggression:.3}"
     );
 }
+
+/// A short fine-tuning run on simulated mice with a checkpoint every three steps.
+const KILL_CONFIG: &str = r#"
+[model]
+size = "tiny"
+
+[data]
+source = "simulated"
+recordings = 2
+validation_recordings = 1
+
+[data.simulation]
+seed = 3
+frames = 600
+
+[window]
+length = 48
+stride = 24
+
+[training]
+seed = 5
+batch_size = 8
+epochs = 2
+checkpoint_every = 3
+
+[[heads]]
+name = "behaviour"
+"#;
+
+/// `kill -9` at moments chosen by what the run folder shows — before it exists, before the
+/// first checkpoint, while a checkpoint is being written, just after one, mid-run — and after
+/// each the run is taken up again as a user would (`--resume` once a checkpoint exists, else
+/// the same command): it ends with exactly the weights of a run never killed.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_at_any_moment_is_taken_up_to_the_same_weights() {
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kill.toml");
+    std::fs::write(&config, KILL_CONFIG).unwrap();
+    let start = |run: &Path| {
+        let checkpointed = ["last", "last.old", "best"]
+            .iter()
+            .any(|d| run.join(d).exists());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_behavert"));
+        command.arg("finetune").arg("--no-progress");
+        if checkpointed {
+            command.arg("--resume").arg(run);
+        } else {
+            command
+                .arg("--config")
+                .arg(&config)
+                .arg("--output-dir")
+                .arg(run);
+        }
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let finish = |run: &Path| {
+        let out = start(run).wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let whole = dir.path().join("whole");
+    finish(&whole);
+
+    let run = dir.path().join("killed");
+    let rows = |run: &Path| {
+        std::fs::read_to_string(run.join("metrics.csv")).map_or(0, |t| t.lines().count())
+    };
+    let moments: [(&str, &dyn Fn(&Path) -> bool); 5] = [
+        ("at once", &|_| true),
+        ("before the first checkpoint", &|run| {
+            run.join("config.toml").exists()
+        }),
+        ("during a checkpoint", &|run| run.join("last.new").exists()),
+        ("after a checkpoint", &|run| run.join("last").exists()),
+        ("mid-run", &|run| rows(run) >= 3),
+    ];
+    let mut killed = Vec::new();
+    for (moment, reached) in moments {
+        let mut child = start(&run);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break; // finished before the moment came: nothing to kill
+            }
+            if reached(&run) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                killed.push(moment);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    eprintln!("killed: {killed:?}");
+    // The moments that last long enough to be caught every time.
+    for moment in [
+        "at once",
+        "before the first checkpoint",
+        "after a checkpoint",
+    ] {
+        assert!(killed.contains(&moment), "not killed {moment}: {killed:?}");
+    }
+    finish(&run);
+    // Every tensor, by name (the file's metadata order may differ between runs).
+    let weights = |run: &Path| {
+        let bytes = std::fs::read(run.join("last/model.safetensors")).unwrap();
+        let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut named: Vec<(String, Vec<u8>)> = tensors
+            .tensors()
+            .into_iter()
+            .map(|(name, view)| (name, view.data().to_vec()))
+            .collect();
+        named.sort();
+        named
+    };
+    assert!(weights(&whole) == weights(&run), "weights differ");
+    // Every step logged once, in order.
+    let steps = |run: &Path| -> Vec<String> {
+        std::fs::read_to_string(run.join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(steps(&run), steps(&whole));
+}

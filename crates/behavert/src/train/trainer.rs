@@ -542,7 +542,9 @@ fn run_loop(
     let mut timings = Timings::default();
     let mut last_eval: Option<Evaluation> = None;
     let mut stopped_early = false;
-    let mut evaluated_at = None;
+    // A run checkpointed at its last step was evaluated there just before: resuming it must
+    // not evaluate and log that step again.
+    let mut evaluated_at = (state.step >= total).then_some(state.step);
     let mut info = setup.info.clone();
 
     let evaluate = |model: &BehavErt,
