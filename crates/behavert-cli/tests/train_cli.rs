@@ -208,7 +208,8 @@ fn a_run_killed_at_any_moment_is_taken_up_to_the_same_weights() {
     let rows = |run: &Path| {
         std::fs::read_to_string(run.join("metrics.csv")).map_or(0, |t| t.lines().count())
     };
-    let moments: [(&str, &dyn Fn(&Path) -> bool); 5] = [
+    type Reached<'a> = &'a dyn Fn(&Path) -> bool;
+    let moments: [(&str, Reached); 5] = [
         ("at once", &|_| true),
         ("before the first checkpoint", &|run| {
             run.join("config.toml").exists()
