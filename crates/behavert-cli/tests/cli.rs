@@ -165,6 +165,35 @@ fn convert_writes_npy_and_never_overwrites() {
         "{header}"
     );
 
+    // The disk fills while the set is being written (a file-size limit, with SIGXFSZ ignored so
+    // a write fails as on a full disk: the confidence file fits, the positions do not): an
+    // error naming the file, and nothing of the set left to be read wrongly or to block the
+    // next attempt.
+    #[cfg(unix)]
+    {
+        let full = out.path().join("full.npy");
+        let limited = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 100; exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_behavert"))
+            .args(["convert", csv.to_str().unwrap(), "--to", "npy", "--output"])
+            .arg(&full)
+            .output()
+            .unwrap();
+        assert!(!limited.status.success());
+        assert!(stderr(&limited).contains("full"), "{}", stderr(&limited));
+        let left: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains("full"))
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+        let mut again = args;
+        again[5] = full.to_str().unwrap();
+        let output = behavert(&again);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+
     std::fs::write(&target, b"user data").unwrap();
     let output = behavert(&args);
     assert!(!output.status.success());
