@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the small benchmark-dataset fixtures under crates/behavert-pose/tests/fixtures/datasets/.
 
-Each file is written the way the original dataset was written (docs formats.md §1-§5):
+Each file is written the way the original dataset was written (docs/datasets.md):
   CalMS21       json.dump of nested lists (and np.save of the dict, the npy variant)
   MABe22        np.save of a dict (object array): numpy >= 2 pickles name `numpy._core`,
                 numpy < 2 pickles name `numpy.core` (run once more under numpy < 2, see below)
@@ -48,7 +48,7 @@ def positions(frames, individuals, keypoints, space):
     return a
 
 
-# ---------------------------------------------------------------- CalMS21 (formats.md §1)
+# ---------------------------------------------------------------- CalMS21 (docs/datasets.md#calms21)
 CALMS_VOCAB = {"attack": 0, "investigation": 1, "mount": 2, "other": 3}
 
 
@@ -141,7 +141,7 @@ def calms21():
         json.dump({"annotator-id_0": {"task1/train/bad": missing}}, f)
 
 
-# ---------------------------------------------------------------- MABe22 (formats.md §0, §2)
+# ---------------------------------------------------------------- MABe22 (docs/datasets.md#mabe22-mouse-triplets)
 MABE_IDS = ["0D2SPY7EPE05CRPC8DP0", "HQU0RZZFDFINVHEBMNIZ"]
 TEST_IDS = ["95M5XNPQQ4SBG2QOT3JU", "WQPK2Y3X9G573N5QAS5H", "DURK5RWJG4Y14PGH5PBY"]
 TASKS = [
@@ -212,7 +212,7 @@ def mabe22():
     np.save(bad / "mabe22_no_sequences.npy", {"vocabulary": []}, allow_pickle=True)
 
 
-# ---------------------------------------------------------------- SBeA (formats.md §3)
+# ---------------------------------------------------------------- SBeA (docs/datasets.md#sbea)
 def sbea():
     import scipy.io
 
@@ -235,7 +235,7 @@ def sbea():
     scipy.io.savemat(bad / "bad-A1A2-20220101-id3d.mat", {"coords3d": np.zeros((3, 50))})
 
 
-# ---------------------------------------------------------------- DeepEthogram (formats.md §4)
+# ---------------------------------------------------------------- DeepEthogram (docs/datasets.md#deepethogram)
 def deepethogram():
     import pandas as pd
 
@@ -278,7 +278,7 @@ def deepethogram():
         pd.DataFrame(values, columns=columns).to_csv(d / f"{video}{scorer}.csv")
 
 
-# ---------------------------------------------------------------- PAIR-R24M (formats.md §5)
+# ---------------------------------------------------------------- PAIR-R24M (docs/datasets.md#pair-r24m)
 PAIR_MARKERS = [
     "HeadF", "HeadB", "HeadL", "SpineF", "SpineM", "SpineL",
     "Offset1", "Offset2", "HipL", "HipR", "ShoulderL", "ShoulderR",

@@ -4,7 +4,7 @@
 //! refuses every other global by name.
 //!
 //! Used for PyTables' protocol-0 attributes in DeepLabCut HDF5 files and for object `.npy`
-//! files (MABe22 dicts), formats.md §0 and §6.
+//! files (MABe22 dicts), docs/formats/npy.md, docs/formats/deeplabcut.md.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -1299,7 +1299,7 @@ mod tests {
 
     #[test]
     fn protocol_0_pytables_attribute_decodes() {
-        // PyTables `non_index_axes` of a DeepLabCut file (formats.md §6).
+        // PyTables `non_index_axes` of a DeepLabCut file (docs/formats/deeplabcut.md).
         let p = b"(lp0\n(I1\n(lp1\n(VPranav\np2\nVsnout\np3\nVx\np4\ntp5\na(g2\ng3\nVy\np6\ntp7\natp8\na.";
         let v = loads(p).unwrap();
         let axes = v.as_seq().unwrap();

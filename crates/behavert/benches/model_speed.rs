@@ -1,5 +1,5 @@
 //! Training-step time, inference frames/s and peak memory of BehavERT on the CPU (Flex),
-//! side by side with the PyTorch reference (`../shared/bench/torch_bench.py`) in one run.
+//! side by side with the PyTorch reference (`scripts/reference/torch_bench.py`) in one run.
 //!
 //! `cargo bench -p behavert --bench model_speed [-- SIZE:BATCHxFRAMES ...]`
 //! Default cases: small and base at 16×256 and 4×256. Each measurement runs in its own

@@ -1,5 +1,5 @@
 //! Writes a freshly initialised BehavERT checkpoint with inputs and the Rust outputs, in the
-//! layout of `behavert_reference.py`, so PyTorch can check the reverse direction:
+//! layout of `scripts/reference/behavert_torch.py`, so PyTorch can check the reverse direction:
 //! a checkpoint written here loads in PyTorch and computes the same function.
 //!
 //! `cargo run -p behavert --release --example export_reference_fixture -- OUT_DIR [SIZE] [SEED]`
@@ -109,8 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "expected.safetensors",
         vec![
             ("hidden", Dtype::F32, h_shape, h),
-            ("frame_logits", Dtype::F32, f_shape, f),
-            ("sequence_logits", Dtype::F32, s_shape, s),
+            ("frame_logits.frame", Dtype::F32, f_shape, f),
+            ("sequence_logits.sequence", Dtype::F32, s_shape, s),
             ("reconstruction", Dtype::F32, r_shape, r),
         ],
     )?;

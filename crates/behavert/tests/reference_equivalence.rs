@@ -1,18 +1,22 @@
 //! The Rust network computes the PyTorch reference's function from the reference's checkpoint
-//! (DESIGN.md §2), and checkpoints survive a save/load round trip.
+//! (docs/architecture.md#the-model-contract), and checkpoints survive a save/load round trip.
 //!
-//! Reads `$BEHAVERT_REFERENCE_DIR` when set (any checkpoint `behavert_reference.py` writes),
-//! `../shared/reference/tiny` otherwise.
+//! Reads the repository's own fixture (`tests/fixtures/reference/`, written by
+//! `scripts/reference/behavert_torch.py`), and also `$BEHAVERT_REFERENCE_DIR` when set or
+//! `../shared/reference/tiny` when it is there.
 
 mod common;
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use behavert::model::{BehavErt, ModelInput, ModelOutput, load_checkpoint, save_checkpoint};
+use behavert::model::{
+    BehavErt, HeadLevel, ModelInput, ModelOutput, load_checkpoint, save_checkpoint,
+};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use common::{Stored, float_tensor, read_safetensors, reference_dir, relative_error, values};
 
-/// Tolerance of DESIGN.md §2: relative error in f32.
+/// Tolerance of docs/architecture.md#the-model-contract: relative error in f32.
 const TOLERANCE: f64 = 1e-4;
 
 fn bool_tensor(stored: &Stored, device: &Device) -> Tensor<2, Bool> {
@@ -29,50 +33,82 @@ fn reference_input(dir: &Path, device: &Device) -> ModelInput {
     }
 }
 
-/// The four outputs the reference writes, by its names.
-fn named_outputs(
-    model: &BehavErt,
-    output: ModelOutput,
-) -> Vec<(&'static str, Vec<usize>, Vec<f32>)> {
-    let (frame, sequence) = (
-        model.head_index("frame").unwrap().1,
-        model.head_index("sequence").unwrap().1,
-    );
-    let frame_logits = output.frame_logits[frame].clone();
-    let sequence_logits = output.sequence_logits[sequence].clone();
-    vec![
-        (
-            "hidden",
-            output.hidden.dims().to_vec(),
+/// Every output by the name the PyTorch definition gives it: `hidden`, `reconstruction`, and
+/// `frame_logits.<head>` / `sequence_logits.<head>` per head.
+fn named_outputs(model: &BehavErt, output: ModelOutput) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    let named = |name: String, dims: &[usize], values: Vec<f32>| (name, dims.to_vec(), values);
+    let mut outputs = vec![
+        named(
+            "hidden".into(),
+            &output.hidden.dims(),
             values(output.hidden),
         ),
-        (
-            "frame_logits",
-            frame_logits.dims().to_vec(),
-            values(frame_logits),
-        ),
-        (
-            "sequence_logits",
-            sequence_logits.dims().to_vec(),
-            values(sequence_logits),
-        ),
-        (
-            "reconstruction",
-            output.reconstruction.dims().to_vec(),
+        named(
+            "reconstruction".into(),
+            &output.reconstruction.dims(),
             values(output.reconstruction),
         ),
-    ]
+    ];
+    for (level, logits) in [
+        (
+            HeadLevel::Frame,
+            output
+                .frame_logits
+                .into_iter()
+                .map(|t| (t.dims().to_vec(), values(t)))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            HeadLevel::Sequence,
+            output
+                .sequence_logits
+                .into_iter()
+                .map(|t| (t.dims().to_vec(), values(t)))
+                .collect(),
+        ),
+    ] {
+        let prefix = match level {
+            HeadLevel::Frame => "frame_logits",
+            HeadLevel::Sequence => "sequence_logits",
+        };
+        for (head, (dims, values)) in model.config.heads_at(level).iter().zip(logits) {
+            outputs.push(named(format!("{prefix}.{}", head.name), &dims, values));
+        }
+    }
+    outputs
+}
+
+/// The reference's output called `name`; fixtures of the single-head layout (the shared
+/// `tiny`) name the logits `frame_logits` and `sequence_logits`.
+fn expected_output<'a>(expected: &'a HashMap<String, Stored>, name: &str) -> &'a Stored {
+    expected
+        .get(name)
+        .or_else(|| expected.get(name.split('.').next().unwrap()))
+        .unwrap_or_else(|| panic!("no {name} in expected.safetensors"))
+}
+
+/// The fixtures to check: the repository's own (`scripts/reference/behavert_torch.py`, four
+/// heads of every kind and level), and `$BEHAVERT_REFERENCE_DIR` or `../shared/reference/tiny`.
+fn fixtures() -> Vec<PathBuf> {
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference");
+    std::iter::once(own).chain(reference_dir()).collect()
 }
 
 #[test]
 fn forward_matches_the_pytorch_reference() {
-    let Some(dir) = reference_dir() else { return };
+    for dir in fixtures() {
+        forward_matches(&dir);
+    }
+}
+
+fn forward_matches(dir: &Path) {
     let device = Device::flex();
-    let model = load_checkpoint(&dir, &device).unwrap();
-    let output = model.forward(&reference_input(&dir, &device)).unwrap();
+    let model = load_checkpoint(dir, &device).unwrap();
+    let output = model.forward(&reference_input(dir, &device)).unwrap();
     let expected = read_safetensors(&dir.join("expected.safetensors"));
+    println!("{}", dir.display());
     for (name, shape, out) in named_outputs(&model, output) {
-        let reference = &expected[name];
+        let reference = expected_output(&expected, &name);
         assert_eq!(shape, reference.shape, "{name} shape");
         assert!(
             out.iter().all(|v| v.is_finite()),
@@ -92,9 +128,14 @@ fn forward_matches_the_pytorch_reference() {
 
 #[test]
 fn saved_checkpoint_has_the_reference_names_layout_and_values() {
-    let Some(dir) = reference_dir() else { return };
+    for dir in fixtures() {
+        saved_checkpoint_matches(&dir);
+    }
+}
+
+fn saved_checkpoint_matches(dir: &Path) {
     let device = Device::flex();
-    let model = load_checkpoint(&dir, &device).unwrap();
+    let model = load_checkpoint(dir, &device).unwrap();
     let out = tempfile::tempdir().unwrap();
     save_checkpoint(&model, out.path()).unwrap();
 
@@ -120,14 +161,14 @@ fn saved_checkpoint_has_the_reference_names_layout_and_values() {
     };
     assert_eq!(
         config(out.path()),
-        config(&dir),
+        config(dir),
         "config.json keys and values"
     );
 }
 
 #[test]
 fn save_then_load_gives_identical_outputs() {
-    let Some(dir) = reference_dir() else { return };
+    let dir = fixtures().remove(0);
     let device = Device::flex();
     let model = load_checkpoint(&dir, &device).unwrap();
     let input = reference_input(&dir, &device);

@@ -1,4 +1,4 @@
-//! CalMS21 (formats.md §1): `calms21_task{1,2,3}_{train,test}.json` and
+//! CalMS21 (docs/datasets.md#calms21): `calms21_task{1,2,3}_{train,test}.json` and
 //! `calms21_unlabeled_videos_part{1..4}.json` (or the `.npy` files of `calms21_convert_to_npy.py`)
 //! in the dataset folder or one folder below (as the zips unpack).
 //!

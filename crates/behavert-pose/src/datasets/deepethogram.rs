@@ -1,4 +1,4 @@
-//! DeepEthogram projects (formats.md §4): `project_config.yaml` (`project.class_names`,
+//! DeepEthogram projects (docs/datasets.md#deepethogram): `project_config.yaml` (`project.class_names`,
 //! `project.data_path`), one folder per video under the data path holding `*label*.csv`
 //! (pandas `to_csv`: header `,background,beh1,…`, rows `frame,1|0|-1`; -1 = not yet labelled,
 //! several behaviours may be on) and the DeepLabCut CSV of that video (a `.csv` whose name

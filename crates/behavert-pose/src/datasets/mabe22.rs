@@ -1,4 +1,4 @@
-//! MABe22 (formats.md §0, §2): mouse triplets (and the fly groups' layout).
+//! MABe22 (docs/datasets.md#mabe22-mouse-triplets): mouse triplets (and the fly groups' layout).
 //!
 //! Files (Caltech or AIcrowd names, any of them): train keypoints `mouse_triplet_train.npy` /
 //! `user_train.npy`, test keypoints `mouse_triplet_test.npy` / `submission_keypoints.npy`,

@@ -1,4 +1,4 @@
-//! The five benchmark datasets (formats.md §1–§5), loaded from their published files with
+//! The five benchmark datasets (docs/datasets.md), loaded from their published files with
 //! their official splits, keypoint order, vocabulary and groups.
 //!
 //! [`load`] reads a whole dataset into a [`Dataset`]; [`for_each`] hands over one

@@ -1,4 +1,4 @@
-//! PAIR-R24M (formats.md §5): `metadata.csv` (column `FolderPath`, one row per session) and
+//! PAIR-R24M (docs/datasets.md#pair-r24m): `metadata.csv` (column `FolderPath`, one row per session) and
 //! `<session>/markerDataset.csv` (one row per frame) in the dataset folder (or one below).
 //!
 //! Positions come from `absolutePosition_an{1,2}_<marker>_{x,y,z}` (marker names and order read

@@ -1,4 +1,4 @@
-//! SBeA (formats.md §3): one `<rec>-<animals>-<date>-id3d.mat` per recording (MAT v5), in the
+//! SBeA (docs/datasets.md#sbea): one `<rec>-<animals>-<date>-id3d.mat` per recording (MAT v5), in the
 //! dataset folder or one folder below. `coords3d` is `(T, animals × 48)`: animal m in columns
 //! `[48m, 48m + 48)`, keypoint k at `3k, 3k+1, 3k+2` = x, y, z. `name3d` (char matrix, one
 //! animal per row) names the animals; without it the names come from the file name

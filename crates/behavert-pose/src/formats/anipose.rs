@@ -1,4 +1,4 @@
-//! Anipose 3D CSV (`pose-3d/<video>.csv`, formats.md §10): one header row; per body part
+//! Anipose 3D CSV (`pose-3d/<video>.csv`, docs/datasets.md#calms210): one header row; per body part
 //! `bp_x, bp_y, bp_z, bp_error, bp_ncams, bp_score`, then `M_00…M_22`, `center_0…2`, `fnum`.
 
 use std::path::Path;

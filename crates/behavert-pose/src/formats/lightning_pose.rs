@@ -1,4 +1,4 @@
-//! Lightning Pose CSV (formats.md §9): a DeepLabCut single-animal CSV whose scorer is
+//! Lightning Pose CSV (docs/formats/lightning-pose.md): a DeepLabCut single-animal CSV whose scorer is
 //! `<model>_tracker`, with an extra `("set", "", "")` column in labelled-data predictions.
 
 use std::path::Path;

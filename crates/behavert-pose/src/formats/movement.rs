@@ -1,4 +1,4 @@
-//! `movement` netCDF files (`ds.to_netcdf()`, formats.md §12): data variables `position`
+//! `movement` netCDF files (`ds.to_netcdf()`, docs/datasets.md#calms212): data variables `position`
 //! (time, space, keypoints, individuals) and `confidence`, with coordinates named either in the
 //! plural (`keypoints`, `individuals`; movement < 0.17, LISBET) or the singular (`keypoint`,
 //! `individual`). Axis names come from netCDF's `_Netcdf4Coordinates`/`_Netcdf4Dimid`

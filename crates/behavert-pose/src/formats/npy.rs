@@ -1,4 +1,4 @@
-//! numpy `.npy` files (formats.md §0): plain numeric arrays (read and write) and object arrays
+//! numpy `.npy` files (docs/formats/npy.md): plain numeric arrays (read and write) and object arrays
 //! holding pickles (MABe22 / CalMS21 dicts), decoded by the [`crate::pickle`] VM.
 //!
 //! As a pose format, `OUT.npy` holds float32 `[frames, individuals, keypoints, space]` and

@@ -1,4 +1,4 @@
-//! NWB files with ndx-pose 0.1.x and ≥ 0.2 (formats.md §11): `PoseEstimation` containers found
+//! NWB files with ndx-pose 0.1.x and ≥ 0.2 (docs/datasets.md#calms211): `PoseEstimation` containers found
 //! by their `neurodata_type` attribute (not by name), each holding one `PoseEstimationSeries`
 //! per keypoint (`data` (T, 2|3), `confidence` (T,), `timestamps` — possibly a soft link to
 //! another series' — or `starting_time` with a `rate`).

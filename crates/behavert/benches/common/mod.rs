@@ -30,7 +30,7 @@ pub struct TorchCase<'a> {
 pub fn run_torch(case: &TorchCase) -> Option<Measurement> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/bench/torch_bench.py"
+        "/../../scripts/reference/torch_bench.py"
     );
     if !std::path::Path::new(script).is_file() {
         return None;

@@ -1,4 +1,4 @@
-//! The BehavERT network (DESIGN.md §2): embeddings, a post-LN BERT encoder, output heads, and
+//! The BehavERT network (docs/architecture.md#the-model-contract): embeddings, a post-LN BERT encoder, output heads, and
 //! checkpoints that load and save with the PyTorch reference's tensor names.
 
 pub mod checkpoint;

@@ -53,7 +53,7 @@ pub struct ModelOutput {
     pub reconstruction: Tensor<3>,
 }
 
-/// The BehavERT network of DESIGN.md §2.
+/// The BehavERT network of docs/architecture.md#the-model-contract.
 #[derive(Module, Debug)]
 pub struct BehavErt {
     /// Frames to tokens.

@@ -1,4 +1,4 @@
-//! Training (DESIGN.md §3): masked-frame pretraining and fine-tuning (multi-task, transfer),
+//! Training (docs/architecture.md#training): masked-frame pretraining and fine-tuning (multi-task, transfer),
 //! with schedules, checkpoints, resume and metrics logs.
 //!
 //! `trainer` holds the loop; `pretrain` and `finetune` the objectives; `losses`, `masking`

@@ -1,4 +1,4 @@
-//! DeepLabCut CSV files (pandas `to_csv` of the MultiIndex table, formats.md §6): 3 header rows
+//! DeepLabCut CSV files (pandas `to_csv` of the MultiIndex table, docs/formats/deeplabcut.md): 3 header rows
 //! (single animal) or 4 (`individuals`), 1 or 3 index columns, empty cell = NaN.
 //!
 //! Data lines are split by hand and parsed on all cores because prediction files are large

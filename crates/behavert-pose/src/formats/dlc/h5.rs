@@ -1,5 +1,5 @@
 //! DeepLabCut HDF5 files: a pandas `HDFStore` (PyTables) under key `df_with_missing` or `tracks`
-//! (formats.md §6), in the **table** layout (compound rows, column names in protocol-0 pickled
+//! (docs/formats/deeplabcut.md), in the **table** layout (compound rows, column names in protocol-0 pickled
 //! attributes) or the **fixed** layout (`axis0_level*`/`axis0_label*`, `block*_values`).
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! DeepLabCut tables (formats.md §6): the column MultiIndex shared by the CSV and HDF5 files,
+//! DeepLabCut tables (docs/formats/deeplabcut.md): the column MultiIndex shared by the CSV and HDF5 files,
 //! and how its columns map onto a [`Pose`].
 
 pub mod csv;

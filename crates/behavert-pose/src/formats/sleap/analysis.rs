@@ -1,4 +1,4 @@
-//! SLEAP analysis HDF5 (`*.analysis.h5`, formats.md §7): `tracks` (track, xy, node, frame) in
+//! SLEAP analysis HDF5 (`*.analysis.h5`, docs/formats/sleap.md): `tracks` (track, xy, node, frame) in
 //! the default "matlab" order, or whatever the `dims` attribute says; `point_scores`;
 //! `track_occupancy` (frame, track); node and track names. Legacy files have only `tracks`,
 //! `track_occupancy`, `node_names` and `track_names`.

@@ -1,4 +1,4 @@
-//! SLEAP labels and predictions (`.slp`, formats.md §8): `/metadata` (JSON skeletons and node
+//! SLEAP labels and predictions (`.slp`, docs/formats/sleap.md): `/metadata` (JSON skeletons and node
 //! names, `format_id`), `tracks_json`, and the `frames` → `instances` → `points`/`pred_points`
 //! tables. One pose per video; individuals are the tracks, plus `untracked_N` slots for
 //! instances without a track (in their order within each frame). User instances win over
