@@ -3,6 +3,42 @@
 
 use std::path::{Path, PathBuf};
 
+/// What was expected at a place and what was found there: the core of every error on user
+/// data, in both crates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Where: a line and column, a dataset, a config key (empty when the path says it all).
+    pub place: String,
+    /// What should be there, in the user's words.
+    pub expected: String,
+    /// What is there.
+    pub found: String,
+}
+
+impl Mismatch {
+    /// A mismatch at `place`.
+    pub fn new(
+        place: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl std::fmt::Display,
+    ) -> Self {
+        Self {
+            place: place.into(),
+            expected: expected.into(),
+            found: found.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.place.is_empty() {
+            write!(f, "{}: ", self.place)?;
+        }
+        write!(f, "expected {}, found {}", self.expected, self.found)
+    }
+}
+
 /// Result of an operation on pose data.
 pub type Result<T, E = PoseError> = std::result::Result<T, E>;
 
@@ -17,20 +53,11 @@ pub enum PoseError {
         cause: std::io::Error,
     },
     /// The file's content is not what its format promises.
-    #[error("{}: {place}: expected {expected}, found {found}", path.display())]
-    Format {
-        path: PathBuf,
-        place: String,
-        expected: String,
-        found: String,
-    },
+    #[error("{}: {mismatch}", path.display())]
+    Format { path: PathBuf, mismatch: Mismatch },
     /// The data is well-formed but inconsistent (mismatched lengths, unknown names…).
-    #[error("{context}: expected {expected}, found {found}")]
-    Invalid {
-        context: String,
-        expected: String,
-        found: String,
-    },
+    #[error("{0}")]
+    Invalid(Mismatch),
 }
 
 impl PoseError {
@@ -51,9 +78,7 @@ impl PoseError {
     ) -> Self {
         Self::Format {
             path: path.as_ref().to_path_buf(),
-            place: place.into(),
-            expected: expected.into(),
-            found: found.into(),
+            mismatch: Mismatch::new(place, expected, found.into()),
         }
     }
 
@@ -63,10 +88,6 @@ impl PoseError {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> Self {
-        Self::Invalid {
-            context: context.into(),
-            expected: expected.into(),
-            found: found.into(),
-        }
+        Self::Invalid(Mismatch::new(context, expected, found.into()))
     }
 }

@@ -22,7 +22,7 @@ pub mod preprocess;
 pub mod synth;
 pub mod window;
 
-pub use error::{PoseError, Result};
+pub use error::{Mismatch, PoseError, Result};
 pub use formats::Format;
 pub use inspect::PoseSummary;
 pub use labels::{FrameLabels, Labels, Targets};

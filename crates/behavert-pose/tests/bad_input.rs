@@ -5,8 +5,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use behavert_pose::PoseError;
 use behavert_pose::formats::{self, Format};
+use behavert_pose::{Mismatch, PoseError};
 
 const GOOD_CSV: &str = "scorer,S,S,S,S,S,S\nbodyparts,nose,nose,nose,tail,tail,tail\ncoords,x,y,likelihood,x,y,likelihood\n0,1.5,2.5,0.9,3,4,0.8\n1,1.6,2.6,0.9,3.1,4.1,0.7\n";
 
@@ -22,9 +22,12 @@ fn assert_format_error(err: PoseError, path: &Path, place: &str, expected: &str,
     match &err {
         PoseError::Format {
             path: p,
-            place: pl,
-            expected: e,
-            found: f,
+            mismatch:
+                Mismatch {
+                    place: pl,
+                    expected: e,
+                    found: f,
+                },
         } => {
             assert_eq!(p, path, "{err}");
             assert!(pl.contains(place), "place `{pl}` lacks `{place}`: {err}");

@@ -19,9 +19,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::error::{Error, Result};
 use crate::model::ModelInput;
 use crate::train::config::MaskingSection;
-use crate::train::error::{Result, TrainError};
 use crate::train::masking::{Shown, how_shown, mask_window};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
@@ -239,8 +239,8 @@ fn class_of(vocabulary: &[String], name: &str, head: usize, source: &str) -> Res
 }
 
 /// The error for a label `name` of `source` missing from head `head`'s vocabulary.
-fn unknown_class(vocabulary: &[String], name: &str, head: usize, source: &str) -> TrainError {
-    TrainError::config(
+fn unknown_class(vocabulary: &[String], name: &str, head: usize, source: &str) -> Error {
+    Error::config(
         format!("heads[{head}].vocabulary"),
         format!("every label of the data, e.g. {name:?} of {source} (vocabulary {vocabulary:?})"),
         format!("no {name:?}"),
@@ -293,7 +293,7 @@ fn frame_classes(
     source: &str,
 ) -> Result<Vec<Option<u32>>> {
     let FrameLabels::Single(ids) = &labels.frames else {
-        return Err(TrainError::data(
+        return Err(Error::data(
             format!("labels of {source}"),
             format!("one behaviour per frame for multiclass head {head}"),
             "multi-label annotations (use kind = \"multilabel\")",
@@ -312,7 +312,7 @@ impl TrackTargets {
             if n == frames {
                 Ok(())
             } else {
-                Err(TrainError::data(
+                Err(Error::data(
                     format!("{what} of {id}"),
                     format!("{frames} frames like the pose"),
                     n,
@@ -375,7 +375,7 @@ impl TrackTargets {
                 if let Some(targets) = &source.targets {
                     check_len(targets.len(), "targets")?;
                     if targets.tasks.len() != *tasks {
-                        return Err(TrainError::data(
+                        return Err(Error::data(
                             format!("targets of {id}"),
                             format!("{tasks} tasks like the first recording"),
                             targets.tasks.len(),
@@ -621,7 +621,7 @@ impl Batch {
     ) -> Result<Self> {
         let length = windows.first().map_or(0, |w| w.length);
         if let Some(other) = windows.iter().find(|w| w.length != length) {
-            return Err(TrainError::data(
+            return Err(Error::data(
                 "batch",
                 format!("windows of one length ({length} frames)"),
                 format!("a window of {} frames", other.length),
@@ -971,7 +971,7 @@ impl Prefetcher {
     }
 
     /// Why the worker stopped before its last batch: its panic message, if it panicked.
-    fn worker_failure(&mut self) -> TrainError {
+    fn worker_failure(&mut self) -> Error {
         let cause = match self.worker.take().map(JoinHandle::join) {
             None => "could not be started".to_string(),
             Some(Ok(())) => "stopped early".to_string(),
@@ -984,7 +984,7 @@ impl Prefetcher {
                 format!("panicked: {message}")
             }
         };
-        TrainError::data(
+        Error::data(
             "the batch worker thread",
             format!("{} more batches", self.remaining),
             cause,

@@ -2,12 +2,12 @@
 
 use burn::tensor::Device;
 
-use crate::error::{ModelError, Result};
+use crate::error::{Error, Result};
 
 /// The device named by `name`: `cpu` (the Flex backend, always built), `cuda`, `cuda:N` or
 /// `wgpu`, `wgpu:N` (only in builds with the matching cargo feature).
 pub fn parse_device(name: &str) -> Result<Device> {
-    let unavailable = |feature: &str| ModelError::Device {
+    let unavailable = |feature: &str| Error::Device {
         name: name.to_string(),
         reason: format!(
             "this build has no {feature} backend; rebuild with `--features {feature}` \
@@ -16,7 +16,7 @@ pub fn parse_device(name: &str) -> Result<Device> {
     };
     let (kind, index) = match name.split_once(':') {
         Some((kind, index)) => {
-            let index = index.parse::<usize>().map_err(|_| ModelError::Device {
+            let index = index.parse::<usize>().map_err(|_| Error::Device {
                 name: name.to_string(),
                 reason: format!("expected a device index after ':', found {index:?}"),
             })?;
@@ -47,7 +47,7 @@ pub fn parse_device(name: &str) -> Result<Device> {
                 Err(unavailable("wgpu"))
             }
         }
-        _ => Err(ModelError::Device {
+        _ => Err(Error::Device {
             name: name.to_string(),
             reason: "expected one of cpu, cuda, cuda:N, wgpu".to_string(),
         }),

@@ -1,13 +1,17 @@
-//! Typed errors of the model crate.
+//! The one error type of this crate: every failure names what it is about — a file, a config
+//! key, a recording — what was expected there and what was found ([`Mismatch`], shared with
+//! `behavert-pose`).
 
 use std::path::PathBuf;
 
-/// Result of a model operation.
-pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+pub use behavert_pose::Mismatch;
 
-/// Everything that can go wrong building, running, loading or saving a model.
+/// Result of the model, training, inference and evaluation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
-pub enum ModelError {
+pub enum Error {
     /// The operating system refused a read or write.
     // The cause is in the message rather than a `source`, so error chains do not repeat it.
     #[error("{}: {cause}", path.display())]
@@ -15,34 +19,36 @@ pub enum ModelError {
         path: PathBuf,
         cause: std::io::Error,
     },
-    /// A configuration value is out of range or inconsistent.
-    #[error("{place}: expected {expected}, found {found}")]
-    Config {
-        place: String,
-        expected: String,
-        found: String,
-    },
-    /// A checkpoint file does not hold what the configuration promises.
-    #[error("{}: {place}: expected {expected}, found {found}", path.display())]
-    Checkpoint {
-        path: PathBuf,
-        place: String,
-        expected: String,
-        found: String,
-    },
-    /// An input tensor does not fit the model.
-    #[error("model input {place}: expected {expected}, found {found}")]
-    Input {
-        place: String,
-        expected: String,
-        found: String,
-    },
-    /// A device name the build cannot serve.
+    /// A config value (model, training, command-line option) is out of its range.
+    #[error("{0}")]
+    Config(Mismatch),
+    /// The data (poses, labels, targets) does not fit what the model or run needs.
+    #[error("{0}")]
+    Data(Mismatch),
+    /// A checkpoint or run folder, or a file in one, is damaged or does not match.
+    #[error("{}: {mismatch}", path.display())]
+    File { path: PathBuf, mismatch: Mismatch },
+    /// Tensors handed to the network have the wrong shape.
+    #[error("model input {0}")]
+    Input(Mismatch),
+    /// The requested compute device is not available.
     #[error("device {name:?}: {reason}")]
     Device { name: String, reason: String },
+    /// Training produced a non-finite loss.
+    #[error("step {step}: the loss is {value}; lower the learning rate or check the data")]
+    Diverged { step: u64, value: f32 },
+    /// Reading or preprocessing pose data failed.
+    #[error(transparent)]
+    Pose(#[from] behavert_pose::PoseError),
+    /// A metric's input is inconsistent.
+    #[error(transparent)]
+    Eval(#[from] crate::eval::error::EvalError),
+    /// Writing a plot or report failed.
+    #[error(transparent)]
+    Output(#[from] crate::eval::output::OutputError),
 }
 
-impl ModelError {
+impl Error {
     /// An I/O failure on `path`.
     pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Self::Io {
@@ -51,44 +57,52 @@ impl ModelError {
         }
     }
 
-    /// A configuration error at `place`.
+    /// A config value at `place` (e.g. `optimizer.learning_rate`) that is not `expected`.
     pub fn config(
         place: impl Into<String>,
         expected: impl Into<String>,
         found: impl std::fmt::Display,
     ) -> Self {
-        Self::Config {
-            place: place.into(),
-            expected: expected.into(),
-            found: found.to_string(),
-        }
+        Self::Config(Mismatch::new(place, expected, found))
     }
 
-    /// A checkpoint error in `path` at `place`.
+    /// Data at `place` (a recording, its labels) that is not `expected`.
+    pub fn data(
+        place: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl std::fmt::Display,
+    ) -> Self {
+        Self::Data(Mismatch::new(place, expected, found))
+    }
+
+    /// A file of a checkpoint whose `place` is not `expected`.
     pub fn checkpoint(
         path: impl Into<PathBuf>,
         place: impl Into<String>,
         expected: impl Into<String>,
         found: impl std::fmt::Display,
     ) -> Self {
-        Self::Checkpoint {
+        Self::File {
             path: path.into(),
-            place: place.into(),
-            expected: expected.into(),
-            found: found.to_string(),
+            mismatch: Mismatch::new(place, expected, found),
         }
     }
 
-    /// An input error at `place`.
+    /// A run or output folder (or a file in it) that is not `expected`.
+    pub fn run_dir(
+        path: impl Into<PathBuf>,
+        expected: impl Into<String>,
+        found: impl std::fmt::Display,
+    ) -> Self {
+        Self::checkpoint(path, "", expected, found)
+    }
+
+    /// A model input at `place` with the wrong shape.
     pub fn input(
         place: impl Into<String>,
         expected: impl Into<String>,
         found: impl std::fmt::Display,
     ) -> Self {
-        Self::Input {
-            place: place.into(),
-            expected: expected.into(),
-            found: found.to_string(),
-        }
+        Self::Input(Mismatch::new(place, expected, found))
     }
 }

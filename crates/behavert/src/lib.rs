@@ -12,4 +12,4 @@ pub mod infer;
 pub mod model;
 pub mod train;
 
-pub use error::{ModelError, Result};
+pub use error::{Error, Mismatch, Result};

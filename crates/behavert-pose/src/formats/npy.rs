@@ -402,11 +402,10 @@ pub fn read_pose(path: &Path) -> Result<Pose> {
         .as_ref()
         .map_or_else(|| names("keypoint_", shape.2), |s| s.keypoints.clone());
     let mut pose = Pose::new(positions, individuals, keypoints).map_err(|e| match e {
-        PoseError::Invalid {
-            context,
-            expected,
-            found,
-        } => PoseError::format(&sidecar_file, context, expected, found),
+        PoseError::Invalid(mismatch) => PoseError::Format {
+            path: sidecar_file.clone(),
+            mismatch,
+        },
         other => other,
     })?;
     if let Some(sidecar) = &sidecar {

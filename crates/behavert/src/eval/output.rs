@@ -14,11 +14,11 @@ pub type OutputResult<T> = std::result::Result<T, OutputError>;
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// A file could not be read, written or renamed into place.
-    #[error("{path}: {source}")]
+    // The cause is in the message rather than a `source`, so error chains do not repeat it.
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The plotting library refused to draw (bad canvas, font or coordinates).
     #[error("drawing the {plot} plot failed: {message}")]
@@ -40,10 +40,10 @@ pub enum OutputError {
 
 impl OutputError {
     /// An I/O failure on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::predictions::PredictionWriter;
 use super::predictor::{FrameBlock, InferOptions, Predictor};
+use crate::error::{Error, Result};
 use crate::eval::html::{ReportInputs, RunInfo, utc_now, write_report};
 use crate::eval::plots::{self, EmbeddingPlot, Ethogram, PlotInputs};
 use crate::eval::projection::DEFAULT_MAX_POINTS;
@@ -17,7 +18,6 @@ use crate::eval::report::{MetricsReport, Recording};
 use crate::eval::smoothing::viterbi_smooth;
 use crate::eval::training_log::TrainingLog;
 use crate::model::{HeadKind, HeadLevel};
-use crate::train::error::{Result, TrainError};
 use crate::train::state::METRICS_FILE;
 
 /// One recording with its annotations.
@@ -140,7 +140,7 @@ fn write_evaluation(
         .enumerate()
         .find(|(_, h)| h.level() == HeadLevel::Frame && h.kind() == HeadKind::Multiclass)
         .ok_or_else(|| {
-            TrainError::data(
+            Error::data(
                 model_dir.display().to_string(),
                 "a model with a multiclass frame head to evaluate",
                 "none",
@@ -148,14 +148,14 @@ fn write_evaluation(
         })?;
     let vocabulary = head.output_names();
     if recordings.is_empty() {
-        return Err(TrainError::data(
+        return Err(Error::data(
             "evaluation",
             "at least one labelled recording",
             "none",
         ));
     }
     let predictions_dir = output_dir.join("predictions");
-    std::fs::create_dir_all(&predictions_dir).map_err(|e| TrainError::io(&predictions_dir, e))?;
+    std::fs::create_dir_all(&predictions_dir).map_err(|e| Error::io(&predictions_dir, e))?;
 
     let min_bout = options.min_bout.max(1);
     let mut scored = Vec::with_capacity(recordings.len());
@@ -168,7 +168,7 @@ fn write_evaluation(
     for (r, recording) in recordings.iter().enumerate() {
         let truth = truth_ids(&recording.labels, &vocabulary, &recording.name)?;
         if truth.len() != recording.pose.frames() {
-            return Err(TrainError::data(
+            return Err(Error::data(
                 format!("labels of {}", recording.name),
                 format!("{} frames like the pose", recording.pose.frames()),
                 truth.len(),
@@ -176,7 +176,7 @@ fn write_evaluation(
         }
         let predictions = predictor
             .predict(&recording.pose, &recording.name, &infer)
-            .map_err(|e| TrainError::data(recording.name.as_str(), "the model's labels", e))?;
+            .map_err(|e| Error::data(recording.name.as_str(), "the model's labels", e))?;
         // The same argmax as the `label` column of the predictions file.
         let pred: Vec<u32> = predictions.heads[head_index]
             .rows()
@@ -247,14 +247,14 @@ fn write_evaluation(
             report: &smoothed,
         },
     })
-    .map_err(|e| TrainError::data("metrics.json", "serialisable metrics", e))?;
+    .map_err(|e| Error::data("metrics.json", "serialisable metrics", e))?;
     crate::eval::output::write_atomic(&metrics_path, json.as_bytes())?;
     files.push(metrics_path);
     let per_class = output_dir.join("per_class.csv");
     let mut table = Vec::new();
     frame
         .write_per_class_csv(&mut table)
-        .map_err(|e| TrainError::io(&per_class, e))?;
+        .map_err(|e| Error::io(&per_class, e))?;
     crate::eval::output::write_atomic(&per_class, &table)?;
     files.push(per_class);
 
@@ -339,14 +339,14 @@ fn write_evaluation(
 fn truth_ids(labels: &Labels, vocabulary: &[String], name: &str) -> Result<Vec<Option<u32>>> {
     let labels = behavert_pose::label_files::single_if_exclusive(labels.clone());
     let FrameLabels::Single(ids) = &labels.frames else {
-        return Err(TrainError::data(
+        return Err(Error::data(
             format!("labels of {name}"),
             "one behaviour per frame (the model's head is multiclass)",
             "several behaviours at once on some frames",
         ));
     };
     crate::data::relabel(&labels, ids, vocabulary).map_err(|unknown| {
-        TrainError::data(
+        Error::data(
             format!("labels of {name}"),
             format!("behaviours the model knows ({vocabulary:?})"),
             format!("{:?} on {} frames", unknown.name, unknown.frames),
@@ -364,7 +364,7 @@ fn embedding_plot(scored: &[Scored], vocabulary: &[String]) -> Result<Option<Emb
         return Ok(None);
     }
     let all = concatenate(Axis(0), &views)
-        .map_err(|e| TrainError::data("embeddings", "equally wide embeddings", e))?;
+        .map_err(|e| Error::data("embeddings", "equally wide embeddings", e))?;
     let labels: Vec<Option<u32>> = scored
         .iter()
         .flat_map(|s| s.truth.iter().zip(&s.pred).map(|(t, p)| t.or(Some(*p))))
@@ -385,12 +385,12 @@ fn refuse_used_output_dir(dir: &Path) -> Result<()> {
             None => Ok(()),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(TrainError::io(dir, e)),
+        Err(e) => Err(Error::io(dir, e)),
     }
 }
 
-fn used_output_dir(dir: &Path) -> TrainError {
-    TrainError::run_dir(
+fn used_output_dir(dir: &Path) -> Error {
+    Error::run_dir(
         dir,
         "a new or empty output folder (results are never overwritten)",
         "a folder with files in it, perhaps written by another evaluation meanwhile",
@@ -404,7 +404,7 @@ fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -413,13 +413,13 @@ fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempdir_in(parent)
-        .map_err(|e| TrainError::io(dir, e))?;
+        .map_err(|e| Error::io(dir, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         // An output folder is meant to be shared; tempfile's folders are private (0700).
         std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| TrainError::io(staging.path(), e))?;
+            .map_err(|e| Error::io(staging.path(), e))?;
     }
     Ok(staging)
 }
@@ -441,7 +441,7 @@ fn publish_dir(staging: tempfile::TempDir, dir: &Path) -> Result<()> {
         {
             Err(used_output_dir(dir))
         }
-        Err(e) => Err(TrainError::io(dir, e)),
+        Err(e) => Err(Error::io(dir, e)),
     }
 }
 

@@ -6,8 +6,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use super::predictor::{FrameBlock, OutputHead};
+use crate::error::{Error, Result};
 use crate::model::HeadKind;
-use crate::train::error::{Result, TrainError};
 
 /// Where the bouts of `predictions` go: `<stem>_bouts.csv` beside it.
 pub fn bouts_path(predictions: &Path) -> PathBuf {
@@ -21,7 +21,7 @@ pub fn bouts_path(predictions: &Path) -> PathBuf {
 /// Fails when `path` exists: outputs never replace a user's file.
 pub fn refuse_existing(path: &Path) -> Result<()> {
     if path.exists() {
-        return Err(TrainError::run_dir(
+        return Err(Error::run_dir(
             path,
             "a path that does not exist yet (outputs are never overwritten)",
             "an existing file",
@@ -63,20 +63,20 @@ impl PendingCsv {
         let Self { writer, file, path } = self;
         let inner = writer
             .into_inner()
-            .map_err(|e| TrainError::io(&path, e.into_error()))?;
+            .map_err(|e| Error::io(&path, e.into_error()))?;
         inner
             .into_inner()
-            .map_err(|e| TrainError::io(&path, e.into_error()))?
+            .map_err(|e| Error::io(&path, e.into_error()))?
             .sync_all()
-            .map_err(|e| TrainError::io(&path, e))?;
+            .map_err(|e| Error::io(&path, e))?;
         file.persist_noclobber(&path)
-            .map_err(|e| TrainError::io(&path, e.error))?;
+            .map_err(|e| Error::io(&path, e.error))?;
         Ok(())
     }
 }
 
-fn csv_error(path: &Path, error: csv::Error) -> TrainError {
-    TrainError::io(path, std::io::Error::other(error))
+fn csv_error(path: &Path, error: csv::Error) -> Error {
+    Error::io(path, std::io::Error::other(error))
 }
 
 /// The bout being extended frame by frame.
@@ -101,7 +101,7 @@ impl PredictionWriter {
     /// `time_s`, left empty when unknown.
     pub fn create(path: &Path, heads: &[OutputHead], fps: Option<f64>) -> Result<Self> {
         if heads.is_empty() {
-            return Err(TrainError::data(
+            return Err(Error::data(
                 "model",
                 "at least one head to predict with",
                 "none (a pretrained-only checkpoint: fine-tune it, or use `behavert embed`)",
@@ -154,7 +154,7 @@ impl PredictionWriter {
                 ]
                 .map(String::from)
                 .to_vec();
-                Ok::<_, TrainError>((
+                Ok::<_, Error>((
                     PendingCsv::create(&file, &header)?,
                     None,
                     heads[0].output_names(),

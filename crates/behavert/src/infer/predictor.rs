@@ -10,8 +10,8 @@ use burn::tensor::{Bool, Device, Tensor, TensorData};
 use ndarray::Array2;
 
 use super::overlap::OverlapAverager;
+use crate::error::{Error, Result};
 use crate::model::{BehavErt, HeadKind, HeadLevel, ModelInput, load_checkpoint};
-use crate::train::error::{Result, TrainError};
 use crate::train::state::{HeadVocabulary, TrainingInfo};
 
 /// How windows are laid over a recording.
@@ -129,7 +129,7 @@ impl Predictor {
                     .head_index(&h.head.name)
                     .filter(|(level, _)| *level == h.head.level)
                 else {
-                    return Err(TrainError::run_dir(
+                    return Err(Error::run_dir(
                         &training_file,
                         format!(
                             "{:?} head {:?} in config.json too",
@@ -140,7 +140,7 @@ impl Predictor {
                 };
                 let in_model = &model.config.heads_at(level)[index];
                 if *in_model != h.head {
-                    return Err(TrainError::run_dir(
+                    return Err(Error::run_dir(
                         &training_file,
                         format!("head {:?} as config.json has it: {in_model:?}", h.head.name),
                         format!("{:?}", h.head),
@@ -148,7 +148,7 @@ impl Predictor {
                 }
                 // One name per output, or the writers would read past the vocabulary.
                 if h.head.kind != HeadKind::Regression && h.vocabulary.len() != h.head.outputs {
-                    return Err(TrainError::run_dir(
+                    return Err(Error::run_dir(
                         &training_file,
                         format!(
                             "{} behaviour names for head {:?} (one per output)",
@@ -164,7 +164,7 @@ impl Predictor {
             })
             .collect::<Result<Vec<_>>>()?;
         if info.feature_names.len() != model.config.input_dim {
-            return Err(TrainError::run_dir(
+            return Err(Error::run_dir(
                 training_file,
                 format!(
                     "{} feature names (config.json input_dim)",
@@ -211,7 +211,7 @@ impl Predictor {
         let _span = tracing::info_span!("prepare", frames = pose.frames()).entered();
         let layout = PoseLayout::of(pose);
         let preprocessor = Preprocessor::new(&self.info.preprocess, &layout)
-            .map_err(|e| TrainError::data(origin, "a pose the model's preprocessing fits", e))?;
+            .map_err(|e| Error::data(origin, "a pose the model's preprocessing fits", e))?;
         let names = preprocessor.feature_names();
         if names != self.info.feature_names.as_slice() {
             let first = names
@@ -219,7 +219,7 @@ impl Predictor {
                 .zip(&self.info.feature_names)
                 .position(|(a, b)| a != b)
                 .unwrap_or(names.len().min(self.info.feature_names.len()));
-            return Err(TrainError::data(
+            return Err(Error::data(
                 origin,
                 format!(
                     "the {} features the model {} was trained on (feature {first}: {:?}; \
@@ -241,7 +241,7 @@ impl Predictor {
             ));
         }
         if pose.frames() == 0 {
-            return Err(TrainError::data(origin, "at least one frame", "none"));
+            return Err(Error::data(origin, "at least one frame", "none"));
         }
         let mut prepared = preprocessor.with_arena_of(pose)?.prepare(pose)?;
         self.info.normalisation.apply(&mut prepared)?;
@@ -260,7 +260,7 @@ impl Predictor {
         let length = self.window_length().min(frames);
         let stride = options.stride.unwrap_or(length.div_ceil(2)).max(1);
         if stride > length {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 "stride",
                 format!("at most the window length ({length} frames), so every frame is seen"),
                 stride,
@@ -287,7 +287,7 @@ impl Predictor {
         let values = prepared
             .features
             .as_slice()
-            .ok_or_else(|| TrainError::data("features", "a contiguous array", "a strided one"))?;
+            .ok_or_else(|| Error::data("features", "a contiguous array", "a strided one"))?;
         for (b, batch) in starts.chunks(batch_size).enumerate() {
             let _span = tracing::debug_span!("infer_batch", batch = b).entered();
             let mut keypoints = vec![0.0f32; batch.len() * length * features];
@@ -323,7 +323,7 @@ impl Predictor {
                 };
                 let logits = to_vec(logits)?;
                 if let Some((frame, value)) = first_non_finite(batch, &lengths, length, &logits) {
-                    return Err(TrainError::data(
+                    return Err(Error::data(
                         format!("the outputs of head {:?} at frame {frame}", head.name()),
                         "finite numbers",
                         format!(
@@ -450,5 +450,5 @@ fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
     tensor
         .into_data()
         .try_into_vec::<f32>()
-        .map_err(|e| TrainError::data("model output", "f32 values", format!("{e:?}")))
+        .map_err(|e| Error::data("model output", "f32 values", format!("{e:?}")))
 }

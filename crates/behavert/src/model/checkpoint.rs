@@ -11,7 +11,7 @@ use burn::tensor::{Device, Tensor};
 use super::config::ModelConfig;
 use super::network::BehavErt;
 use super::tensor_names;
-use crate::error::{ModelError, Result};
+use crate::error::{Error, Result};
 
 /// File name of the hyper-parameters in a checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
@@ -37,7 +37,7 @@ fn non_finite_weights(model: &BehavErt) -> usize {
 /// Reads the `config.json` of checkpoint directory `dir`.
 pub fn load_config(dir: &Path) -> Result<ModelConfig> {
     let path = dir.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     ModelConfig::from_json(&text, &path.display().to_string())
 }
 
@@ -49,7 +49,7 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
     let mut model = BehavErt::new(&config, device)?;
     let path = dir.join(WEIGHTS_FILE);
     if !path.is_file() {
-        return Err(ModelError::checkpoint(
+        return Err(Error::checkpoint(
             &path,
             "file",
             "the weights of the checkpoint (model.safetensors)",
@@ -64,9 +64,9 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
     );
     let result = model
         .load_from(&mut store)
-        .map_err(|e| ModelError::checkpoint(&path, "contents", "a safetensors file", e))?;
+        .map_err(|e| Error::checkpoint(&path, "contents", "a safetensors file", e))?;
     if let Some(error) = result.errors.first() {
-        return Err(ModelError::checkpoint(
+        return Err(Error::checkpoint(
             &path,
             "tensor",
             format!("tensors shaped as {} describes", CONFIG_FILE),
@@ -79,7 +79,7 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
             .iter()
             .map(|(name, _)| name.as_str())
             .collect();
-        return Err(ModelError::checkpoint(
+        return Err(Error::checkpoint(
             &path,
             "tensors",
             format!("every tensor the {CONFIG_FILE} calls for"),
@@ -87,7 +87,7 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
         ));
     }
     if !result.unused.is_empty() {
-        return Err(ModelError::checkpoint(
+        return Err(Error::checkpoint(
             &path,
             "tensors",
             format!("only tensors the {CONFIG_FILE} calls for"),
@@ -96,7 +96,7 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
     }
     let non_finite = non_finite_weights(&model);
     if non_finite > 0 {
-        return Err(ModelError::checkpoint(
+        return Err(Error::checkpoint(
             &path,
             "weights",
             "finite numbers (a model that diverged in training gives only NaN outputs)",
@@ -109,7 +109,7 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<BehavErt> {
 /// Saves `model` into checkpoint directory `dir` (created if needed). Each file is written
 /// beside its destination and renamed over it, so a crash never leaves a half-written file.
 pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let weights = dir.join(WEIGHTS_FILE);
     let mut store = tensor_names::to_reference(&model.config).into_iter().fold(
         SafetensorsStore::from_file(&weights)
@@ -118,23 +118,23 @@ pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
             .overwrite(true),
         |store, (from, to)| store.with_key_remapping(from, to),
     );
-    model.save_into(&mut store).map_err(|e| {
-        ModelError::checkpoint(&weights, "writing", "a writable safetensors file", e)
-    })?;
+    model
+        .save_into(&mut store)
+        .map_err(|e| Error::checkpoint(&weights, "writing", "a writable safetensors file", e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         // burn writes through a private (0600) temporary file; a checkpoint is shared like
         // every other output.
         std::fs::set_permissions(&weights, std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| ModelError::io(&weights, e))?;
+            .map_err(|e| Error::io(&weights, e))?;
     }
     write_atomically(&dir.join(CONFIG_FILE), model.config.to_json().as_bytes())
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it onto `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_error = |e| ModelError::io(path, e);
+    let io_error = |e| Error::io(path, e);
     let mut file =
         behavert_pose::atomic::temp_beside(path).map_err(|e| io_error(std::io::Error::other(e)))?;
     file.write_all(bytes).map_err(io_error)?;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ModelError, Result};
+use crate::error::{Error, Result};
 
 /// Names no head may take: they are the tensor prefixes of the shared head modules.
 const RESERVED_HEAD_NAMES: [&str; 2] = ["pooler", "reconstruction"];
@@ -104,7 +104,7 @@ impl Architecture {
     /// The built-in preset `name` (`tiny`, `small`, `base`).
     pub fn preset(name: &str) -> Result<Self> {
         let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            ModelError::config(
+            Error::config(
                 "model size",
                 format!("one of {}", PRESETS.map(|(n, _)| n).join(", ")),
                 format!("{name:?}"),
@@ -116,7 +116,7 @@ impl Architecture {
     /// An architecture from TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         toml::from_str(text).map_err(|e| {
-            ModelError::config(
+            Error::config(
                 origin,
                 "a model size table (configs/model/*.toml)",
                 e.message(),
@@ -195,7 +195,7 @@ impl ModelConfig {
     /// A config from `config.json` text; `origin` names it in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Self> {
         let config: Self = serde_json::from_str(text).map_err(|e| {
-            ModelError::config(
+            Error::config(
                 format!("{origin} line {} column {}", e.line(), e.column()),
                 "a BehavERT config.json",
                 e,
@@ -241,14 +241,14 @@ impl ModelConfig {
     pub fn validate(&self, origin: &str) -> Result<()> {
         let place = |key: &str| format!("{origin}: {key}");
         if self.model_type != "behavert" {
-            return Err(ModelError::config(
+            return Err(Error::config(
                 place("model_type"),
                 "\"behavert\"",
                 &self.model_type,
             ));
         }
         if self.hidden_act != "gelu" {
-            return Err(ModelError::config(
+            return Err(Error::config(
                 place("hidden_act"),
                 "\"gelu\"",
                 &self.hidden_act,
@@ -264,7 +264,7 @@ impl ModelConfig {
             ("intermediate_size", self.intermediate_size, 1 << 16),
         ] {
             if !(1..=most).contains(&value) {
-                return Err(ModelError::config(
+                return Err(Error::config(
                     place(key),
                     format!("a positive integer up to {most}"),
                     value,
@@ -272,7 +272,7 @@ impl ModelConfig {
             }
         }
         if !(2..=1 << 16).contains(&self.max_position_embeddings) {
-            return Err(ModelError::config(
+            return Err(Error::config(
                 place("max_position_embeddings"),
                 "2 (the CLS token and one frame) to 65536",
                 self.max_position_embeddings,
@@ -282,14 +282,14 @@ impl ModelConfig {
         let weights = self.num_hidden_layers as u64 * (4 * h * h + 2 * h * i)
             + (self.input_dim + self.max_position_embeddings) as u64 * h;
         if weights > MAX_WEIGHTS {
-            return Err(ModelError::config(
+            return Err(Error::config(
                 place("num_hidden_layers × hidden_size × intermediate_size"),
                 format!("at most {MAX_WEIGHTS} weights (16 GB)"),
                 format!("about {weights} weights"),
             ));
         }
         if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
-            return Err(ModelError::config(
+            return Err(Error::config(
                 place("hidden_size"),
                 format!(
                     "a multiple of num_attention_heads ({})",
@@ -306,11 +306,11 @@ impl ModelConfig {
             ),
         ] {
             if !(0.0..1.0).contains(&p) {
-                return Err(ModelError::config(place(key), "a probability in [0, 1)", p));
+                return Err(Error::config(place(key), "a probability in [0, 1)", p));
             }
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
-            return Err(ModelError::config(
+            return Err(Error::config(
                 place("layer_norm_eps"),
                 "a small positive number",
                 self.layer_norm_eps,
@@ -329,7 +329,7 @@ impl ModelConfig {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !well_formed || RESERVED_HEAD_NAMES.contains(&head.name.as_str()) {
-                return Err(ModelError::config(
+                return Err(Error::config(
                     format!("{place}.name"),
                     format!(
                         "a name of letters, digits, '_' or '-' starting with a letter, not {}",
@@ -339,14 +339,14 @@ impl ModelConfig {
                 ));
             }
             if heads[..i].iter().any(|h| h.name == head.name) {
-                return Err(ModelError::config(
+                return Err(Error::config(
                     format!("{place}.name"),
                     "a name used by no other head",
                     format!("{:?} twice", head.name),
                 ));
             }
             if !(1..=1 << 16).contains(&head.outputs) {
-                return Err(ModelError::config(
+                return Err(Error::config(
                     format!("{place}.outputs"),
                     "a positive number of classes or targets, up to 65536",
                     head.outputs,
@@ -367,7 +367,7 @@ impl ModelConfig {
                     .find(|h| h.name == name)
                     .map_or(0, |h| h.outputs);
                 if actual != declared {
-                    return Err(ModelError::config(
+                    return Err(Error::config(
                         format!("{origin}: {key}"),
                         format!("the outputs of the head named {name:?} ({actual})"),
                         declared,

@@ -11,7 +11,7 @@ use super::config::{HeadLevel, ModelConfig};
 use super::embeddings::Embeddings;
 use super::heads::Heads;
 use super::init::bert_normal;
-use crate::error::{ModelError, Result};
+use crate::error::{Error, Result};
 
 /// One batch of clips for the network.
 #[derive(Clone, Debug)]
@@ -169,7 +169,7 @@ impl BehavErt {
     fn check_input(&self, input: &ModelInput) -> Result<()> {
         let [batch, frames, features] = input.keypoints.dims();
         if features != self.config.input_dim {
-            return Err(ModelError::input(
+            return Err(Error::input(
                 "keypoints",
                 format!(
                     "{} features per frame (the model's input_dim)",
@@ -179,7 +179,7 @@ impl BehavErt {
             ));
         }
         if frames == 0 || frames > self.config.max_frames() {
-            return Err(ModelError::input(
+            return Err(Error::input(
                 "keypoints",
                 format!(
                     "between 1 and {} frames per clip (max_position_embeddings - 1)",
@@ -192,7 +192,7 @@ impl BehavErt {
             .chain(input.masked.iter().map(|m| ("masked", m)));
         for (name, mask) in masks {
             if mask.dims() != [batch, frames] {
-                return Err(ModelError::input(
+                return Err(Error::input(
                     name,
                     format!("shape [{batch}, {frames}] like the keypoints"),
                     format!("{:?}", mask.dims()),

@@ -8,7 +8,7 @@ use behavert_pose::preprocess::PreprocessConfig;
 use behavert_pose::synth::SimulationConfig;
 use serde::{Deserialize, Serialize};
 
-use super::error::{Result, TrainError};
+use crate::error::{Error, Result};
 use crate::model::{Architecture, HeadKind, HeadLevel};
 
 /// A whole training run's settings; the resolved copy is saved as `RUN/config.toml`.
@@ -144,11 +144,7 @@ fn fraction(place: &str, v: f64, low_open: bool) -> Result<()> {
         Ok(())
     } else {
         let range = if low_open { "(0, 1]" } else { "[0, 1]" };
-        Err(TrainError::config(
-            place,
-            format!("a fraction in {range}"),
-            v,
-        ))
+        Err(Error::config(place, format!("a fraction in {range}"), v))
     }
 }
 
@@ -162,26 +158,26 @@ impl DataSection {
             false,
         )?;
         match self.source {
-            DataSource::Simulated if self.recordings == 0 => Err(TrainError::config(
+            DataSource::Simulated if self.recordings == 0 => Err(Error::config(
                 format!("{place}.recordings"),
                 "a positive integer",
                 0,
             )),
             DataSource::Dataset if self.dataset.is_none() || self.data_dir.is_none() => {
-                Err(TrainError::config(
+                Err(Error::config(
                     place,
                     "`dataset` and `data_dir` for source = \"dataset\"",
                     "one of them missing",
                 ))
             }
             DataSource::Simulated | DataSource::Files if self.group.is_some() => {
-                Err(TrainError::config(
+                Err(Error::config(
                     format!("{place}.group"),
                     "a group only with source = \"dataset\"",
                     format!("{:?}", self.group.as_deref().unwrap_or_default()),
                 ))
             }
-            DataSource::Files if self.inputs.is_empty() => Err(TrainError::config(
+            DataSource::Files if self.inputs.is_empty() => Err(Error::config(
                 format!("{place}.inputs"),
                 "at least one pose file for source = \"files\"",
                 "none",
@@ -189,7 +185,7 @@ impl DataSection {
             DataSource::Files
                 if !self.labels.is_empty() && self.labels.len() != self.inputs.len() =>
             {
-                Err(TrainError::config(
+                Err(Error::config(
                     format!("{place}.labels"),
                     format!("one labels file per input ({} inputs)", self.inputs.len()),
                     self.labels.len(),
@@ -524,7 +520,7 @@ impl TrainingConfig {
                 }
                 None => origin.to_string(),
             };
-            TrainError::config(
+            Error::config(
                 place,
                 "a training config (configs/training/*.toml)",
                 e.message(),
@@ -534,7 +530,7 @@ impl TrainingConfig {
 
     /// Reads a config file.
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Self::from_toml(&text, &path.display().to_string())
     }
 
@@ -549,13 +545,13 @@ impl TrainingConfig {
             if v > 0.0 && v.is_finite() {
                 Ok(())
             } else {
-                Err(TrainError::config(place, "a positive number", v))
+                Err(Error::config(place, "a positive number", v))
             }
         };
         let o = &self.optimizer;
         positive("optimizer.learning_rate", o.learning_rate)?;
         if !(o.weight_decay >= 0.0 && o.weight_decay.is_finite()) {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 "optimizer.weight_decay",
                 "a number ≥ 0",
                 o.weight_decay,
@@ -566,7 +562,7 @@ impl TrainingConfig {
             ("optimizer.beta_2", o.beta_2),
         ] {
             if !(0.0..1.0).contains(&beta) {
-                return Err(TrainError::config(key, "a number in [0, 1)", beta));
+                return Err(Error::config(key, "a number in [0, 1)", beta));
             }
         }
         if let Some(norm) = o.grad_clip_norm {
@@ -584,7 +580,7 @@ impl TrainingConfig {
             ("window.stride", self.window.stride, 1 << 16),
         ] {
             if !(1..=most).contains(&value) {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     key,
                     format!("a positive integer up to {most}"),
                     value,
@@ -592,14 +588,10 @@ impl TrainingConfig {
             }
         }
         if t.max_steps == Some(0) {
-            return Err(TrainError::config(
-                "training.max_steps",
-                "a positive integer",
-                0,
-            ));
+            return Err(Error::config("training.max_steps", "a positive integer", 0));
         }
         if self.window.stride > self.window.length {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 "window.stride",
                 format!("at most window.length ({})", self.window.length),
                 self.window.stride,
@@ -610,7 +602,7 @@ impl TrainingConfig {
                 || extra == self.window.length
                 || self.window.extra_lengths[..i].contains(&extra)
             {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     "window.extra_lengths",
                     "positive lengths, each once and other than window.length",
                     format!("{:?}", self.window.extra_lengths),
@@ -623,21 +615,17 @@ impl TrainingConfig {
         fraction("pretrain.unchanged_fraction", m.unchanged_fraction, false)?;
         fraction("pretrain.random_fraction", m.random_fraction, false)?;
         if m.unchanged_fraction + m.random_fraction > 1.0 {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 "pretrain.unchanged_fraction + pretrain.random_fraction",
                 "at most 1 (they share the chosen frames)",
                 m.unchanged_fraction + m.random_fraction,
             ));
         }
         if m.max_span == 0 {
-            return Err(TrainError::config(
-                "pretrain.max_span",
-                "a positive integer",
-                0,
-            ));
+            return Err(Error::config("pretrain.max_span", "a positive integer", 0));
         }
         if m.target_smoothing > 1 && m.target_smoothing.is_multiple_of(2) {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 "pretrain.target_smoothing",
                 "an odd number of frames (a centred average), or 0 for none",
                 m.target_smoothing,
@@ -646,7 +634,7 @@ impl TrainingConfig {
         let d = &self.data;
         fraction("data.label_fraction", d.label_fraction, true)?;
         if d.label_stretches == 0 {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 "data.label_stretches",
                 "a positive integer",
                 0,
@@ -670,14 +658,14 @@ impl TrainingConfig {
                 ),
             ];
             if let Some((key, _, value)) = run_wide.into_iter().find(|(_, set, _)| *set) {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     format!("{place}.{key}"),
                     format!("no {key} here: data.{key} applies to every source"),
                     value,
                 ));
             }
             if !extra.extra.is_empty() {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     format!("{place}.extra"),
                     "no nested [[data.extra]] (list every source under [data])",
                     format!("{} nested tables", extra.extra.len()),
@@ -695,7 +683,7 @@ impl TrainingConfig {
 
     fn validate_heads(&self) -> Result<()> {
         if self.heads.is_empty() {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 "heads",
                 "at least one [[heads]] table for fine-tuning",
                 "none",
@@ -704,14 +692,14 @@ impl TrainingConfig {
         for (i, head) in self.heads.iter().enumerate() {
             let place = |key: &str| format!("heads[{i}] ({}).{key}", head.name);
             if !(head.loss_weight >= 0.0 && head.loss_weight.is_finite()) {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     place("loss_weight"),
                     "a number ≥ 0",
                     head.loss_weight,
                 ));
             }
             if !(head.focal_gamma >= 0.0 && head.focal_gamma.is_finite()) {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     place("focal_gamma"),
                     "a number ≥ 0",
                     head.focal_gamma,
@@ -733,7 +721,7 @@ impl TrainingConfig {
                 _ => false,
             };
             if !fits {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     place("source"),
                     "labels for frame multiclass/multilabel heads, targets for frame regression \
                      heads, group or dominant for sequence multiclass heads",
@@ -749,7 +737,7 @@ impl TrainingConfig {
                 .enumerate()
                 .find(|(j, name)| head.vocabulary[..*j].contains(name))
             {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     place("vocabulary"),
                     "each class name once",
                     format!("{:?} twice", dup.1),

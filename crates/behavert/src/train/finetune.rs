@@ -5,12 +5,12 @@
 use burn::tensor::{Device, Tensor};
 
 use super::config::{ClassLoss, ClassWeighting, HeadSection, TargetSource};
-use super::error::{Result, TrainError};
 use super::losses;
 use super::sources::Sources;
 use crate::data::{
     Batch, BatchTargets, Corpus, TargetSpec, ids_tensor, inverse_frequency_weights, values_tensor,
 };
+use crate::error::{Error, Result};
 use crate::eval::classification::{macro_average, precision_recall_f1};
 use crate::model::{BehavErt, HeadConfig, HeadKind, HeadLevel};
 
@@ -86,7 +86,7 @@ pub fn plan_heads(sections: &[HeadSection], sources: &Sources) -> Result<Vec<Hea
                     let tasks = all()
                         .find_map(|s| s.targets.as_ref().map(|t| t.tasks.len()))
                         .ok_or_else(|| {
-                            TrainError::data(
+                            Error::data(
                                 format!("heads[{i}] ({})", section.name),
                                 "numeric targets in the data for a regression head",
                                 "no recording with targets",
@@ -104,7 +104,7 @@ pub fn plan_heads(sections: &[HeadSection], sources: &Sources) -> Result<Vec<Hea
                 (HeadLevel::Sequence, _, _) => TargetSpec::ClipDominant { vocabulary },
             };
             if spec.outputs() == 0 {
-                return Err(TrainError::data(
+                return Err(Error::data(
                     format!("heads[{i}] ({})", section.name),
                     "at least one class or target in the data",
                     "none",
@@ -158,7 +158,7 @@ pub fn forward_heads(
         .map(|(plan, targets)| {
             let name = &plan.section.name;
             let (_, slot) = model.head_index(name).ok_or_else(|| {
-                TrainError::config(
+                Error::config(
                     "heads",
                     format!("a head named {name:?} in the model"),
                     "none",
@@ -227,7 +227,7 @@ pub fn loss(
             None => term,
         });
     }
-    total.ok_or_else(|| TrainError::config("heads", "at least one head", "none"))
+    total.ok_or_else(|| Error::config("heads", "at least one head", "none"))
 }
 
 /// Validation results of fine-tuning.

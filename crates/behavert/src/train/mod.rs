@@ -6,7 +6,6 @@
 //! directory.
 
 pub mod config;
-pub mod error;
 pub mod finetune;
 pub mod losses;
 pub mod masking;
@@ -18,5 +17,4 @@ pub mod state;
 pub mod trainer;
 
 pub use config::TrainingConfig;
-pub use error::TrainError;
 pub use trainer::{Evaluation, Mode, RunOptions, RunSummary, resume, train};

@@ -6,9 +6,9 @@ use behavert_pose::preprocess::FeatureKind;
 use burn::tensor::{Device, Tensor};
 
 use super::config::Reconstruct;
-use super::error::{Result, TrainError};
 use super::losses;
 use crate::data::Batch;
+use crate::error::{Error, Result};
 use crate::model::BehavErt;
 
 /// Loss weight of each feature of kind `kinds` (column order) under `reconstruct`.
@@ -36,7 +36,7 @@ pub fn loss(
     device: &Device,
 ) -> Result<Tensor<1>> {
     let predicted = batch.predicted.as_ref().ok_or_else(|| {
-        TrainError::data(
+        Error::data(
             "pretraining batch",
             "masked frames",
             "a batch without a mask",

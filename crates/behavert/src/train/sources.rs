@@ -11,8 +11,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::config::{DataSection, DataSource};
-use super::error::{Result, TrainError};
 use crate::data::{Source, derive_seed};
+use crate::error::{Error, Result};
 
 /// Recordings to train on and to validate on.
 #[derive(Clone, Debug, Default)]
@@ -28,7 +28,7 @@ pub fn load_sources(data: &DataSection, seed: u64) -> Result<Sources> {
     let _span = tracing::info_span!("load_data", source = ?data.source).entered();
     let mut sources = load_source(data)?;
     if sources.train.is_empty() {
-        return Err(TrainError::data(
+        return Err(Error::data(
             "[data]",
             "at least one training recording",
             "none",
@@ -74,7 +74,7 @@ fn simulated(data: &DataSection) -> Result<Sources> {
             seed,
             ..data.simulation.clone()
         })
-        .map_err(|e| TrainError::config("data.simulation", "valid simulator settings", e))?;
+        .map_err(|e| Error::config("data.simulation", "valid simulator settings", e))?;
         let targets = kinematic_targets(&recording)?;
         Ok(Source {
             id: format!("simulated-{index}-seed{seed}"),
@@ -102,7 +102,7 @@ fn kinematic_targets(recording: &Recording) -> Result<Targets> {
     let (frames, individuals, _, _) = truth.dim();
     let keypoint = |name: &str| pose.keypoints.iter().position(|k| k == name);
     let (Some(nose), Some(neck)) = (keypoint("nose"), keypoint("neck")) else {
-        return Err(TrainError::data(
+        return Err(Error::data(
             "simulated recording",
             "nose and neck keypoints",
             format!("{:?}", pose.keypoints),
@@ -141,7 +141,7 @@ fn dataset(data: &DataSection) -> Result<Sources> {
     let name = data.dataset.as_deref().unwrap_or_default();
     let kind: DatasetKind = name
         .parse()
-        .map_err(|e| TrainError::config("data.dataset", "a dataset name", e))?;
+        .map_err(|e| Error::config("data.dataset", "a dataset name", e))?;
     let dir = data.data_dir.clone().unwrap_or_default();
     let options = DatasetOptions {
         task: data.task.clone(),
@@ -179,7 +179,7 @@ fn unknown_group(
     dir: &std::path::Path,
     options: DatasetOptions,
     group: &str,
-) -> TrainError {
+) -> Error {
     let mut groups: Vec<String> = Vec::new();
     let listed = datasets::for_each(
         kind,
@@ -202,7 +202,7 @@ fn unknown_group(
         Ok(_) => format!("one of the groups of {kind}: {}", groups.join(", ")),
         Err(_) => format!("a group of {kind}"),
     };
-    TrainError::config("data.group", expected, format!("{group:?}"))
+    Error::config("data.group", expected, format!("{group:?}"))
 }
 
 fn files(data: &DataSection) -> Result<Sources> {
@@ -235,7 +235,7 @@ fn files(data: &DataSection) -> Result<Sources> {
 pub fn labels_for(path: &std::path::Path, frames: usize) -> Result<Labels> {
     let mut labels = read_labels(path)?;
     if labels.len() > frames {
-        return Err(TrainError::data(
+        return Err(Error::data(
             path.display().to_string(),
             format!("labels for at most the pose's {frames} frames"),
             format!("{} frames", labels.len()),

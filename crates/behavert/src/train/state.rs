@@ -15,7 +15,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Bytes, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::error::{Result, TrainError};
+use crate::error::{Error, Result};
 use crate::model::checkpoint::write_atomically;
 use crate::model::{BehavErt, HeadConfig, load_checkpoint, save_checkpoint};
 
@@ -69,9 +69,9 @@ impl TrainingInfo {
     /// Reads `dir/training.json`.
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(TRAINING_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         serde_json::from_str(&text)
-            .map_err(|e| TrainError::run_dir(&path, "a BehavERT training.json", e))
+            .map_err(|e| Error::run_dir(&path, "a BehavERT training.json", e))
     }
 
     /// The versions recorded in a new `training.json`.
@@ -169,11 +169,11 @@ impl RunDir {
     /// A new run directory: refused if it already holds a run (use `--resume`). A run killed
     /// before its first checkpoint left nothing to resume, so it is started again in place.
     pub fn create(path: &Path) -> Result<Self> {
-        std::fs::create_dir_all(path).map_err(|e| TrainError::io(path, e))?;
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let run = Self::locked(path)?;
         if path.join(CONFIG_FILE).exists() {
             if run.has_checkpoint() {
-                return Err(TrainError::run_dir(
+                return Err(Error::run_dir(
                     path,
                     "a new or empty run directory (continue a run with --resume)",
                     "an existing run",
@@ -183,7 +183,7 @@ impl RunDir {
             for stale in [CONFIG_FILE, METRICS_FILE] {
                 match std::fs::remove_file(path.join(stale)) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(TrainError::io(path.join(stale), e));
+                        return Err(Error::io(path.join(stale), e));
                     }
                     _ => {}
                 }
@@ -195,7 +195,7 @@ impl RunDir {
     /// An existing run directory to resume.
     pub fn open(path: &Path) -> Result<Self> {
         if !path.join(CONFIG_FILE).is_file() {
-            return Err(TrainError::run_dir(
+            return Err(Error::run_dir(
                 path,
                 "a run directory with config.toml",
                 "none",
@@ -203,7 +203,7 @@ impl RunDir {
         }
         let run = Self::locked(path)?;
         if !run.has_checkpoint() {
-            return Err(TrainError::run_dir(
+            return Err(Error::run_dir(
                 path,
                 "a checkpoint to resume from (last/)",
                 "none: the run stopped before its first checkpoint; run the same command \
@@ -222,18 +222,18 @@ impl RunDir {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|e| TrainError::io(&lock_path, e))?;
+            .map_err(|e| Error::io(&lock_path, e))?;
         match lock.try_lock() {
             Ok(()) => Ok(Self {
                 path: path.to_path_buf(),
                 _lock: Arc::new(lock),
             }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(TrainError::run_dir(
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::run_dir(
                 path,
                 "a run directory no other behavert process is training in",
                 "one in use (wait for the other run to end, or choose another --output-dir)",
             )),
-            Err(std::fs::TryLockError::Error(e)) => Err(TrainError::io(&lock_path, e)),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
         }
     }
 
@@ -270,7 +270,7 @@ impl RunDir {
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| TrainError::io(&path, e))?;
+            .map_err(|e| Error::io(&path, e))?;
         let mut text = String::new();
         if new {
             text.push_str(MetricsRow::HEADER);
@@ -279,7 +279,7 @@ impl RunDir {
         text.push_str(&row.to_csv());
         text.push('\n');
         file.write_all(text.as_bytes())
-            .map_err(|e| TrainError::io(&path, e))
+            .map_err(|e| Error::io(&path, e))
     }
 
     /// Drops metrics rows after `step` (a resumed run logs them again).
@@ -321,7 +321,7 @@ impl RunDir {
         let staging = dir.with_extension("new");
         let old = dir.with_extension("old");
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(|e| TrainError::io(&staging, e))?;
+            std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
         }
         save_checkpoint(model, &staging)?;
         let json = |v: &dyn erased::Json| v.to_json();
@@ -330,18 +330,18 @@ impl RunDir {
             write_atomically(&staging.join(RESUME_FILE), json(state).as_bytes())?;
             let bytes = optimizer
                 .into_bytes()
-                .map_err(|e| TrainError::run_dir(&staging, "a serialisable optimizer state", e))?;
+                .map_err(|e| Error::run_dir(&staging, "a serialisable optimizer state", e))?;
             write_atomically(&staging.join(OPTIMIZER_FILE), &bytes)?;
         }
         if dir.exists() {
             if old.exists() {
-                std::fs::remove_dir_all(&old).map_err(|e| TrainError::io(&old, e))?;
+                std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
             }
-            std::fs::rename(dir, &old).map_err(|e| TrainError::io(dir, e))?;
+            std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
         }
-        std::fs::rename(&staging, dir).map_err(|e| TrainError::io(dir, e))?;
+        std::fs::rename(&staging, dir).map_err(|e| Error::io(dir, e))?;
         if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| TrainError::io(&old, e))?;
+            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
         }
         Ok(())
     }
@@ -359,19 +359,19 @@ impl RunDir {
             dir = dir.with_extension("old");
         }
         let path = dir.join(RESUME_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-        let state: ResumeState = serde_json::from_str(&text)
-            .map_err(|e| TrainError::run_dir(&path, "a resume state", e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let state: ResumeState =
+            serde_json::from_str(&text).map_err(|e| Error::run_dir(&path, "a resume state", e))?;
         let model = load_checkpoint(&dir, device)?;
         let model = model.map(&mut IdRestorer {
             path: Vec::new(),
             ids: &state.param_ids,
         });
         let path = dir.join(OPTIMIZER_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let optimizer = optimizer
             .from_bytes(Bytes::from_bytes_vec(bytes))
-            .map_err(|e| TrainError::run_dir(&path, "an optimizer state (burnpack)", e))?;
+            .map_err(|e| Error::run_dir(&path, "an optimizer state (burnpack)", e))?;
         Ok((model, optimizer, state))
     }
 }

@@ -18,7 +18,6 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 
 use super::config::{ClipScope, Monitor, TrainingConfig};
-use super::error::{Result, TrainError};
 use super::finetune::{self, HeadPlan};
 use super::schedule::{LrSchedule, module_scheduler};
 use super::sources::{Sources, load_sources};
@@ -28,6 +27,7 @@ use crate::data::{
     AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, batches_per_epoch, derive_seed,
     epoch_batches,
 };
+use crate::error::{Error, Result};
 use crate::model::checkpoint::load_config;
 use crate::model::{Architecture, BehavErt, ModelConfig, load_checkpoint};
 
@@ -218,7 +218,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
             .map(|&extra| ("window.extra_lengths", extra)),
     ) {
         if length > max_frames {
-            return Err(TrainError::config(
+            return Err(Error::config(
                 place,
                 format!("at most {max_frames} frames (the model's max_position_embeddings − 1)"),
                 length,
@@ -267,7 +267,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
     let model_config = match &pretrained {
         Some((_, pre)) => {
             if pre.input_dim != train.features {
-                return Err(TrainError::config(
+                return Err(Error::config(
                     "model.pretrained",
                     format!("a checkpoint for {} features per frame", train.features),
                     pre.input_dim,
@@ -302,7 +302,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         .flat_map(|(length, stride)| train.windows(length, stride, labelled_only))
         .collect();
     if train_windows.is_empty() {
-        return Err(TrainError::data(
+        return Err(Error::data(
             "training windows",
             "at least one window (with labels, for fine-tuning)",
             "none",
@@ -647,7 +647,7 @@ fn run_loop(
             )?;
             model = next;
             if !loss.is_finite() {
-                return Err(TrainError::Diverged {
+                return Err(Error::Diverged {
                     step: state.step,
                     value: loss,
                 });
