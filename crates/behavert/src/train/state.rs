@@ -256,10 +256,7 @@ impl RunDir {
 
     /// Writes the resolved config.
     pub fn write_config(&self, text: &str) -> Result<()> {
-        Ok(write_atomically(
-            &self.path.join(CONFIG_FILE),
-            text.as_bytes(),
-        )?)
+        write_atomically(&self.path.join(CONFIG_FILE), text.as_bytes())
     }
 
     /// Appends one row to `metrics.csv` (header first in a new file).
@@ -301,10 +298,7 @@ impl RunDir {
             })
             .map(|(_, l)| l)
             .collect();
-        Ok(write_atomically(
-            &path,
-            (kept.join("\n") + "\n").as_bytes(),
-        )?)
+        write_atomically(&path, (kept.join("\n") + "\n").as_bytes())
     }
 
     /// Writes a checkpoint directory `dir` whole: model, `training.json`, and for `last/` the
