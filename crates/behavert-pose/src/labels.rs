@@ -148,6 +148,44 @@ impl Targets {
     }
 }
 
+/// A behaviour used on `frames` frames that a vocabulary lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownLabel {
+    /// The behaviour.
+    pub name: String,
+    /// Frames labelled with it.
+    pub frames: usize,
+}
+
+/// Per-frame class ids `ids` of `labels` (one behaviour per frame) mapped into `vocabulary`;
+/// behaviours no frame uses may be missing from it.
+pub fn relabel(
+    labels: &Labels,
+    ids: &[Option<u32>],
+    vocabulary: &[String],
+) -> std::result::Result<Vec<Option<u32>>, UnknownLabel> {
+    let counts = labels.class_counts();
+    let map = labels
+        .vocabulary
+        .iter()
+        .zip(&counts)
+        .map(
+            |(name, &frames)| match vocabulary.iter().position(|v| v == name) {
+                Some(c) => Ok(Some(c as u32)),
+                None if frames == 0 => Ok(None),
+                None => Err(UnknownLabel {
+                    name: name.clone(),
+                    frames,
+                }),
+            },
+        )
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(ids
+        .iter()
+        .map(|id| id.and_then(|i| map[i as usize]))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,13 +12,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use behavert::checkpoint::save_checkpoint;
+use behavert::checkpoint::{HeadVocabulary, TRAINING_FILE, TrainingInfo};
 use behavert::infer::predictions::PredictionWriter;
 use behavert::infer::{InferOptions, Predictor};
-use behavert::model::{
-    Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput, save_checkpoint,
-};
+use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput};
 use behavert::train::TrainingConfig;
-use behavert::train::state::{HeadVocabulary, TRAINING_FILE, TrainingInfo};
 use behavert_pose::preprocess::{NormalisationStats, PoseLayout, Preprocessor};
 use behavert_pose::synth::{SimulationConfig, simulate, vocabulary};
 use behavert_pose::{Format, formats};
@@ -195,7 +194,7 @@ fn child(model_dir: &Path, csv: &Path) {
     println!("model_s {}", t.elapsed().as_secs_f64());
     println!("peak_mb {}", peak_rss_mb());
 
-    let model = behavert::model::load_checkpoint(model_dir, &device).expect("model");
+    let model = behavert::checkpoint::load_checkpoint(model_dir, &device).expect("model");
     let features = model.config.input_dim;
     for (batch, length, key) in [
         (BATCH, WINDOW, "batch_ms"),

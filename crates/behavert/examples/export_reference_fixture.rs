@@ -7,9 +7,8 @@
 
 use std::path::PathBuf;
 
-use behavert::model::{
-    Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput, save_checkpoint,
-};
+use behavert::checkpoint::save_checkpoint;
+use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput};
 use burn::tensor::{Bool, Device, Distribution, Tensor, TensorData};
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use behavert_pose::augment::Augmenter;
-use behavert_pose::labels::{FrameLabels, Labels, Targets};
+use behavert_pose::labels::{FrameLabels, Labels, Targets, relabel};
 use behavert_pose::pose::Pose;
 use behavert_pose::preprocess::{NormalisationStats, Preprocessor};
 use behavert_pose::window::pose_window;
@@ -245,44 +245,6 @@ fn unknown_class(vocabulary: &[String], name: &str, head: usize, source: &str) -
         format!("every label of the data, e.g. {name:?} of {source} (vocabulary {vocabulary:?})"),
         format!("no {name:?}"),
     )
-}
-
-/// A behaviour used on `frames` frames that a vocabulary lacks.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownLabel {
-    /// The behaviour.
-    pub name: String,
-    /// Frames labelled with it.
-    pub frames: usize,
-}
-
-/// Per-frame class ids `ids` of `labels` (one behaviour per frame) mapped into `vocabulary`;
-/// behaviours no frame uses may be missing from it.
-pub fn relabel(
-    labels: &Labels,
-    ids: &[Option<u32>],
-    vocabulary: &[String],
-) -> std::result::Result<Vec<Option<u32>>, UnknownLabel> {
-    let counts = labels.class_counts();
-    let map = labels
-        .vocabulary
-        .iter()
-        .zip(&counts)
-        .map(
-            |(name, &frames)| match vocabulary.iter().position(|v| v == name) {
-                Some(c) => Ok(Some(c as u32)),
-                None if frames == 0 => Ok(None),
-                None => Err(UnknownLabel {
-                    name: name.clone(),
-                    frames,
-                }),
-            },
-        )
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(ids
-        .iter()
-        .map(|id| id.and_then(|i| map[i as usize]))
-        .collect())
 }
 
 /// Per-frame class ids in the head's vocabulary; a used label outside it is an error.

@@ -18,10 +18,10 @@ use behavert_pose::preprocess::{
 use behavert_pose::synth::{SimulationConfig, simulate};
 use burn::tensor::Device;
 
+use crate::checkpoint::{HeadVocabulary, TRAINING_FILE, TrainingInfo, save_checkpoint};
 use crate::infer::{InferOptions, Predictor};
-use crate::model::{Architecture, BehavErt, HeadConfig, ModelConfig, save_checkpoint};
+use crate::model::{Architecture, BehavErt, HeadConfig, ModelConfig};
 use crate::train::TrainingConfig;
-use crate::train::state::{HeadVocabulary, TRAINING_FILE, TrainingInfo};
 
 /// Every fuzz target of this crate.
 pub const TARGETS: [&str; 3] = ["config_json", "training_json", "training_toml"];

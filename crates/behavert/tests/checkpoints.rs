@@ -5,9 +5,9 @@ mod common;
 
 use std::path::Path;
 
+use behavert::checkpoint::{load_checkpoint, save_checkpoint};
 use behavert::model::{
     Architecture, BehavErt, HeadConfig, HeadKind, HeadLevel, ModelConfig, ModelInput,
-    load_checkpoint, save_checkpoint,
 };
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{read_safetensors, values};

@@ -10,9 +10,8 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use behavert::model::{
-    BehavErt, HeadLevel, ModelInput, ModelOutput, load_checkpoint, save_checkpoint,
-};
+use behavert::checkpoint::{load_checkpoint, save_checkpoint};
+use behavert::model::{BehavErt, HeadLevel, ModelInput, ModelOutput};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use common::{Stored, float_tensor, read_safetensors, reference_dir, relative_error, values};
 

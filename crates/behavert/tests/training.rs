@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use behavert::checkpoint::load_checkpoint;
 use behavert::infer::{ClipSummary, InferOptions, Predictor};
-use behavert::model::load_checkpoint;
 use behavert::train::{Mode, RunOptions, TrainingConfig, resume, train};
 use behavert_pose::synth::{SimulationConfig, simulate};
 use burn::tensor::Device;

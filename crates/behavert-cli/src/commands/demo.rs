@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use behavert::data::relabel;
 use behavert::eval::report::MetricsReport;
 use behavert::infer::predictions::PredictionWriter;
 use behavert::infer::{EvaluateOptions, InferOptions, LabelledRecording, Predictor, evaluate};
@@ -14,6 +13,7 @@ use behavert::train::config::Monitor;
 use behavert::train::{Mode, RunOptions, TrainingConfig, train};
 use behavert_pose::label_files::write_labels;
 use behavert_pose::labels::FrameLabels;
+use behavert_pose::labels::relabel;
 use behavert_pose::synth::{SimulationConfig, recording_seed, simulate};
 use behavert_pose::{Format, formats};
 use burn::tensor::Device;

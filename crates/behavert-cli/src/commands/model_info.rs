@@ -1,7 +1,7 @@
 //! `behavert model-info`: what a checkpoint (or a model size) is.
 
 use anyhow::Context;
-use behavert::model::checkpoint::load_checkpoint;
+use behavert::checkpoint::load_checkpoint;
 use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig};
 use burn::module::Module;
 use burn::tensor::Device;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::predictions::PredictionWriter;
 use super::predictor::{FrameBlock, InferOptions, Predictor};
+use crate::checkpoint::metrics_log::METRICS_FILE;
 use crate::error::{Error, Result};
 use crate::eval::html::{ReportInputs, RunInfo, utc_now, write_report};
 use crate::eval::plots::{self, EmbeddingPlot, Ethogram, PlotInputs};
@@ -18,7 +19,6 @@ use crate::eval::report::{MetricsReport, Recording};
 use crate::eval::smoothing::viterbi_smooth;
 use crate::eval::training_log::TrainingLog;
 use crate::model::{HeadKind, HeadLevel};
-use crate::train::state::METRICS_FILE;
 
 /// One recording with its annotations.
 #[derive(Clone, Debug)]
@@ -345,7 +345,7 @@ fn truth_ids(labels: &Labels, vocabulary: &[String], name: &str) -> Result<Vec<O
             "several behaviours at once on some frames",
         ));
     };
-    crate::data::relabel(&labels, ids, vocabulary).map_err(|unknown| {
+    behavert_pose::labels::relabel(&labels, ids, vocabulary).map_err(|unknown| {
         Error::data(
             format!("labels of {name}"),
             format!("behaviours the model knows ({vocabulary:?})"),

@@ -10,9 +10,9 @@ use burn::tensor::{Bool, Device, Tensor, TensorData};
 use ndarray::Array2;
 
 use super::overlap::OverlapAverager;
+use crate::checkpoint::{HeadVocabulary, TRAINING_FILE, TrainingInfo, load_checkpoint};
 use crate::error::{Error, Result};
-use crate::model::{BehavErt, HeadKind, HeadLevel, ModelInput, load_checkpoint};
-use crate::train::state::{HeadVocabulary, TrainingInfo};
+use crate::model::{BehavErt, HeadKind, HeadLevel, ModelInput};
 
 /// How windows are laid over a recording.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +120,7 @@ impl Predictor {
         let model = load_checkpoint(dir, device)?;
         let info = TrainingInfo::load(dir)?;
         // Frame heads first: the first head is the one bouts and evaluation read.
-        let training_file = dir.join(crate::train::state::TRAINING_FILE);
+        let training_file = dir.join(TRAINING_FILE);
         let heads = [HeadLevel::Frame, HeadLevel::Sequence]
             .iter()
             .flat_map(|&level| info.heads.iter().filter(move |h| h.head.level == level))

@@ -5,86 +5,27 @@
 //! so a kill at any moment leaves either the old or the new checkpoint.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use behavert_pose::preprocess::{NormalisationStats, PreprocessConfig};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Bytes, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::metrics_log::{self, METRICS_FILE, MetricsRow};
+use crate::checkpoint::{
+    TRAINING_FILE, TrainingInfo, load_checkpoint, save_checkpoint, write_atomically,
+};
 use crate::error::{Error, Result};
-use crate::model::checkpoint::write_atomically;
-use crate::model::{BehavErt, HeadConfig, load_checkpoint, save_checkpoint};
+use crate::model::BehavErt;
 
-/// Name of the training metadata file in a checkpoint directory.
-pub const TRAINING_FILE: &str = "training.json";
 /// Resume position in `last/`.
 pub const RESUME_FILE: &str = "resume.json";
 /// Optimizer state (burnpack) in `last/`.
 pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
 /// The resolved config of a run.
 pub const CONFIG_FILE: &str = "config.toml";
-/// The metrics log of a run.
-pub const METRICS_FILE: &str = "metrics.csv";
-
-/// One head's output names, as inference needs them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HeadVocabulary {
-    /// The head.
-    pub head: HeadConfig,
-    /// Class names in output order (empty for regression heads).
-    pub vocabulary: Vec<String>,
-}
-
-/// `training.json`: everything inference needs to reproduce preprocessing, and where the
-/// checkpoint came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainingInfo {
-    /// `pretrain` or `finetune`.
-    pub mode: String,
-    /// Heads with their vocabularies.
-    pub heads: Vec<HeadVocabulary>,
-    /// Preprocessing of the poses.
-    pub preprocess: PreprocessConfig,
-    /// Standardisation of the features.
-    pub normalisation: NormalisationStats,
-    /// Feature names, in column order.
-    pub feature_names: Vec<String>,
-    /// Frames per window the model was trained on.
-    pub window_length: usize,
-    /// Seed of the run.
-    pub seed: u64,
-    /// Optimizer steps taken.
-    pub step: u64,
-    /// Latest metrics (`split/name` → value).
-    pub metrics: BTreeMap<String, f64>,
-    /// Versions of the software that wrote it.
-    pub versions: BTreeMap<String, String>,
-}
-
-impl TrainingInfo {
-    /// Reads `dir/training.json`.
-    pub fn load(dir: &Path) -> Result<Self> {
-        let path = dir.join(TRAINING_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::run_dir(&path, "a BehavERT training.json", e))
-    }
-
-    /// The versions recorded in a new `training.json`.
-    pub fn current_versions() -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (
-                "behavert".to_string(),
-                env!("CARGO_PKG_VERSION").to_string(),
-            ),
-            ("burn".to_string(), "0.22.1".to_string()),
-        ])
-    }
-}
 
 /// Where training stands: enough to continue a killed run exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -259,46 +200,14 @@ impl RunDir {
         write_atomically(&self.path.join(CONFIG_FILE), text.as_bytes())
     }
 
-    /// Appends one row to `metrics.csv` (header first in a new file).
+    /// Appends one row to `metrics.csv`.
     pub fn log_metrics(&self, row: &MetricsRow) -> Result<()> {
-        let path = self.path.join(METRICS_FILE);
-        let new = !path.exists();
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        let mut text = String::new();
-        if new {
-            text.push_str(MetricsRow::HEADER);
-            text.push('\n');
-        }
-        text.push_str(&row.to_csv());
-        text.push('\n');
-        file.write_all(text.as_bytes())
-            .map_err(|e| Error::io(&path, e))
+        metrics_log::append(&self.path.join(METRICS_FILE), row)
     }
 
     /// Drops metrics rows after `step` (a resumed run logs them again).
     pub fn truncate_metrics(&self, step: u64) -> Result<()> {
-        let path = self.path.join(METRICS_FILE);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(());
-        };
-        let kept: Vec<&str> = text
-            .lines()
-            .enumerate()
-            .filter(|(i, line)| {
-                *i == 0
-                    || line
-                        .split(',')
-                        .next()
-                        .and_then(|s| s.parse::<u64>().ok())
-                        .is_some_and(|s| s <= step)
-            })
-            .map(|(_, l)| l)
-            .collect();
-        write_atomically(&path, (kept.join("\n") + "\n").as_bytes())
+        metrics_log::truncate(&self.path.join(METRICS_FILE), step)
     }
 
     /// Writes a checkpoint directory `dir` whole: model, `training.json`, and for `last/` the
@@ -381,49 +290,5 @@ mod erased {
         fn to_json(&self) -> String {
             serde_json::to_string_pretty(self).unwrap_or_default()
         }
-    }
-}
-
-/// One line of `metrics.csv`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MetricsRow {
-    /// Optimizer step.
-    pub step: u64,
-    /// Epoch.
-    pub epoch: u64,
-    /// `train` or `validation`.
-    pub split: &'static str,
-    /// Mean loss.
-    pub loss: f64,
-    /// Macro-F1 of the first classification head (validation).
-    pub f1_macro: Option<f64>,
-    /// Learning rate (train rows).
-    pub lr: Option<f64>,
-    /// Mean time the worker took to build a batch, ms (train rows).
-    pub data_ms: Option<f64>,
-    /// Mean time the trainer waited for a batch, ms (train rows).
-    pub wait_ms: Option<f64>,
-    /// Mean optimizer-step time, ms (train rows).
-    pub step_ms: Option<f64>,
-}
-
-impl MetricsRow {
-    /// Column names.
-    pub const HEADER: &'static str = "step,epoch,split,loss,f1_macro,lr,data_ms,wait_ms,step_ms";
-
-    fn to_csv(&self) -> String {
-        let opt = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
-        format!(
-            "{},{},{},{:.6},{},{},{},{},{}",
-            self.step,
-            self.epoch,
-            self.split,
-            self.loss,
-            opt(self.f1_macro),
-            self.lr.map(|v| format!("{v:.3e}")).unwrap_or_default(),
-            opt(self.data_ms),
-            opt(self.wait_ms),
-            opt(self.step_ms)
-        )
     }
 }

@@ -21,15 +21,16 @@ use super::config::{ClipScope, Monitor, TrainingConfig};
 use super::finetune::{self, HeadPlan};
 use super::schedule::{LrSchedule, module_scheduler};
 use super::sources::{Sources, load_sources};
-use super::state::{HeadVocabulary, MetricsRow, ResumeState, RunDir, TrainingInfo, param_ids};
+use super::state::{ResumeState, RunDir, param_ids};
 use super::{pretrain, progress::Progress};
+use crate::checkpoint::metrics_log::MetricsRow;
+use crate::checkpoint::{HeadVocabulary, TrainingInfo, load_checkpoint, load_config};
 use crate::data::{
     AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, batches_per_epoch, derive_seed,
     epoch_batches,
 };
 use crate::error::{Error, Result};
-use crate::model::checkpoint::load_config;
-use crate::model::{Architecture, BehavErt, ModelConfig, load_checkpoint};
+use crate::model::{Architecture, BehavErt, ModelConfig};
 
 /// Which objective a run optimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -8,10 +8,9 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 use burn::tensor::{Device, Tensor};
 
-use super::config::ModelConfig;
-use super::network::BehavErt;
-use super::tensor_names;
 use crate::error::{Error, Result};
+use crate::model::tensor_names;
+use crate::model::{BehavErt, ModelConfig};
 
 /// File name of the hyper-parameters in a checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
