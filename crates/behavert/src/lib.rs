@@ -4,7 +4,7 @@
 //! the `behavert` command line drives both.
 
 pub mod checkpoint;
-pub mod data;
+
 pub mod device;
 pub mod error;
 pub mod eval;

@@ -7,12 +7,12 @@ use burn::tensor::{Device, Tensor};
 use super::config::{ClassLoss, ClassWeighting, HeadSection, TargetSource};
 use super::losses;
 use super::sources::Sources;
-use crate::data::{
-    Batch, BatchTargets, Corpus, TargetSpec, ids_tensor, inverse_frequency_weights, values_tensor,
-};
 use crate::error::{Error, Result};
 use crate::eval::classification::{macro_average, precision_recall_f1};
 use crate::model::{BehavErt, HeadConfig, HeadKind, HeadLevel};
+use crate::train::data::{
+    Batch, BatchTargets, Corpus, TargetSpec, ids_tensor, inverse_frequency_weights, values_tensor,
+};
 
 /// A head ready to train: its config, targets and class weights.
 #[derive(Clone, Debug)]

@@ -2,10 +2,11 @@
 //! with schedules, checkpoints, resume and metrics logs.
 //!
 //! `trainer` holds the loop; `pretrain` and `finetune` the objectives; `losses`, `masking`
-//! and `schedule` the maths; `sources` and [`crate::data`] the data; `state` the run
+//! and `schedule` the maths; `sources` and `data` the data; `state` the run
 //! directory.
 
 pub mod config;
+pub mod data;
 pub mod finetune;
 pub mod losses;
 pub mod masking;

@@ -7,9 +7,9 @@ use burn::tensor::{Device, Tensor};
 
 use super::config::Reconstruct;
 use super::losses;
-use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::model::BehavErt;
+use crate::train::data::Batch;
 
 /// Loss weight of each feature of kind `kinds` (column order) under `reconstruct`.
 pub fn feature_weights(kinds: &[FeatureKind], reconstruct: Reconstruct) -> Vec<f32> {

@@ -11,8 +11,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::config::{DataSection, DataSource};
-use crate::data::{Source, derive_seed};
 use crate::error::{Error, Result};
+use crate::train::data::{Source, derive_seed};
 
 /// Recordings to train on and to validate on.
 #[derive(Clone, Debug, Default)]

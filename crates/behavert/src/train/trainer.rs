@@ -25,12 +25,12 @@ use super::state::{ResumeState, RunDir, param_ids};
 use super::{pretrain, progress::Progress};
 use crate::checkpoint::metrics_log::MetricsRow;
 use crate::checkpoint::{HeadVocabulary, TrainingInfo, load_checkpoint, load_config};
-use crate::data::{
+use crate::error::{Error, Result};
+use crate::model::{Architecture, BehavErt, ModelConfig};
+use crate::train::data::{
     AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, batches_per_epoch, derive_seed,
     epoch_batches,
 };
-use crate::error::{Error, Result};
-use crate::model::{Architecture, BehavErt, ModelConfig};
 
 /// Which objective a run optimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
