@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use behavert::model::ModelSize;
 use clap::{Args, Parser, Subcommand};
 
 /// Learn animal behaviour from pose tracks with a BERT-style transformer.
@@ -104,7 +105,7 @@ pub struct TrainArgs {
     pub pretrained: Option<PathBuf>,
     /// Model size: tiny, small or base [model.size].
     #[arg(long)]
-    pub model_size: Option<String>,
+    pub model_size: Option<ModelSize>,
     /// Train only the heads (linear probe) [model.freeze_encoder].
     #[arg(long)]
     pub freeze_encoder: bool,
@@ -267,7 +268,7 @@ pub struct ModelInfoArgs {
     pub checkpoint: Option<PathBuf>,
     /// Describe a freshly initialised model of this size instead: tiny, small or base.
     #[arg(long)]
-    pub size: Option<String>,
+    pub size: Option<ModelSize>,
     /// Features per frame of the fresh model (with --size).
     #[arg(long, default_value_t = 28, requires = "size")]
     pub input_dim: usize,

@@ -140,7 +140,7 @@ fn prepare_inputs(frames: usize, csv: &Path, model_dir: &Path) -> usize {
     let features = preprocessor.feature_count();
     let head = HeadConfig::frame("behaviour", vocabulary().len());
     let config = ModelConfig::new(
-        &Architecture::preset("small").expect("small"),
+        &Architecture::preset(behavert::model::ModelSize::Small).expect("small"),
         features,
         vec![head.clone()],
     );
@@ -148,7 +148,7 @@ fn prepare_inputs(frames: usize, csv: &Path, model_dir: &Path) -> usize {
     std::fs::create_dir_all(model_dir).expect("model dir");
     save_checkpoint(&model, model_dir).expect("save");
     let info = TrainingInfo {
-        mode: "finetune".into(),
+        mode: behavert::checkpoint::Mode::Finetune,
         heads: vec![HeadVocabulary {
             head,
             vocabulary: vocabulary(),

@@ -140,7 +140,8 @@ fn run_child(case: &str, mode: &str) -> Measurement {
 /// Same work as the PyTorch script: forward, frame cross-entropy + masked-frame MSE, backward,
 /// AdamW (train); or an eval-mode forward of every head (infer).
 fn measure_rust(case: Case, mode: &str) -> f64 {
-    let mut architecture = Architecture::preset(case.size).expect("model size");
+    let mut architecture =
+        Architecture::preset(case.size.parse().expect("model size")).expect("model size");
     architecture.max_position_embeddings = case.frames + 1;
     let heads = vec![
         HeadConfig::frame("frame", CLASSES),

@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         HeadConfig::frame("frame", 5),
         HeadConfig::sequence("sequence", 2),
     ];
-    let config = ModelConfig::new(&Architecture::preset(&size)?, features, heads);
+    let config = ModelConfig::new(&Architecture::preset(size.parse()?)?, features, heads);
     let model = BehavErt::new(&config, &device)?;
 
     let keypoints = Tensor::<3>::random(

@@ -18,9 +18,9 @@ use behavert_pose::preprocess::{
 use behavert_pose::synth::{SimulationConfig, simulate};
 use burn::tensor::Device;
 
-use crate::checkpoint::{HeadVocabulary, TRAINING_FILE, TrainingInfo, save_checkpoint};
+use crate::checkpoint::{HeadVocabulary, Mode, TRAINING_FILE, TrainingInfo, save_checkpoint};
 use crate::infer::{InferOptions, Predictor};
-use crate::model::{Architecture, BehavErt, HeadConfig, ModelConfig};
+use crate::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelSize};
 use crate::train::TrainingConfig;
 
 /// Every fuzz target of this crate.
@@ -94,7 +94,7 @@ fn checkpoint() -> &'static Checkpoint {
             .expect("a simulated pose preprocesses");
         let head = HeadConfig::frame("behaviour", 3);
         let config = ModelConfig::new(
-            &Architecture::preset("tiny").expect("the tiny preset"),
+            &Architecture::preset(ModelSize::Tiny).expect("the tiny preset"),
             feature_names.len(),
             vec![head.clone()],
         );
@@ -102,7 +102,7 @@ fn checkpoint() -> &'static Checkpoint {
         let model = BehavErt::new(&config, &Device::flex()).expect("a tiny model");
         save_checkpoint(&model, scratch.path()).expect("a checkpoint in the scratch directory");
         let info = TrainingInfo {
-            mode: "finetune".into(),
+            mode: Mode::Finetune,
             heads: vec![HeadVocabulary {
                 head,
                 vocabulary: vec!["other".into(), "attack".into(), "mount".into()],

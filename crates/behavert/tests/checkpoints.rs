@@ -7,7 +7,7 @@ use std::path::Path;
 
 use behavert::checkpoint::{load_checkpoint, save_checkpoint};
 use behavert::model::{
-    Architecture, BehavErt, HeadConfig, HeadKind, HeadLevel, ModelConfig, ModelInput,
+    Architecture, BehavErt, HeadConfig, HeadKind, HeadLevel, ModelConfig, ModelInput, ModelSize,
 };
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{read_safetensors, values};
@@ -30,7 +30,7 @@ fn multitask_config() -> ModelConfig {
             outputs: 1,
         },
     ];
-    ModelConfig::new(&Architecture::preset("tiny").unwrap(), 12, heads)
+    ModelConfig::new(&Architecture::preset(ModelSize::Tiny).unwrap(), 12, heads)
 }
 
 fn random_input(device: &Device) -> ModelInput {

@@ -17,7 +17,7 @@ pub fn run(args: &ModelInfoArgs, device: &Device) -> anyhow::Result<()> {
             dir.display().to_string(),
         ),
         (None, Some(size)) => {
-            let architecture = Architecture::preset(size)?;
+            let architecture = Architecture::preset(*size)?;
             let heads = vec![
                 HeadConfig::frame("frame", 4),
                 HeadConfig::sequence("sequence", 2),
@@ -25,7 +25,7 @@ pub fn run(args: &ModelInfoArgs, device: &Device) -> anyhow::Result<()> {
             let config = ModelConfig::new(&architecture, args.input_dim, heads);
             (
                 BehavErt::new(&config, device)?,
-                format!("a fresh {size} model"),
+                format!("a fresh {} model", size.name()),
             )
         }
         (None, None) => unreachable!("clap requires a checkpoint or --size"),

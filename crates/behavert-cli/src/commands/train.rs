@@ -43,7 +43,7 @@ fn resolve(args: &TrainArgs, mode: Mode) -> anyhow::Result<TrainingConfig> {
     };
     if let Some(dataset) = &args.dataset {
         config.data.source = DataSource::Dataset;
-        config.data.dataset = Some(dataset.clone());
+        config.data.dataset = Some(dataset.parse()?);
     }
     if let Some(dir) = &args.data_dir {
         config.data.data_dir = Some(dir.clone());
@@ -62,8 +62,8 @@ fn resolve(args: &TrainArgs, mode: Mode) -> anyhow::Result<TrainingConfig> {
     if let Some(p) = &args.pretrained {
         config.model.pretrained = Some(p.clone());
     }
-    if let Some(size) = &args.model_size {
-        config.model.size = size.clone();
+    if let Some(size) = args.model_size {
+        config.model.size = size;
     }
     config.model.freeze_encoder |= args.freeze_encoder;
     if let Some(v) = args.epochs {

@@ -11,6 +11,26 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::HeadConfig;
 
+/// Which objective a run optimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Masked-frame reconstruction.
+    Pretrain,
+    /// Supervised heads.
+    Finetune,
+}
+
+impl Mode {
+    /// The mode's name, as the command line and logs spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Pretrain => "pretrain",
+            Mode::Finetune => "finetune",
+        }
+    }
+}
+
 /// Name of the training metadata file in a checkpoint directory.
 pub const TRAINING_FILE: &str = "training.json";
 
@@ -27,8 +47,8 @@ pub struct HeadVocabulary {
 /// checkpoint came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainingInfo {
-    /// `pretrain` or `finetune`.
-    pub mode: String,
+    /// The objective the checkpoint was trained with.
+    pub mode: Mode,
     /// Heads with their vocabularies.
     pub heads: Vec<HeadVocabulary>,
     /// Preprocessing of the poses.

@@ -6,6 +6,71 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// The feed-forward activation. The network implements exact (erf) GELU, BERT's, only; a
+/// `config.json` naming another is refused when read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// `gelu`.
+    #[default]
+    Gelu,
+}
+
+/// The size presets of `configs/model/`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelSize {
+    /// 2 layers, 64 wide: tests and quick experiments.
+    #[default]
+    Tiny,
+    /// 4 layers, 256 wide.
+    Small,
+    /// BERT-base: 12 layers, 768 wide.
+    Base,
+}
+
+impl ModelSize {
+    /// Every size, smallest first.
+    pub const ALL: [ModelSize; 3] = [ModelSize::Tiny, ModelSize::Small, ModelSize::Base];
+
+    /// The preset's name (`tiny`, `small`, `base`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelSize::Tiny => "tiny",
+            ModelSize::Small => "small",
+            ModelSize::Base => "base",
+        }
+    }
+}
+
+impl ModelSize {
+    /// The preset's TOML, built into the binary.
+    fn toml(self) -> &'static str {
+        match self {
+            ModelSize::Tiny => include_str!("../../../../configs/model/tiny.toml"),
+            ModelSize::Small => include_str!("../../../../configs/model/small.toml"),
+            ModelSize::Base => include_str!("../../../../configs/model/base.toml"),
+        }
+    }
+}
+
+impl std::str::FromStr for ModelSize {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|size| size.name() == name)
+            .ok_or_else(|| {
+                Error::config(
+                    "model size",
+                    format!("one of {}", Self::ALL.map(ModelSize::name).join(", ")),
+                    format!("{name:?}"),
+                )
+            })
+    }
+}
+
 /// Names no head may take: they are the tensor prefixes of the shared head modules.
 const RESERVED_HEAD_NAMES: [&str; 2] = ["pooler", "reconstruction"];
 
@@ -90,27 +155,10 @@ pub struct Architecture {
     pub max_position_embeddings: usize,
 }
 
-/// The built-in size presets, `configs/model/<name>.toml`.
-pub const PRESETS: [(&str, &str); 3] = [
-    ("tiny", include_str!("../../../../configs/model/tiny.toml")),
-    (
-        "small",
-        include_str!("../../../../configs/model/small.toml"),
-    ),
-    ("base", include_str!("../../../../configs/model/base.toml")),
-];
-
 impl Architecture {
-    /// The built-in preset `name` (`tiny`, `small`, `base`).
-    pub fn preset(name: &str) -> Result<Self> {
-        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            Error::config(
-                "model size",
-                format!("one of {}", PRESETS.map(|(n, _)| n).join(", ")),
-                format!("{name:?}"),
-            )
-        })?;
-        Self::from_toml(text, &format!("configs/model/{name}.toml"))
+    /// The built-in preset of `size` (`configs/model/<size>.toml`).
+    pub fn preset(size: ModelSize) -> Result<Self> {
+        Self::from_toml(size.toml(), &format!("configs/model/{}.toml", size.name()))
     }
 
     /// An architecture from TOML text; `origin` names it in errors.
@@ -141,8 +189,8 @@ pub struct ModelConfig {
     pub num_attention_heads: usize,
     /// Feed-forward width.
     pub intermediate_size: usize,
-    /// Feed-forward activation; only exact `"gelu"` is supported.
-    pub hidden_act: String,
+    /// Feed-forward activation.
+    pub hidden_act: Activation,
     /// Dropout on embeddings and residual branches.
     pub hidden_dropout_prob: f64,
     /// Dropout on attention probabilities.
@@ -180,7 +228,7 @@ impl ModelConfig {
             num_hidden_layers: architecture.num_hidden_layers,
             num_attention_heads: architecture.num_attention_heads,
             intermediate_size: architecture.intermediate_size,
-            hidden_act: "gelu".to_string(),
+            hidden_act: Activation::Gelu,
             hidden_dropout_prob: architecture.hidden_dropout_prob,
             attention_probs_dropout_prob: architecture.attention_probs_dropout_prob,
             layer_norm_eps: architecture.layer_norm_eps,
@@ -245,13 +293,6 @@ impl ModelConfig {
                 place("model_type"),
                 "\"behavert\"",
                 &self.model_type,
-            ));
-        }
-        if self.hidden_act != "gelu" {
-            return Err(Error::config(
-                place("hidden_act"),
-                "\"gelu\"",
-                &self.hidden_act,
             ));
         }
         // Upper bounds far beyond any real model: a damaged or hostile config.json must fail
@@ -414,7 +455,7 @@ mod tests {
 
     #[test]
     fn presets_have_the_documented_sizes() {
-        let small = Architecture::preset("small").unwrap();
+        let small = Architecture::preset(ModelSize::Small).unwrap();
         assert_eq!(
             (
                 small.num_hidden_layers,
@@ -424,7 +465,7 @@ mod tests {
             (4, 256, 4)
         );
         assert_eq!(small.intermediate_size, 1024);
-        let base = Architecture::preset("base").unwrap();
+        let base = Architecture::preset(ModelSize::Base).unwrap();
         assert_eq!(
             (
                 base.num_hidden_layers,
@@ -434,7 +475,7 @@ mod tests {
             (12, 768, 12)
         );
         assert_eq!(base.intermediate_size, 3072);
-        let err = Architecture::preset("huge").unwrap_err().to_string();
+        let err = "huge".parse::<ModelSize>().unwrap_err().to_string();
         assert!(err.contains("tiny, small, base"), "{err}");
     }
 
@@ -449,12 +490,8 @@ mod tests {
             "{err}"
         );
         let bad = REFERENCE_CONFIG.replace("\"gelu\"", "\"relu\"");
-        assert!(
-            ModelConfig::from_json(&bad, "c")
-                .unwrap_err()
-                .to_string()
-                .contains("hidden_act")
-        );
+        let err = ModelConfig::from_json(&bad, "c").unwrap_err().to_string();
+        assert!(err.contains("`relu`") && err.contains("`gelu`"), "{err}");
         let bad = REFERENCE_CONFIG.replace("\"input_dim\": 28,", "");
         let err = ModelConfig::from_json(&bad, "c").unwrap_err().to_string();
         assert!(err.contains("input_dim"), "{err}");
@@ -475,7 +512,7 @@ mod tests {
 
     #[test]
     fn head_names_are_checked() {
-        let arch = Architecture::preset("tiny").unwrap();
+        let arch = Architecture::preset(ModelSize::Tiny).unwrap();
         let heads = vec![
             HeadConfig::frame("attack", 2),
             HeadConfig::frame("attack", 3),

@@ -9,5 +9,7 @@ mod init;
 pub mod network;
 pub(crate) mod tensor_names;
 
-pub use config::{Architecture, HeadConfig, HeadKind, HeadLevel, ModelConfig};
+pub use config::{
+    Activation, Architecture, HeadConfig, HeadKind, HeadLevel, ModelConfig, ModelSize,
+};
 pub use network::{BehavErt, ModelInput, ModelOutput};

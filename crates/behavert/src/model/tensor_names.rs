@@ -134,7 +134,7 @@ fn regex_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::config::{Architecture, HeadConfig};
+    use crate::model::config::{Architecture, HeadConfig, ModelSize};
 
     fn apply(rules: &[(String, String)], name: &str) -> String {
         rules.iter().fold(name.to_string(), |name, (from, to)| {
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn every_name_round_trips() {
-        let arch = Architecture::preset("tiny").unwrap();
+        let arch = Architecture::preset(ModelSize::Tiny).unwrap();
         let heads = vec![
             HeadConfig::frame("frame", 4),
             HeadConfig::frame("sequence-like", 2),

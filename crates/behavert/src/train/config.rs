@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use behavert_pose::augment::AugmentConfig;
+use behavert_pose::datasets::DatasetKind;
 use behavert_pose::preprocess::PreprocessConfig;
 use behavert_pose::synth::SimulationConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Architecture, HeadKind, HeadLevel};
+use crate::model::{Architecture, HeadKind, HeadLevel, ModelSize};
 
 /// A whole training run's settings; the resolved copy is saved as `RUN/config.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -42,8 +43,8 @@ pub struct TrainingConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
-    /// Size preset (`tiny`, `small`, `base`) for a model trained from scratch.
-    pub size: String,
+    /// Size preset for a model trained from scratch.
+    pub size: ModelSize,
     /// A checkpoint directory to start from (pretrained encoder for fine-tuning).
     pub pretrained: Option<PathBuf>,
     /// Train only the heads (linear probe); the encoder and embeddings stay as loaded.
@@ -53,7 +54,7 @@ pub struct ModelSection {
 impl Default for ModelSection {
     fn default() -> Self {
         Self {
-            size: "tiny".into(),
+            size: ModelSize::Tiny,
             pretrained: None,
             freeze_encoder: false,
         }
@@ -85,8 +86,8 @@ pub struct DataSection {
     pub recordings: usize,
     /// Simulated held-out recordings (different seeds), for validation.
     pub validation_recordings: usize,
-    /// Dataset name (calms21, mabe22, sbea, deepethogram, pair-r24m).
-    pub dataset: Option<String>,
+    /// The dataset: calms21, mabe22, sbea, deepethogram or pair-r24m.
+    pub dataset: Option<DatasetKind>,
     /// The dataset's folder.
     pub data_dir: Option<PathBuf>,
     /// The dataset's task (e.g. calms21 `task1`).
@@ -673,7 +674,7 @@ impl TrainingConfig {
             }
         }
         if self.model.pretrained.is_none() {
-            Architecture::preset(&self.model.size)?;
+            Architecture::preset(self.model.size)?;
         }
         if fine_tuning {
             self.validate_heads()?;

@@ -17,5 +17,6 @@ pub mod sources;
 pub mod state;
 pub mod trainer;
 
+pub use crate::checkpoint::Mode;
 pub use config::TrainingConfig;
-pub use trainer::{Evaluation, Mode, RunOptions, RunSummary, resume, train};
+pub use trainer::{Evaluation, RunOptions, RunSummary, resume, train};

@@ -138,10 +138,9 @@ fn kinematic_targets(recording: &Recording) -> Result<Targets> {
 }
 
 fn dataset(data: &DataSection) -> Result<Sources> {
-    let name = data.dataset.as_deref().unwrap_or_default();
-    let kind: DatasetKind = name
-        .parse()
-        .map_err(|e| Error::config("data.dataset", "a dataset name", e))?;
+    let kind = data
+        .dataset
+        .ok_or_else(|| Error::config("data.dataset", "a dataset name", "none"))?;
     let dir = data.data_dir.clone().unwrap_or_default();
     let options = DatasetOptions {
         task: data.task.clone(),

@@ -24,32 +24,13 @@ use super::sources::{Sources, load_sources};
 use super::state::{ResumeState, RunDir, param_ids};
 use super::{pretrain, progress::Progress};
 use crate::checkpoint::metrics_log::MetricsRow;
-use crate::checkpoint::{HeadVocabulary, TrainingInfo, load_checkpoint, load_config};
+use crate::checkpoint::{HeadVocabulary, Mode, TrainingInfo, load_checkpoint, load_config};
 use crate::error::{Error, Result};
 use crate::model::{Architecture, BehavErt, ModelConfig};
 use crate::train::data::{
     AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, batches_per_epoch, derive_seed,
     epoch_batches,
 };
-
-/// Which objective a run optimises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Masked-frame reconstruction.
-    Pretrain,
-    /// Supervised heads.
-    Finetune,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Pretrain => "pretrain",
-            Mode::Finetune => "finetune",
-        }
-    }
-}
 
 /// What a training step minimises.
 #[derive(Clone, Debug)]
@@ -201,7 +182,7 @@ fn starting_point(config: &TrainingConfig) -> Result<(usize, Option<(TrainingInf
             Ok((model_config.max_frames(), Some((info, model_config))))
         }
         None => {
-            let arch = Architecture::preset(&config.model.size)?;
+            let arch = Architecture::preset(config.model.size)?;
             Ok((arch.max_position_embeddings.saturating_sub(1), None))
         }
     }
@@ -287,7 +268,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
             c
         }
         None => ModelConfig::new(
-            &Architecture::preset(&config.model.size)?,
+            &Architecture::preset(config.model.size)?,
             train.features,
             heads.clone(),
         ),
@@ -328,7 +309,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         .collect::<Result<_>>()?;
 
     let info = TrainingInfo {
-        mode: mode.name().to_string(),
+        mode,
         heads: plans
             .iter()
             .map(|p| HeadVocabulary {
@@ -460,11 +441,7 @@ pub fn resume(run_dir: &Path, device: &Device, options: &RunOptions) -> Result<R
     let config = TrainingConfig::load(&run_dir.join(super::state::CONFIG_FILE))?;
     let info = TrainingInfo::load(&run.last())
         .or_else(|_| TrainingInfo::load(&run.last().with_extension("old")))?;
-    let mode = match info.mode.as_str() {
-        "pretrain" => Mode::Pretrain,
-        _ => Mode::Finetune,
-    };
-    let setup = setup(mode, config)?;
+    let setup = setup(info.mode, config)?;
     let device = device.clone().autodiff();
     let (model, optimizer, state) = run.load_last(&device, optimizer(&setup.config))?;
     let model = freeze_if_asked(model, &setup.config);
@@ -790,13 +767,17 @@ mod tests {
     use burn::tensor::{Bool, Distribution, TensorData};
 
     use super::*;
-    use crate::model::ModelInput;
+    use crate::model::{ModelInput, ModelSize};
 
     #[test]
     fn global_clipping_bounds_the_norm_over_all_parameters() {
         let device = Device::flex().autodiff();
         device.seed(0);
-        let config = ModelConfig::new(&Architecture::preset("tiny").unwrap(), 5, Vec::new());
+        let config = ModelConfig::new(
+            &Architecture::preset(ModelSize::Tiny).unwrap(),
+            5,
+            Vec::new(),
+        );
         let model = BehavErt::new(&config, &device).unwrap();
         let input = ModelInput {
             keypoints: Tensor::random([2, 8, 5], Distribution::Normal(0.0, 1.0), &device),
