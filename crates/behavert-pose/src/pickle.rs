@@ -294,6 +294,9 @@ pub fn loads(data: &[u8]) -> Result<PickleValue, PickleError> {
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
+        expansion_left: std::cell::Cell::new(
+            MIN_EXPANSION.saturating_add((data.len() as u64).saturating_mul(EXPANSION_FACTOR)),
+        ),
     }
     .run()
 }
@@ -378,6 +381,12 @@ fn global(module: &str, name: &str) -> Option<Global> {
 
 const MAX_DEPTH: usize = 512;
 
+/// The decoded value may take this many bytes per byte of pickle, plus [`MIN_EXPANSION`]: a
+/// real file stores each object once, while one that references the same container over and
+/// over (DUP, memo gets) would expand exponentially into a tree.
+const EXPANSION_FACTOR: u64 = 64;
+const MIN_EXPANSION: u64 = 64 << 20;
+
 struct Vm<'a> {
     data: &'a [u8],
     pos: usize,
@@ -385,6 +394,8 @@ struct Vm<'a> {
     stack: Vec<Value>,
     marks: Vec<usize>,
     memo: HashMap<u64, Value>,
+    /// Bytes the decoded values may still take (see [`EXPANSION_FACTOR`]).
+    expansion_left: std::cell::Cell<u64>,
 }
 
 type R<T> = Result<T, PickleError>;
@@ -1144,6 +1155,26 @@ impl<'a> Vm<'a> {
                 "deeper nesting (or a self-referencing container)",
             );
         }
+        let payload = match &v {
+            Value::Plain(PickleValue::Str(t)) => t.len(),
+            Value::Plain(PickleValue::Bytes(b)) => b.len(),
+            Value::Plain(PickleValue::NdArray(a)) => a.bytes.len(),
+            _ => 0,
+        };
+        let cost = (std::mem::size_of::<PickleValue>() + payload) as u64;
+        match self.expansion_left.get().checked_sub(cost) {
+            Some(left) => self.expansion_left.set(left),
+            None => {
+                return self.err(
+                    format!(
+                        "data that decodes to at most {EXPANSION_FACTOR} times its size \
+                         (plus {} MiB)",
+                        MIN_EXPANSION >> 20
+                    ),
+                    "references that repeat the same objects until the result would not fit",
+                );
+            }
+        }
         Ok(match v {
             Value::Plain(p) => p,
             Value::List(l) => PickleValue::List(
@@ -1425,6 +1456,21 @@ mod tests {
         }
         // inner = []; [inner, inner]: shared, but no cycle.
         assert!(loads(b"](]q\x00h\x00e.").is_ok());
+    }
+
+    #[test]
+    fn shared_objects_that_would_expand_exponentially_are_refused() {
+        // t = (); then 60 times t = (t, t): 85 bytes of pickle, 2^60 leaves as a tree.
+        let mut bytes = b"\x80\x02)".to_vec();
+        bytes.extend(b"2\x86".repeat(60));
+        bytes.push(b'.');
+        let err = loads(&bytes).unwrap_err().to_string();
+        assert!(err.contains("repeat the same objects"), "{err}");
+        // The same sharing a few times over is data like any other.
+        let mut small = b"\x80\x02)".to_vec();
+        small.extend(b"2\x86".repeat(8));
+        small.push(b'.');
+        assert!(loads(&small).is_ok());
     }
 
     #[test]
