@@ -166,52 +166,20 @@ fn write_evaluation(
         ..options.infer
     };
     for (r, recording) in recordings.iter().enumerate() {
-        let truth = truth_ids(&recording.labels, &vocabulary, &recording.name)?;
-        if truth.len() != recording.pose.frames() {
-            return Err(Error::data(
-                format!("labels of {}", recording.name),
-                format!("{} frames like the pose", recording.pose.frames()),
-                truth.len(),
-            ));
-        }
-        let predictions = predictor
-            .predict(&recording.pose, &recording.name, &infer)
-            .map_err(|e| Error::data(recording.name.as_str(), "the model's labels", e))?;
-        // The same argmax as the `label` column of the predictions file.
-        let pred: Vec<u32> = predictions.heads[head_index]
-            .rows()
-            .into_iter()
-            .map(|row| super::predictions::argmax(row.iter().copied()) as u32)
-            .collect();
-        let probs = predictions.heads[head_index].mapv(f64::from);
         let file = predictions_dir.join(format!("{}.csv", file_name(&recording.name, r)));
-        let mut writer = PredictionWriter::create(&file, predictor.heads(), recording.pose.fps)?;
-        writer.write(&FrameBlock {
-            start: 0,
-            heads: predictions.heads,
-            embeddings: None,
-        })?;
-        writer.finish()?;
-        files.push(file.clone());
-        files.push(super::predictions::bouts_path(&file));
-        let smoothed = viterbi_smooth(probs.view(), 0.0, min_bout)?;
-        entries.push(RecordingEntry {
-            name: recording.name.clone(),
-            frames: truth.len(),
-            labelled_frames: truth.iter().filter(|t| t.is_some()).count(),
-            predictions: format!(
-                "predictions/{}",
-                file.file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-            ),
-        });
-        scored.push(Scored {
-            truth,
-            pred,
-            smoothed,
-            probs,
-            embeddings: predictions.embeddings,
-        });
+        let (score, entry) = score_recording(
+            predictor,
+            head_index,
+            &vocabulary,
+            recording,
+            &infer,
+            min_bout,
+            &file,
+        )?;
+        let bouts = super::predictions::bouts_path(&file);
+        files.extend([file, bouts]);
+        scored.push(score);
+        entries.push(entry);
     }
 
     let report_of = |smoothed: bool| -> Result<MetricsReport> {
@@ -272,18 +240,7 @@ fn write_evaluation(
         &scored[shown].truth,
         &scored[shown].pred,
     )?;
-    let curves = model_dir
-        .parent()
-        .map(|run| run.join(METRICS_FILE))
-        .filter(|p| p.is_file())
-        .and_then(|p| match TrainingLog::read(&p) {
-            Ok(log) if !log.rows.is_empty() => Some(log),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::warn!("training curves left out: {e}");
-                None
-            }
-        });
+    let curves = training_curves(model_dir);
     let embedding_plot = embedding_plot(&scored, &vocabulary)?;
     let plot_inputs = PlotInputs {
         metrics: &frame,
@@ -333,6 +290,80 @@ fn write_evaluation(
         smoothed_f1_macro: smoothed.macro_all.f1,
         files,
     })
+}
+
+/// Labels one recording with the model, writes its predictions file and bouts to `file`,
+/// and pairs the predictions (raw and smoothed) with the truth of head `head_index`.
+fn score_recording(
+    predictor: &Predictor,
+    head_index: usize,
+    vocabulary: &[String],
+    recording: &LabelledRecording,
+    infer: &InferOptions,
+    min_bout: usize,
+    file: &Path,
+) -> Result<(Scored, RecordingEntry)> {
+    let truth = truth_ids(&recording.labels, vocabulary, &recording.name)?;
+    if truth.len() != recording.pose.frames() {
+        return Err(Error::data(
+            format!("labels of {}", recording.name),
+            format!("{} frames like the pose", recording.pose.frames()),
+            truth.len(),
+        ));
+    }
+    let predictions = predictor
+        .predict(&recording.pose, &recording.name, infer)
+        .map_err(|e| Error::data(recording.name.as_str(), "the model's labels", e))?;
+    // The same argmax as the `label` column of the predictions file.
+    let pred: Vec<u32> = predictions.heads[head_index]
+        .rows()
+        .into_iter()
+        .map(|row| super::predictions::argmax(row.iter().copied()) as u32)
+        .collect();
+    let probs = predictions.heads[head_index].mapv(f64::from);
+    let mut writer = PredictionWriter::create(file, predictor.heads(), recording.pose.fps)?;
+    writer.write(&FrameBlock {
+        start: 0,
+        heads: predictions.heads,
+        embeddings: None,
+    })?;
+    writer.finish()?;
+    let smoothed = viterbi_smooth(probs.view(), 0.0, min_bout)?;
+    let entry = RecordingEntry {
+        name: recording.name.clone(),
+        frames: truth.len(),
+        labelled_frames: truth.iter().filter(|t| t.is_some()).count(),
+        predictions: format!(
+            "predictions/{}",
+            file.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        ),
+    };
+    let score = Scored {
+        truth,
+        pred,
+        smoothed,
+        probs,
+        embeddings: predictions.embeddings,
+    };
+    Ok((score, entry))
+}
+
+/// The run's training log beside the checkpoint (`RUN/metrics.csv` for `RUN/best`), for the
+/// training-curves plot; left out, with a warning, when it cannot be read.
+fn training_curves(model_dir: &Path) -> Option<TrainingLog> {
+    let path = model_dir.parent()?.join(METRICS_FILE);
+    if !path.is_file() {
+        return None;
+    }
+    match TrainingLog::read(&path) {
+        Ok(log) if !log.rows.is_empty() => Some(log),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!("training curves left out: {e}");
+            None
+        }
+    }
 }
 
 /// Per-frame class ids of `labels` in the model's `vocabulary`.

@@ -1,6 +1,13 @@
 //! The training loop shared by pretraining and fine-tuning: setup (data, preprocessing,
 //! model, optimizer), then epochs of prefetched batches through [`train_step`], with
 //! evaluation, early stopping, checkpoints and resume.
+//!
+//! The loop is written here rather than taken from burn's `Learner` because of what it must
+//! guarantee: a run killed at any moment resumes to bit-identical weights (data order,
+//! masking, augmentation and dropout are drawn from seeds of the step and epoch, and the
+//! optimizer state and data position are checkpointed together); batches are built on a
+//! worker thread ahead of the step; checkpoints are written whole in the PyTorch reference's
+//! layout; and `metrics.csv` keeps this project's columns.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +33,7 @@ use super::{pretrain, progress::Progress};
 use crate::checkpoint::metrics_log::MetricsRow;
 use crate::checkpoint::{HeadVocabulary, Mode, TrainingInfo, load_checkpoint, load_config};
 use crate::error::{Error, Result};
-use crate::model::{Architecture, BehavErt, ModelConfig};
+use crate::model::{Architecture, BehavErt, HeadConfig, ModelConfig};
 use crate::train::data::{
     AugmentPlan, Batch, Corpus, MaskPlan, Prefetcher, WindowRef, batches_per_epoch, derive_seed,
     epoch_batches,
@@ -192,13 +199,85 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
     let _span = tracing::info_span!("setup", mode = mode.name()).entered();
     config.validate(mode == Mode::Finetune)?;
     let (max_frames, pretrained) = starting_point(&config)?;
-    for (place, length) in std::iter::once(("window.length", config.window.length)).chain(
+    check_window_lengths(&config, max_frames)?;
+    let seed = config.training.seed;
+    let sources = load_sources(&config.data, seed)?;
+    let mut plans = match mode {
+        Mode::Finetune => finetune::plan_heads(&config.heads, &sources)?,
+        Mode::Pretrain => Vec::new(),
+    };
+    let corpora = build_corpora(
+        mode,
+        &config,
+        &sources,
+        &plans,
+        pretrained.as_ref().map(|(info, _)| info),
+    )?;
+    finetune::weigh_classes(&mut plans, &corpora.train);
+    let heads: Vec<_> = plans.iter().map(HeadPlan::head_config).collect();
+    let model_config = model_config_for(
+        &config,
+        pretrained.as_ref().map(|(_, model)| model),
+        heads,
+        corpora.train.features,
+    )?;
+    let train_windows = training_windows(&config, &corpora.train, mode)?;
+    let validation = validation_batches(&config, &corpora.validation, mode)?;
+    let info = TrainingInfo {
+        mode,
+        heads: plans
+            .iter()
+            .map(|p| HeadVocabulary {
+                head: p.head_config(),
+                vocabulary: p.vocabulary(),
+            })
+            .collect(),
+        preprocess: corpora.preprocess,
+        normalisation: corpora.stats,
+        feature_names: corpora.preprocessor.feature_names().to_vec(),
+        window_length: config.window.length,
+        seed,
+        step: 0,
+        metrics: BTreeMap::new(),
+        versions: TrainingInfo::current_versions(),
+    };
+    tracing::info!(
+        train_windows = train_windows.len(),
+        validation_batches = validation.len(),
+        features = corpora.train.features,
+        "data ready"
+    );
+    let objective = match mode {
+        Mode::Pretrain => Objective::Pretrain(pretrain::feature_weights(
+            corpora.preprocessor.feature_kinds(),
+            config.pretrain.reconstruct,
+        )),
+        Mode::Finetune => Objective::Finetune(plans),
+    };
+    Ok(Setup {
+        pretrained: config.model.pretrained.clone(),
+        config,
+        mode,
+        train: Arc::new(corpora.train),
+        validation,
+        train_windows,
+        augmenter: corpora.augmenter,
+        objective,
+        model_config,
+        info,
+    })
+}
+
+/// Every window length fits the model's learned positions.
+fn check_window_lengths(config: &TrainingConfig, max_frames: usize) -> Result<()> {
+    let lengths = std::iter::once(("window.length", config.window.length)).chain(
         config
             .window
             .extra_lengths
             .iter()
             .map(|&extra| ("window.extra_lengths", extra)),
-    ) {
+    );
+    for (place, length) in lengths {
         if length > max_frames {
             return Err(Error::config(
                 place,
@@ -207,22 +286,36 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
             ));
         }
     }
-    let seed = config.training.seed;
-    let sources = load_sources(&config.data, seed)?;
-    let plans = match mode {
-        Mode::Finetune => finetune::plan_heads(&config.heads, &sources)?,
-        Mode::Pretrain => Vec::new(),
-    };
+    Ok(())
+}
+
+/// The training and validation recordings preprocessed, and how.
+struct Corpora {
+    preprocess: PreprocessConfig,
+    preprocessor: Preprocessor,
+    stats: NormalisationStats,
+    train: Corpus,
+    validation: Corpus,
+    augmenter: Option<Augmenter>,
+}
+
+/// Preprocesses both splits: with the pretrained checkpoint's preprocessing and statistics
+/// when there is one (its encoder only understands features made that way), else with the
+/// config's and statistics fitted on the training recordings.
+fn build_corpora(
+    mode: Mode,
+    config: &TrainingConfig,
+    sources: &Sources,
+    plans: &[HeadPlan],
+    pretrained: Option<&TrainingInfo>,
+) -> Result<Corpora> {
     let layout = PoseLayout::of(&sources.train[0].pose);
-    // A pretrained encoder only understands features made the way it was trained on.
-    let (preprocess, stats) = match &pretrained {
-        Some((info, _)) => (info.preprocess.clone(), Some(info.normalisation.clone())),
-        None => (config.preprocess.clone(), None),
-    };
+    let preprocess =
+        pretrained.map_or_else(|| config.preprocess.clone(), |info| info.preprocess.clone());
     let preprocessor = Preprocessor::new(&preprocess, &layout)?;
-    let stats = match stats {
-        Some(stats) => stats,
-        None => fit_stats(&preprocessor, &sources)?,
+    let stats = match pretrained {
+        Some(info) => info.normalisation.clone(),
+        None => fit_stats(&preprocessor, sources)?,
     };
     let specs: Vec<_> = plans.iter().map(|p| p.spec.clone()).collect();
     let mut train = Corpus::build(&sources.train, &preprocessor, &stats, &specs)?;
@@ -242,115 +335,88 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         }
         validation.smooth_targets(smoothing);
     }
-    let mut plans = plans;
-    finetune::weigh_classes(&mut plans, &train);
+    Ok(Corpora {
+        preprocess,
+        preprocessor,
+        stats,
+        train,
+        validation,
+        augmenter,
+    })
+}
 
-    let heads: Vec<_> = plans.iter().map(HeadPlan::head_config).collect();
-    let model_config = match &pretrained {
-        Some((_, pre)) => {
-            if pre.input_dim != train.features {
+/// The network's config: the pretrained checkpoint's with this run's heads, or the size
+/// preset's for `features` inputs.
+fn model_config_for(
+    config: &TrainingConfig,
+    pretrained: Option<&ModelConfig>,
+    heads: Vec<HeadConfig>,
+    features: usize,
+) -> Result<ModelConfig> {
+    let model_config = match pretrained {
+        Some(pre) => {
+            if pre.input_dim != features {
                 return Err(Error::config(
                     "model.pretrained",
-                    format!("a checkpoint for {} features per frame", train.features),
+                    format!("a checkpoint for {features} features per frame"),
                     pre.input_dim,
                 ));
             }
+            let outputs_of = |name: &str| {
+                heads
+                    .iter()
+                    .find(|h| h.name == name)
+                    .map_or(0, |h| h.outputs)
+            };
             let mut c = pre.clone();
-            c.num_frame_classes = heads
-                .iter()
-                .find(|h| h.name == "frame")
-                .map_or(0, |h| h.outputs);
-            c.num_sequence_classes = heads
-                .iter()
-                .find(|h| h.name == "sequence")
-                .map_or(0, |h| h.outputs);
-            c.heads = Some(heads.clone());
+            c.num_frame_classes = outputs_of("frame");
+            c.num_sequence_classes = outputs_of("sequence");
+            c.heads = Some(heads);
             c
         }
-        None => ModelConfig::new(
-            &Architecture::preset(config.model.size)?,
-            train.features,
-            heads.clone(),
-        ),
+        None => ModelConfig::new(&Architecture::preset(config.model.size)?, features, heads),
     };
     model_config.validate("model config")?;
+    Ok(model_config)
+}
 
-    let length = config.window.length;
+/// Training windows at every scale (fine-tuning: only windows with labels).
+fn training_windows(config: &TrainingConfig, train: &Corpus, mode: Mode) -> Result<Vec<WindowRef>> {
     let labelled_only = mode == Mode::Finetune;
-    let train_windows: Vec<WindowRef> = config
+    let windows: Vec<WindowRef> = config
         .window
         .scales()
         .into_iter()
         .flat_map(|(length, stride)| train.windows(length, stride, labelled_only))
         .collect();
-    if train_windows.is_empty() {
+    if windows.is_empty() {
         return Err(Error::data(
             "training windows",
             "at least one window (with labels, for fine-tuning)",
             "none",
         ));
     }
-    let val_windows = validation.windows(length, length, false);
-    let val_mask = (mode == Mode::Pretrain).then(|| MaskPlan {
+    Ok(windows)
+}
+
+/// Validation batches, built once: side-by-side windows, masked with a fixed seed when
+/// pretraining so every evaluation scores the same frames.
+fn validation_batches(
+    config: &TrainingConfig,
+    validation: &Corpus,
+    mode: Mode,
+) -> Result<Vec<Batch>> {
+    let length = config.window.length;
+    let mask = (mode == Mode::Pretrain).then(|| MaskPlan {
         section: config.pretrain.clone(),
-        seed: derive_seed(seed, &[5]),
+        seed: derive_seed(config.training.seed, &[5]),
     });
-    let validation: Vec<Batch> = val_windows
+    validation
+        .windows(length, length, false)
         .chunks(config.training.batch_size)
         .enumerate()
-        .map(|(i, w)| {
-            Batch::assemble(
-                &validation,
-                w,
-                val_mask.as_ref().map(|m| (m, i as u64)),
-                None,
-            )
-        })
-        .collect::<Result<_>>()?;
-
-    let info = TrainingInfo {
-        mode,
-        heads: plans
-            .iter()
-            .map(|p| HeadVocabulary {
-                head: p.head_config(),
-                vocabulary: p.vocabulary(),
-            })
-            .collect(),
-        preprocess,
-        normalisation: stats,
-        feature_names: preprocessor.feature_names().to_vec(),
-        window_length: length,
-        seed,
-        step: 0,
-        metrics: BTreeMap::new(),
-        versions: TrainingInfo::current_versions(),
-    };
-    tracing::info!(
-        train_windows = train_windows.len(),
-        validation_windows = val_windows.len(),
-        features = train.features,
-        "data ready"
-    );
-    let objective = match mode {
-        Mode::Pretrain => Objective::Pretrain(pretrain::feature_weights(
-            preprocessor.feature_kinds(),
-            config.pretrain.reconstruct,
-        )),
-        Mode::Finetune => Objective::Finetune(plans),
-    };
-    Ok(Setup {
-        pretrained: config.model.pretrained.clone(),
-        config,
-        mode,
-        train: Arc::new(train),
-        validation,
-        train_windows,
-        augmenter,
-        objective,
-        model_config,
-        info,
-    })
+        .map(|(i, w)| Batch::assemble(validation, w, mask.as_ref().map(|m| (m, i as u64)), None))
+        .collect()
 }
 
 fn fit_stats(preprocessor: &Preprocessor, sources: &Sources) -> Result<NormalisationStats> {
@@ -525,61 +591,6 @@ fn run_loop(
     let mut evaluated_at = (state.step >= total).then_some(state.step);
     let mut info = setup.info.clone();
 
-    let evaluate = |model: &BehavErt,
-                    state: &mut ResumeState,
-                    info: &mut TrainingInfo,
-                    epoch: u64|
-     -> Result<Option<Evaluation>> {
-        if setup.validation.is_empty() {
-            return Ok(None);
-        }
-        let _span = tracing::info_span!("evaluate", step = state.step).entered();
-        let valid = model.valid();
-        let eval_device = device.clone().inner();
-        let evaluation = match &setup.objective {
-            Objective::Pretrain(weights) => Evaluation {
-                loss: pretrain::evaluate(&valid, &setup.validation, weights, &eval_device)?,
-                ..Default::default()
-            },
-            Objective::Finetune(plans) => {
-                let scores = finetune::evaluate(&valid, plans, &setup.validation, &eval_device)?;
-                Evaluation {
-                    loss: scores.loss,
-                    f1_macro: scores.f1_macro.first().map(|(_, f)| *f),
-                    per_head: scores.f1_macro,
-                }
-            }
-        };
-        run.log_metrics(&MetricsRow {
-            step: state.step,
-            epoch,
-            split: "validation",
-            loss: evaluation.loss,
-            f1_macro: evaluation.f1_macro,
-            ..Default::default()
-        })?;
-        info.metrics
-            .insert("validation/loss".into(), evaluation.loss);
-        for (name, f1) in &evaluation.per_head {
-            info.metrics
-                .insert(format!("validation/{name}/f1_macro"), *f1);
-        }
-        let value = match (t.monitor, evaluation.f1_macro) {
-            (Monitor::F1Macro, Some(f1)) => f1,
-            _ => -evaluation.loss,
-        };
-        tracing::info!(step = state.step, loss = evaluation.loss, f1_macro = ?evaluation.f1_macro, "validation");
-        if state.best.is_none_or(|best| value > best) {
-            state.best = Some(value);
-            state.evals_since_best = 0;
-            info.step = state.step;
-            run.save(&run.best(), model, info, None)?;
-        } else {
-            state.evals_since_best += 1;
-        }
-        Ok(Some(evaluation))
-    };
-
     let global_clip = config
         .optimizer
         .grad_clip_norm
@@ -647,28 +658,8 @@ fn run_loop(
                 step_ms,
             );
             if state.step.is_multiple_of(LOG_EVERY) || state.step == total {
-                run.log_metrics(&MetricsRow {
-                    step: state.step,
-                    epoch,
-                    split: "train",
-                    loss: timings.mean(timings.loss),
-                    lr: Some(schedule.at(state.step - 1)),
-                    data_ms: Some(timings.mean(timings.data)),
-                    wait_ms: Some(timings.mean(timings.wait)),
-                    step_ms: Some(timings.mean(timings.step)),
-                    ..Default::default()
-                })?;
-                info.metrics
-                    .insert("train/loss".into(), timings.mean(timings.loss));
-                tracing::info!(
-                    step = state.step,
-                    loss = timings.mean(timings.loss),
-                    data_ms = timings.mean(timings.data),
-                    wait_ms = timings.mean(timings.wait),
-                    step_ms = timings.mean(timings.step),
-                    "train"
-                );
-                timings.reset();
+                let lr = schedule.at(state.step - 1);
+                log_training_row(&run, &mut info, &mut timings, state.step, epoch, lr)?;
             }
             let epoch_done = state.batch == 0;
             let eval_now = if t.eval_every > 0 {
@@ -677,7 +668,8 @@ fn run_loop(
                 epoch_done || state.step == total
             };
             if eval_now {
-                last_eval = evaluate(&model, &mut state, &mut info, epoch)?.or(last_eval);
+                last_eval = evaluate(&setup, &run, &model, &mut state, &mut info, epoch, device)?
+                    .or(last_eval);
                 evaluated_at = Some(state.step);
                 if let Some(e) = &last_eval {
                     progress.note(format!(
@@ -712,7 +704,8 @@ fn run_loop(
     }
     if evaluated_at != Some(state.step) {
         let epoch = state.epoch;
-        last_eval = evaluate(&model, &mut state, &mut info, epoch)?.or(last_eval);
+        last_eval =
+            evaluate(&setup, &run, &model, &mut state, &mut info, epoch, device)?.or(last_eval);
     }
     save_last(&run, &model, &optimizer, &mut state, &mut info)?;
     if setup.validation.is_empty() {
@@ -720,6 +713,101 @@ fn run_loop(
     }
     progress.finish();
     Ok(summary(&run, &state, last_eval, &timings, stopped_early))
+}
+
+/// Scores `model` on the validation batches, logs the row, and saves `best/` when the
+/// monitored value improved; `None` without validation data.
+fn evaluate(
+    setup: &Setup,
+    run: &RunDir,
+    model: &BehavErt,
+    state: &mut ResumeState,
+    info: &mut TrainingInfo,
+    epoch: u64,
+    device: &Device,
+) -> Result<Option<Evaluation>> {
+    if setup.validation.is_empty() {
+        return Ok(None);
+    }
+    let _span = tracing::info_span!("evaluate", step = state.step).entered();
+    let valid = model.valid();
+    let eval_device = device.clone().inner();
+    let evaluation = match &setup.objective {
+        Objective::Pretrain(weights) => Evaluation {
+            loss: pretrain::evaluate(&valid, &setup.validation, weights, &eval_device)?,
+            ..Default::default()
+        },
+        Objective::Finetune(plans) => {
+            let scores = finetune::evaluate(&valid, plans, &setup.validation, &eval_device)?;
+            Evaluation {
+                loss: scores.loss,
+                f1_macro: scores.f1_macro.first().map(|(_, f)| *f),
+                per_head: scores.f1_macro,
+            }
+        }
+    };
+    run.log_metrics(&MetricsRow {
+        step: state.step,
+        epoch,
+        split: "validation",
+        loss: evaluation.loss,
+        f1_macro: evaluation.f1_macro,
+        ..Default::default()
+    })?;
+    info.metrics
+        .insert("validation/loss".into(), evaluation.loss);
+    for (name, f1) in &evaluation.per_head {
+        info.metrics
+            .insert(format!("validation/{name}/f1_macro"), *f1);
+    }
+    let value = match (setup.config.training.monitor, evaluation.f1_macro) {
+        (Monitor::F1Macro, Some(f1)) => f1,
+        _ => -evaluation.loss,
+    };
+    tracing::info!(step = state.step, loss = evaluation.loss, f1_macro = ?evaluation.f1_macro, "validation");
+    if state.best.is_none_or(|best| value > best) {
+        state.best = Some(value);
+        state.evals_since_best = 0;
+        info.step = state.step;
+        run.save(&run.best(), model, info, None)?;
+    } else {
+        state.evals_since_best += 1;
+    }
+    Ok(Some(evaluation))
+}
+
+/// Logs the mean loss and timings since the last row, and starts a new mean.
+fn log_training_row(
+    run: &RunDir,
+    info: &mut TrainingInfo,
+    timings: &mut Timings,
+    step: u64,
+    epoch: u64,
+    lr: f64,
+) -> Result<()> {
+    let loss = timings.mean(timings.loss);
+    run.log_metrics(&MetricsRow {
+        step,
+        epoch,
+        split: "train",
+        loss,
+        lr: Some(lr),
+        data_ms: Some(timings.mean(timings.data)),
+        wait_ms: Some(timings.mean(timings.wait)),
+        step_ms: Some(timings.mean(timings.step)),
+        ..Default::default()
+    })?;
+    info.metrics.insert("train/loss".into(), loss);
+    tracing::info!(
+        step,
+        loss,
+        data_ms = timings.mean(timings.data),
+        wait_ms = timings.mean(timings.wait),
+        step_ms = timings.mean(timings.step),
+        "train"
+    );
+    timings.reset();
+    Ok(())
 }
 
 fn save_last(
