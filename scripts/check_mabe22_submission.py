@@ -4,7 +4,7 @@ challenge's validator (hierAS-eval `validate_submission`): dict with `frame_numb
 to the provided map entry by entry, `embeddings` a 2-D numpy array, at most 128 columns,
 element type float32, all finite; plus rows == the map's total frames.
 
-    BEHAVERT_KEEP_SUBMISSION=/tmp/sub.npy cargo test -p behavert-pose --test datasets_mabe22_real
+    BEHAVERT_KEEP_SUBMISSION=/tmp/sub.npy cargo test -p behavert-pose --test integration datasets_mabe22_real
     python3 scripts/check_mabe22_submission.py /tmp/sub.npy ../shared/data/samples/mouse_frame_number_map.npy
 """
 import sys

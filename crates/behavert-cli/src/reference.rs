@@ -13,7 +13,7 @@ pub fn markdown() -> String {
         "# Command-line reference\n\n\
          Generated from the program's own `--help` texts; do not edit by hand. After changing a\n\
          flag, regenerate it with\n\
-         `BEHAVERT_UPDATE_DOCS=1 cargo test -p behavert-cli --test documented_commands`.\n\n",
+         `BEHAVERT_UPDATE_DOCS=1 cargo test -p behavert-cli --test integration documented_commands`.\n\n",
     );
     out.push_str("## behavert\n\n```text\n");
     out.push_str(command.render_long_help().to_string().trim_end());

@@ -74,6 +74,39 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
     })
 }
 
+/// Runs every input stored under `root/<target>/` through `run` and returns how many there
+/// were: the fuzz finds replayed by the tests. Each must return (most are rightly refused);
+/// inputs named `seed*` must be accepted. Panics, as a test should, on an unknown target.
+pub fn replay(root: &Path, run: impl Fn(&str, &[u8]) -> Option<bool>) -> usize {
+    let mut cases = 0;
+    let entries = std::fs::read_dir(root).unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+    for entry in entries {
+        let dir = entry.expect("a directory entry").path();
+        let target = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        for input in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let input = input.expect("a directory entry").path();
+            let data = std::fs::read(&input).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+            let accepted = run(&target, &data)
+                .unwrap_or_else(|| panic!("{}: no fuzz target `{target}`", dir.display()));
+            let seed = input
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("seed"));
+            assert!(
+                accepted || !seed,
+                "{}: a seed must be accepted",
+                input.display()
+            );
+            cases += 1;
+        }
+    }
+    assert!(cases > 0, "no inputs under {}", root.display());
+    cases
+}
+
 /// Whether `read` accepts `data` written to a file named `name` (readers take paths: the HDF5
 /// and CSV readers open files by name, and some read meaning into the name).
 fn as_file<T>(data: &[u8], name: &str, read: impl FnOnce(&Path) -> crate::Result<T>) -> bool {

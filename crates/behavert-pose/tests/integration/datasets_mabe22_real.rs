@@ -2,7 +2,7 @@
 //! map, the example labels and the example submission; and a submission written by us from the
 //! real frame map passes the official validation rules.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

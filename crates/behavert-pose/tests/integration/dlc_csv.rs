@@ -1,6 +1,6 @@
 //! DeepLabCut CSV: conformance on the real sample files, and our writer read back.
 
-mod common;
+use crate::common;
 
 use behavert_pose::Space;
 use behavert_pose::formats::{self, Format};

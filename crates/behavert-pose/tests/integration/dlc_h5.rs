@@ -1,6 +1,6 @@
 //! DeepLabCut HDF5: the real PyTables table-layout labels file, and our writer read back.
 
-mod common;
+use crate::common;
 
 use behavert_pose::formats::{self, Format};
 

@@ -1,7 +1,7 @@
 //! `behavert pretrain` and `behavert finetune` run briefly on simulated data, and a pretrained
 //! run feeds a fine-tuning one.
 
-mod common;
+use crate::common;
 
 use common::behavert;
 

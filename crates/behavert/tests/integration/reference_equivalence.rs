@@ -5,7 +5,7 @@
 //! `scripts/reference/behavert_torch.py`), and also `$BEHAVERT_REFERENCE_DIR` when set or
 //! `../shared/reference/tiny` when it is there.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

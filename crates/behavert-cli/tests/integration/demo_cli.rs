@@ -2,7 +2,7 @@
 //! evaluation; every promised file is there and `metrics.json` agrees with a recomputation
 //! from the predictions and labels CSVs it was made from.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! it: one row per frame, probabilities that sum to 1, and the same predictions however the
 //! windows are batched.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

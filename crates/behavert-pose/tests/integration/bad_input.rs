@@ -1,7 +1,7 @@
 //! Bad input: every case gives an error naming the file, the place, what was expected and what
 //! was found — never a panic.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Plots and `report.html` from synthetic evaluation data: valid PNG and SVG files, a
 //! self-contained page with the report's numbers, and no file written that was not asked for.
 //!
-//! `BEHAVERT_REPORT_OUT=DIR cargo test -p behavert --test report_plots` also leaves the plots
+//! `BEHAVERT_REPORT_OUT=DIR cargo test -p behavert --test integration report_plots` also leaves the plots
 //! and `report.html` in DIR, to look at them (see `scripts/check_report_in_chromium.sh`).
 
 use std::collections::BTreeSet;

@@ -1,7 +1,7 @@
 //! Bad input per dataset loader: wrong nesting, missing keys, wrong shapes, unknown pickle
 //! globals, truncated files. Each gives an error naming the file and the place; none panics.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Checkpoints of our own models: multi-task heads survive a round trip, damaged or
 //! mismatched files get errors that say what is wrong.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -219,30 +219,10 @@ fn inputs_that_do_not_fit_are_refused() {
 #[test]
 fn fuzzed_configs_and_checkpoint_files_end_cleanly() {
     use behavert::fuzzing::{TARGETS, run};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
-    let mut cases = 0;
-    for entry in std::fs::read_dir(&root).unwrap() {
-        let dir = entry.unwrap().path();
-        let target = dir.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(
-            TARGETS.contains(&target.as_str()),
-            "no fuzz target `{target}`"
-        );
-        for input in std::fs::read_dir(&dir).unwrap() {
-            let input = input.unwrap().path();
-            let accepted = run(&target, &std::fs::read(&input).unwrap()).unwrap();
-            if input
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("seed")
-            {
-                assert!(accepted, "{}: a seed must be accepted", input.display());
-            }
-            cases += 1;
-        }
-    }
-    assert!(cases > 0, "no inputs under {}", root.display());
+    behavert_pose::fuzzing::replay(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz"),
+        run,
+    );
     // One cargo-fuzz binary per target of either crate, and no other.
     let mut expected: Vec<&str> = TARGETS
         .iter()

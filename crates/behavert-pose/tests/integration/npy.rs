@@ -1,6 +1,6 @@
 //! `.npy`: numeric arrays, pickled objects (real MABe22 files), and pose files with sidecars.
 
-mod common;
+use crate::common;
 
 use behavert_pose::formats::{self, Format, npy};
 use behavert_pose::pickle::PickleValue;

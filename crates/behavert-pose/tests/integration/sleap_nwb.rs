@@ -1,7 +1,7 @@
 //! SLEAP analysis HDF5 and NWB: conformance on the real legacy/ndx-pose 0.1.1 samples, and the
 //! SLEAP writer read back.
 
-mod common;
+use crate::common;
 
 use behavert_pose::formats::{self, Format};
 

@@ -1,6 +1,6 @@
 //! The `behavert` command as a user runs it.
 
-mod common;
+use crate::common;
 
 use common::shared;
 use std::path::Path;

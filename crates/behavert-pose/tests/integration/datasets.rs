@@ -3,7 +3,7 @@
 //! x = 100·individual + 10·keypoint + frame, y = 500 + …, z = 900 + …, so an axis mix-up
 //! shows as a wrong number.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

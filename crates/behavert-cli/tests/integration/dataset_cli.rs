@@ -1,7 +1,7 @@
 //! The dataset paths of the commands on the small dataset fixtures: fine-tune on CalMS21 and
 //! evaluate on its test split; pretrain on MABe22 and write a checked challenge submission.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! written by the real tool (`scripts/make_pose_fixtures.sh`), and `<file>.expected.json` holds
 //! what that tool reads back. Ours must equal theirs to the float32, NaN for NaN.
 
-mod common;
+use crate::common;
 
 use behavert_pose::formats::{self, Format, npy};
 use behavert_pose::pickle::PickleValue;

@@ -122,7 +122,7 @@ fn cli_reference_is_current() {
     let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         on_disk == generated,
-        "docs/cli.md is out of date; run BEHAVERT_UPDATE_DOCS=1 cargo test -p behavert-cli --test documented_commands"
+        "docs/cli.md is out of date; run BEHAVERT_UPDATE_DOCS=1 cargo test -p behavert-cli --test integration documented_commands"
     );
 }
 
