@@ -201,6 +201,7 @@ pub fn read(path: &Path) -> Result<Pose> {
     // file, and must come back as missing frames, not close the gap.
     let (frames, pos, score) = match frame_numbers.last() {
         Some(&last) if last + 1 != frames => {
+            super::check_frames_left_out(path, "column fnum", frames, last)?;
             check_size(path, "column fnum", last + 1, 1, nk)?;
             (
                 last + 1,

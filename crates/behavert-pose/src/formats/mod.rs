@@ -297,6 +297,38 @@ pub fn write(pose: &Pose, path: &Path, format: Format) -> Result<()> {
     }
 }
 
+/// How many frames a file may leave out between its rows: Anipose drops every frame it could
+/// not triangulate, so most of a recording can be absent, but a few rows whose frame numbers
+/// stand for hours of recording are a damaged index, not a sparse file.
+const FRAMES_LEFT_OUT_PER_ROW: usize = 100;
+/// Frames any file may leave out, whatever its rows: an hour at 30 fps.
+const FRAMES_LEFT_OUT: usize = 108_000;
+
+/// Checks that `rows` data rows whose last frame number is `last` leave out no more frames
+/// than a real file does (see [`FRAMES_LEFT_OUT_PER_ROW`]), before the frames are laid out.
+pub(crate) fn check_frames_left_out(
+    path: &Path,
+    place: &str,
+    rows: usize,
+    last: usize,
+) -> Result<()> {
+    let most = rows
+        .saturating_mul(FRAMES_LEFT_OUT_PER_ROW)
+        .saturating_add(FRAMES_LEFT_OUT);
+    if last >= most {
+        return Err(PoseError::format(
+            path,
+            place,
+            format!(
+                "frame numbers below {most} for {rows} rows (a file leaves out at most \
+                 {FRAMES_LEFT_OUT_PER_ROW} frames per row, plus {FRAMES_LEFT_OUT})"
+            ),
+            format!("frame number {last}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Rows of `width` values moved to their frame numbers `frames` (one per row, increasing):
 /// frames no row names come back missing (NaN), where a file left them out. The result holds
 /// frames `0..=last`; callers check that size first.

@@ -406,6 +406,19 @@ fn deeplabcut_index_column_places_rows() {
         "above 2",
         "1",
     );
+    // A typo that puts the second of two rows hours later: a damaged index, not a sparse file.
+    let far = write(
+        dir.path(),
+        "far.csv",
+        format!("{header}0,1,2,0.9\n3740234,3,4,0.9\n").as_bytes(),
+    );
+    assert_format_error(
+        formats::read(&far, Some(Format::DlcCsv)).unwrap_err(),
+        &far,
+        "column 1 (index)",
+        "frame numbers below 108200 for 2 rows",
+        "frame number 3740234",
+    );
 }
 
 #[test]

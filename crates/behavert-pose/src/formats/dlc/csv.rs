@@ -322,6 +322,7 @@ fn at_frame_numbers(
         return Ok((values, rows));
     }
     let width = header.columns.len();
+    crate::formats::check_frames_left_out(path, "column 1 (index)", rows, last)?;
     crate::pose::check_size(path, "column 1 (index)", last + 1, 1, width)?;
     Ok((
         crate::formats::place_rows(&values, width, &frames),
