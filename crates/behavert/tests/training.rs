@@ -19,6 +19,15 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
     ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The training-loss rows of `run`'s `metrics.csv`, as the training-curves plot reads them.
+fn train_losses(run: &Path) -> Vec<f64> {
+    let log = behavert::eval::training_log::TrainingLog::read(&run.join("metrics.csv")).unwrap();
+    log.series("train", "loss")
+        .into_iter()
+        .map(|(_, loss)| loss)
+        .collect()
+}
+
 /// A small fine-tuning run on simulated recordings.
 fn finetune_config(extra: &str) -> TrainingConfig {
     let text = format!(
@@ -271,12 +280,7 @@ fn pretraining_reduces_the_reconstruction_error() {
         &RunOptions::default(),
     )
     .unwrap();
-    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
-    let train_losses: Vec<f64> = csv
-        .lines()
-        .filter(|l| l.contains(",train,"))
-        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
-        .collect();
+    let train_losses = train_losses(&run);
     println!("pretrain losses {train_losses:?} summary {summary:?}");
     assert!(
         train_losses.last().unwrap() < &(train_losses[0] * 0.9),
@@ -375,13 +379,8 @@ fn finetune_heads(heads: &str) -> HeadRun {
         &RunOptions::default(),
     )
     .unwrap();
-    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
-    let losses: Vec<f64> = csv
-        .lines()
-        .filter(|l| l.contains(",train,"))
-        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
-        .collect();
-    assert!(losses.len() >= 3, "{csv}");
+    let losses = train_losses(&run);
+    assert!(losses.len() >= 3, "{losses:?}");
     let info =
         serde_json::from_str(&std::fs::read_to_string(run.join("best/training.json")).unwrap())
             .unwrap();

@@ -1,10 +1,9 @@
 //! The `behavert` command as a user runs it.
 
-use crate::common;
-
-use common::shared;
 use std::path::Path;
 use std::process::{Command, Output};
+
+use crate::common::shared;
 
 fn behavert(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_behavert"))

@@ -1,11 +1,9 @@
 //! The dataset paths of the commands on the small dataset fixtures: fine-tune on CalMS21 and
 //! evaluate on its test split; pretrain on MABe22 and write a checked challenge submission.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
-use common::{arg, behavert};
+use crate::common::{arg, behavert};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

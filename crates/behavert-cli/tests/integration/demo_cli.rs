@@ -2,12 +2,10 @@
 //! evaluation; every promised file is there and `metrics.json` agrees with a recomputation
 //! from the predictions and labels CSVs it was made from.
 
-use crate::common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{arg, behavert, read_csv};
+use crate::common::{arg, behavert, read_csv};
 
 /// Per-class F1 averaged over `vocabulary` (0 for a class never true nor predicted).
 fn macro_f1(vocabulary: &[String], pairs: &[(String, String)]) -> f64 {

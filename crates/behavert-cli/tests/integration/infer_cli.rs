@@ -2,13 +2,12 @@
 //! it: one row per frame, probabilities that sum to 1, and the same predictions however the
 //! windows are batched.
 
-use crate::common;
-
 use std::path::Path;
 
 use behavert_pose::label_files::write_labels;
 use behavert_pose::labels::{FrameLabels, Labels};
-use common::{arg, behavert, read_csv, shared};
+
+use crate::common::{arg, behavert, read_csv, shared};
 
 /// "moving" where the snout travels more than 2 px per frame, else "still": a labelling a
 /// model can learn from the pose.

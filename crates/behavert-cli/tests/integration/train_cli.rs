@@ -2,8 +2,7 @@
 //! run feeds a fine-tuning one.
 
 use crate::common;
-
-use common::behavert;
+use crate::common::behavert;
 
 #[test]
 fn pretrain_then_finetune_on_simulated_data() {
@@ -258,13 +257,6 @@ fn a_run_killed_at_any_moment_is_taken_up_to_the_same_weights() {
     };
     assert!(weights(&whole) == weights(&run), "weights differ");
     // Every step logged once, in order.
-    let steps = |run: &Path| -> Vec<String> {
-        std::fs::read_to_string(run.join("metrics.csv"))
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|line| line.split(',').next().unwrap().to_string())
-            .collect()
-    };
+    let steps = |run: &Path| behavert_test_support::column(&run.join("metrics.csv"), "step");
     assert_eq!(steps(&run), steps(&whole));
 }

@@ -1,12 +1,12 @@
 //! Bad input: every case gives an error naming the file, the place, what was expected and what
 //! was found — never a panic.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
 use behavert_pose::formats::{self, Format};
 use behavert_pose::{Mismatch, PoseError};
+
+use crate::common;
 
 const GOOD_CSV: &str = "scorer,S,S,S,S,S,S\nbodyparts,nose,nose,nose,tail,tail,tail\ncoords,x,y,likelihood,x,y,likelihood\n0,1.5,2.5,0.9,3,4,0.8\n1,1.6,2.6,0.9,3.1,4.1,0.7\n";
 

@@ -3,25 +3,10 @@
 
 use std::path::PathBuf;
 
-/// `<repo>/../shared/data/samples/<name>`, or `None` (test skipped) when `../shared` is absent —
+/// `../shared/data/samples/<name>`, or `None` (test skipped) when `../shared` is absent —
 /// except under `CI=true`, where a missing sample fails the test.
 pub fn sample(name: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/samples");
-    let path = dir.join(name);
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "sample file {} is missing (CI=true requires ../shared)",
-            path.display()
-        );
-    }
-    eprintln!(
-        "skipped: sample file {} not found (../shared is not beside the repository)",
-        path.display()
-    );
-    None
+    behavert_test_support::shared(&format!("data/samples/{name}"))
 }
 
 /// A committed fixture under `tests/fixtures/`.

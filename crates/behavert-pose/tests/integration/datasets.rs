@@ -3,8 +3,6 @@
 //! x = 100·individual + 10·keypoint + frame, y = 500 + …, z = 900 + …, so an axis mix-up
 //! shows as a wrong number.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
 use behavert_pose::datasets::{
@@ -12,6 +10,8 @@ use behavert_pose::datasets::{
 };
 use behavert_pose::labels::{FrameLabels, TargetKind};
 use behavert_pose::pose::Pose;
+
+use crate::common;
 
 fn fixtures(name: &str) -> PathBuf {
     common::fixture("datasets").join(name)

@@ -1,11 +1,11 @@
 //! Bad input per dataset loader: wrong nesting, missing keys, wrong shapes, unknown pickle
 //! globals, truncated files. Each gives an error naming the file and the place; none panics.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
 use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split, calms21, mabe22, sbea};
+
+use crate::common;
 
 fn bad(name: &str) -> PathBuf {
     common::fixture("datasets/bad").join(name)

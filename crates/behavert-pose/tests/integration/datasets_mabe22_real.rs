@@ -2,13 +2,13 @@
 //! map, the example labels and the example submission; and a submission written by us from the
 //! real frame map passes the official validation rules.
 
-use crate::common;
-
 use std::time::Instant;
 
 use behavert_pose::datasets::mabe22::{self, FrameNumberMap, MOUSE_MAX_DIMS};
 use behavert_pose::labels::TargetKind;
 use ndarray::Array2;
+
+use crate::common;
 
 #[test]
 fn real_frame_number_map_loads() {

@@ -1,9 +1,10 @@
 //! DeepLabCut CSV: conformance on the real sample files, and our writer read back.
 
-use crate::common;
-
 use behavert_pose::Space;
 use behavert_pose::formats::{self, Format};
+use behavert_test_support::same_values;
+
+use crate::common;
 
 #[test]
 fn real_predictions_csv_has_exact_names_shapes_and_values() {
@@ -122,10 +123,7 @@ fn labelled_data_csv_with_three_index_columns_and_single_bodyparts() {
 }
 
 fn same<D: ndarray::Dimension>(a: &ndarray::Array<f32, D>, b: &ndarray::Array<f32, D>) -> bool {
-    a.shape() == b.shape()
-        && a.iter()
-            .zip(b.iter())
-            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+    a.shape() == b.shape() && same_values(a, b)
 }
 
 #[test]

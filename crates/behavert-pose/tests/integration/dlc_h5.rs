@@ -1,8 +1,9 @@
 //! DeepLabCut HDF5: the real PyTables table-layout labels file, and our writer read back.
 
-use crate::common;
-
 use behavert_pose::formats::{self, Format};
+use behavert_test_support::same_values;
+
+use crate::common;
 
 #[test]
 fn real_labels_h5_table_layout_has_exact_names_shapes_and_values() {
@@ -45,17 +46,9 @@ fn written_h5_reads_back_identically() {
         (back.individuals.clone(), back.keypoints.clone()),
         (pose.individuals.clone(), pose.keypoints.clone())
     );
-    let same = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
-    };
-    assert!(same(
-        back.positions.as_slice().unwrap(),
-        pose.positions.as_slice().unwrap()
-    ));
-    assert!(same(
-        back.confidence.unwrap().as_slice().unwrap(),
-        pose.confidence.unwrap().as_slice().unwrap()
+    assert!(same_values(&back.positions, &pose.positions));
+    assert!(same_values(
+        &back.confidence.unwrap(),
+        &pose.confidence.unwrap()
     ));
 }

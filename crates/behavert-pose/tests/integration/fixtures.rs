@@ -2,11 +2,12 @@
 //! written by the real tool (`scripts/make_pose_fixtures.sh`), and `<file>.expected.json` holds
 //! what that tool reads back. Ours must equal theirs to the float32, NaN for NaN.
 
-use crate::common;
-
 use behavert_pose::formats::{self, Format, npy};
 use behavert_pose::pickle::PickleValue;
+use behavert_test_support::first_difference;
 use serde_json::Value;
+
+use crate::common;
 
 fn floats(v: &Value) -> Vec<f32> {
     v.as_array()
@@ -17,12 +18,7 @@ fn floats(v: &Value) -> Vec<f32> {
 }
 
 fn same(ours: &[f32], theirs: &[f32]) -> Option<usize> {
-    if ours.len() != theirs.len() {
-        return Some(usize::MAX);
-    }
-    ours.iter()
-        .zip(theirs)
-        .position(|(a, b)| !(a == b || (a.is_nan() && b.is_nan())))
+    first_difference(ours, theirs)
 }
 
 #[test]

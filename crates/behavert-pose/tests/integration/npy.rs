@@ -1,9 +1,10 @@
 //! `.npy`: numeric arrays, pickled objects (real MABe22 files), and pose files with sidecars.
 
-use crate::common;
-
 use behavert_pose::formats::{self, Format, npy};
 use behavert_pose::pickle::PickleValue;
+use behavert_test_support::same_values;
+
+use crate::common;
 
 #[test]
 fn real_mabe22_frame_map_has_3736_sequences_and_6724800_frames() {
@@ -109,18 +110,10 @@ fn pose_npy_round_trips_with_names_and_confidence() {
     let back = formats::read_one(&out, None).unwrap();
     assert_eq!(back.keypoints, pose.keypoints);
     assert_eq!(back.fps, Some(30.0));
-    let same = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
-    };
-    assert!(same(
-        back.positions.as_slice().unwrap(),
-        pose.positions.as_slice().unwrap()
-    ));
-    assert!(same(
-        back.confidence.unwrap().as_slice().unwrap(),
-        pose.confidence.unwrap().as_slice().unwrap()
+    assert!(same_values(&back.positions, &pose.positions));
+    assert!(same_values(
+        &back.confidence.unwrap(),
+        &pose.confidence.unwrap()
     ));
 }
 

@@ -1,9 +1,10 @@
 //! SLEAP analysis HDF5 and NWB: conformance on the real legacy/ndx-pose 0.1.1 samples, and the
 //! SLEAP writer read back.
 
-use crate::common;
-
 use behavert_pose::formats::{self, Format};
+use behavert_test_support::same_values;
+
+use crate::common;
 
 #[test]
 fn real_legacy_sleap_analysis_has_exact_names_shapes_and_values() {
@@ -101,13 +102,5 @@ fn written_sleap_analysis_reads_back_identically() {
         (back.individuals.clone(), back.keypoints.clone()),
         (pose.individuals.clone(), pose.keypoints.clone())
     );
-    let same = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
-    };
-    assert!(same(
-        back.positions.as_slice().unwrap(),
-        pose.positions.as_slice().unwrap()
-    ));
+    assert!(same_values(&back.positions, &pose.positions));
 }

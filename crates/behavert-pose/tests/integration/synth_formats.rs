@@ -4,13 +4,14 @@
 use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split, calms21};
 use behavert_pose::synth::{SimulationConfig, simulate};
 use behavert_pose::{Format, formats};
+use behavert_test_support::close_value;
 use ndarray::Array4;
 
 fn same_positions(a: &Array4<f32>, b: &Array4<f32>, tolerance: f32, what: &str) {
     assert_eq!(a.dim(), b.dim(), "{what}");
     for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
         assert!(
-            (x.is_nan() && y.is_nan()) || (x - y).abs() <= tolerance,
+            close_value(*x, *y, tolerance),
             "{what}: value {i}: {x} vs {y}"
         );
     }

@@ -7,23 +7,9 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 
-/// `../shared/<relative>` beside the repository, or `None` (with the reason printed) when it
-/// is absent. Under `CI=true` a missing folder is a failure.
+/// `../shared/<relative>` beside the repository (see [`behavert_test_support::shared`]).
 pub fn shared_dir(relative: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(relative);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{} is missing, and CI=true requires it", dir.display());
-    }
-    eprintln!(
-        "skipped: {} not found (tests that need ../shared skip outside CI)",
-        dir.display()
-    );
-    None
+    behavert_test_support::shared(relative)
 }
 
 /// The reference checkpoint directory: `$BEHAVERT_REFERENCE_DIR`, or `../shared/reference/tiny`.

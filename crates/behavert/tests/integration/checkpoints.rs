@@ -1,8 +1,6 @@
 //! Checkpoints of our own models: multi-task heads survive a round trip, damaged or
 //! mismatched files get errors that say what is wrong.
 
-use crate::common;
-
 use std::path::Path;
 
 use behavert::checkpoint::{load_checkpoint, save_checkpoint};
@@ -10,8 +8,10 @@ use behavert::model::{
     Architecture, BehavErt, HeadConfig, HeadKind, HeadLevel, ModelConfig, ModelInput, ModelSize,
 };
 use burn::tensor::{Device, Distribution, Tensor};
-use common::{read_safetensors, values};
 use safetensors::tensor::TensorView;
+
+use crate::common;
+use crate::common::{read_safetensors, values};
 
 fn multitask_config() -> ModelConfig {
     let heads = vec![

@@ -5,15 +5,16 @@
 //! `scripts/reference/behavert_torch.py`), and also `$BEHAVERT_REFERENCE_DIR` when set or
 //! `../shared/reference/tiny` when it is there.
 
-use crate::common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use behavert::checkpoint::{load_checkpoint, save_checkpoint};
 use behavert::model::{BehavErt, HeadLevel, ModelInput, ModelOutput};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
-use common::{Stored, float_tensor, read_safetensors, reference_dir, relative_error, values};
+
+use crate::common::{
+    Stored, float_tensor, read_safetensors, reference_dir, relative_error, values,
+};
 
 /// Tolerance of docs/architecture.md#the-model-contract: relative error in f32.
 const TOLERANCE: f64 = 1e-4;
