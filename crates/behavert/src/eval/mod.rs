@@ -55,6 +55,6 @@ pub use ranking::{
     multilabel_average_precision,
 };
 pub use regression::{mean_squared_error, r2_score};
-pub use report::{ClassRow, MacroRow, MetricsReport, Recording};
+pub use report::{ClassRow, MacroRow, MetricsReport, RecordingScores};
 pub use ridge::{ClassWeight, Ridge, RidgeClassifier};
 pub use smoothing::{majority_filter, median_filter, viterbi_smooth};

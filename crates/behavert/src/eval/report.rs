@@ -51,7 +51,7 @@ pub struct MacroRow {
 
 /// One recording's truth (`None` = unlabelled), predictions and optional probabilities.
 #[derive(Clone, Debug)]
-pub struct Recording<'a> {
+pub struct RecordingScores<'a> {
     /// Per-frame truth.
     pub truth: &'a [Option<u32>],
     /// Per-frame predicted class ids.
@@ -149,7 +149,7 @@ impl MetricsReport {
     /// be given for every recording or for none.
     pub fn evaluate_recordings(
         vocabulary: &[String],
-        recordings: &[Recording],
+        recordings: &[RecordingScores],
         iou_threshold: f64,
     ) -> Result<Self> {
         if recordings.is_empty() {

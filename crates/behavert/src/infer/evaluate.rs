@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::eval::html::{ReportInputs, RunInfo, utc_now, write_report};
 use crate::eval::plots::{self, EmbeddingPlot, Ethogram, PlotInputs};
 use crate::eval::projection::DEFAULT_MAX_POINTS;
-use crate::eval::report::{MetricsReport, Recording};
+use crate::eval::report::{MetricsReport, RecordingScores};
 use crate::eval::smoothing::viterbi_smooth;
 use crate::eval::training_log::TrainingLog;
 use crate::model::{HeadKind, HeadLevel};
@@ -183,10 +183,10 @@ fn write_evaluation(
     }
 
     let report_of = |smoothed: bool| -> Result<MetricsReport> {
-        let views: Vec<Recording> = scored
+        let views: Vec<RecordingScores> = scored
             .iter()
             .filter(|s| s.truth.iter().any(Option::is_some))
-            .map(|s| Recording {
+            .map(|s| RecordingScores {
                 truth: &s.truth,
                 pred: if smoothed { &s.smoothed } else { &s.pred },
                 probs: Some(s.probs.view()),

@@ -653,19 +653,19 @@ fn mabe22_rejects_bad_submissions() {
 
 #[test]
 fn recordings_pool_frames_and_bouts() {
-    use behavert::eval::Recording;
+    use behavert::eval::RecordingScores;
     let vocab = names(&["groom", "other"]);
     let (t1, p1) = (some(&[0, 0, 1]), [0u32, 0, 1]);
     let (t2, p2) = (some(&[1, 0, 0]), [1u32, 1, 0]);
     let report = MetricsReport::evaluate_recordings(
         &vocab,
         &[
-            Recording {
+            RecordingScores {
                 truth: &t1,
                 pred: &p1,
                 probs: None,
             },
-            Recording {
+            RecordingScores {
                 truth: &t2,
                 pred: &p2,
                 probs: None,
@@ -687,12 +687,12 @@ fn recordings_pool_frames_and_bouts() {
     let bad = MetricsReport::evaluate_recordings(
         &vocab,
         &[
-            Recording {
+            RecordingScores {
                 truth: &t1,
                 pred: &p1,
                 probs: Some(array![[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]].view()),
             },
-            Recording {
+            RecordingScores {
                 truth: &t2,
                 pred: &p2,
                 probs: None,

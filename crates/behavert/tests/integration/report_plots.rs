@@ -14,7 +14,7 @@ use behavert::eval::plots::{
     self, ClassScoresPlot, ConfusionMatrixPlot, EmbeddingPlot, Ethogram, Plot, PlotInputs,
     TrainingCurvesPlot,
 };
-use behavert::eval::report::Recording;
+use behavert::eval::report::RecordingScores;
 use behavert::eval::training_log::TrainingLog;
 use ndarray::Array2;
 
@@ -110,7 +110,7 @@ fn fixture(frames: usize) -> Fixture {
 fn metrics(fx: &Fixture) -> MetricsReport {
     MetricsReport::evaluate_recordings(
         &vocabulary(),
-        &[Recording {
+        &[RecordingScores {
             truth: &fx.truth,
             pred: &fx.pred,
             probs: Some(fx.probs.view()),
