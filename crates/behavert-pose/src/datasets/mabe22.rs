@@ -20,6 +20,7 @@ use ndarray::{Array2, Array4, ArrayView2};
 use super::{DatasetOptions, DatasetSpec, Sequence, Skipped, Split, Visit};
 use crate::error::{PoseError, Result};
 use crate::labels::{TargetKind, TargetTask, Targets};
+use crate::pickle::opcodes::*;
 use crate::pickle::{NdArray, PickleValue};
 use crate::pose::{Pose, Space};
 
@@ -764,77 +765,77 @@ fn write_submission_to(
     out.write_all(header.as_bytes())?;
 
     let mut p = Vec::new();
-    p.extend_from_slice(&[0x80, if big { 4 } else { 3 }]); // PROTO
+    p.extend_from_slice(&[PROTO, if big { 4 } else { 3 }]);
     // np.save pickles the 0-d object array that holds the dict, not the dict itself:
     // _reconstruct(ndarray, (0,), b'b') then BUILD (1, (), dtype('O8'), False, [dict]).
-    p.extend_from_slice(b"cnumpy.core.multiarray\n_reconstruct\n");
-    p.extend_from_slice(b"cnumpy\nndarray\n");
+    global(&mut p, "numpy.core.multiarray", "_reconstruct");
+    global(&mut p, "numpy", "ndarray");
     int(&mut p, 0);
-    p.push(0x85); // TUPLE1
-    p.extend_from_slice(&[b'C', 1, b'b']); // SHORT_BINBYTES b'b'
-    p.push(0x87); // TUPLE3
-    p.push(b'R'); // REDUCE
-    p.push(b'('); // MARK: array state
+    p.push(TUPLE1);
+    p.extend_from_slice(&[SHORT_BINBYTES, 1, b'b']);
+    p.push(TUPLE3);
+    p.push(REDUCE);
+    p.push(MARK); // the array's state
     int(&mut p, 1);
-    p.push(b')'); // EMPTY_TUPLE: shape ()
-    p.extend_from_slice(b"cnumpy\ndtype\n");
+    p.push(EMPTY_TUPLE); // shape ()
+    global(&mut p, "numpy", "dtype");
     unicode(&mut p, "O8");
-    p.extend_from_slice(&[0x89, 0x88, 0x87, b'R']); // False, True, TUPLE3, REDUCE
-    p.push(b'(');
+    p.extend_from_slice(&[NEWFALSE, NEWTRUE, TUPLE3, REDUCE]);
+    p.push(MARK);
     int(&mut p, 3);
     unicode(&mut p, "|");
-    p.extend_from_slice(b"NNN");
+    p.extend_from_slice(&[NONE; 3]);
     int(&mut p, -1);
     int(&mut p, -1);
     int(&mut p, 63); // object dtype flags
-    p.extend_from_slice(b"tb"); // TUPLE, BUILD (dtype state)
-    p.push(0x89); // NEWFALSE: not Fortran
-    p.push(b']'); // EMPTY_LIST: the one item
-    p.push(b'}'); // EMPTY_DICT
-    p.push(b'('); // MARK
+    p.extend_from_slice(&[TUPLE, BUILD]); // the dtype's state
+    p.push(NEWFALSE); // not Fortran order
+    p.push(EMPTY_LIST); // the one item
+    p.push(EMPTY_DICT);
+    p.push(MARK);
     unicode(&mut p, "frame_number_map");
-    p.push(b'}');
+    p.push(EMPTY_DICT);
     for chunk in map.entries.chunks(1000) {
         // pickle batches SETITEMS by 1000, as CPython does.
-        p.push(b'(');
+        p.push(MARK);
         for (id, range) in chunk {
             unicode(&mut p, id);
             int(&mut p, range.start as i64);
             int(&mut p, range.end as i64);
-            p.push(0x86); // TUPLE2
+            p.push(TUPLE2);
         }
-        p.push(b'u'); // SETITEMS
+        p.push(SETITEMS);
     }
     unicode(&mut p, "embeddings");
-    p.extend_from_slice(b"cnumpy.core.multiarray\n_reconstruct\n");
-    p.extend_from_slice(b"cnumpy\nndarray\n");
+    global(&mut p, "numpy.core.multiarray", "_reconstruct");
+    global(&mut p, "numpy", "ndarray");
     int(&mut p, 0);
-    p.push(0x85); // TUPLE1
-    p.extend_from_slice(&[b'C', 1, b'b']); // SHORT_BINBYTES b'b'
-    p.push(0x87); // TUPLE3
-    p.push(b'R'); // REDUCE
-    p.push(b'('); // MARK: state (1, shape, dtype, False, bytes)
+    p.push(TUPLE1);
+    p.extend_from_slice(&[SHORT_BINBYTES, 1, b'b']);
+    p.push(TUPLE3);
+    p.push(REDUCE);
+    p.push(MARK); // state (1, shape, dtype, False, bytes)
     int(&mut p, 1);
     int(&mut p, frames as i64);
     int(&mut p, dims as i64);
-    p.push(0x86);
-    p.extend_from_slice(b"cnumpy\ndtype\n");
+    p.push(TUPLE2);
+    global(&mut p, "numpy", "dtype");
     unicode(&mut p, "f4");
-    p.extend_from_slice(&[0x89, 0x88, 0x87, b'R']); // False, True, TUPLE3, REDUCE
-    p.push(b'(');
+    p.extend_from_slice(&[NEWFALSE, NEWTRUE, TUPLE3, REDUCE]);
+    p.push(MARK);
     int(&mut p, 3);
     unicode(&mut p, "<");
-    p.extend_from_slice(b"NNN");
+    p.extend_from_slice(&[NONE; 3]);
     int(&mut p, -1);
     int(&mut p, -1);
     int(&mut p, 0);
-    p.extend_from_slice(b"tb"); // TUPLE, BUILD (dtype state)
-    p.push(0x89); // NEWFALSE: C order
+    p.extend_from_slice(&[TUPLE, BUILD]); // the dtype's state
+    p.push(NEWFALSE); // C order
     if big {
-        p.push(0x8e); // BINBYTES8
+        p.push(BINBYTES8);
         p.extend_from_slice(&(data_len as u64).to_le_bytes());
     } else {
-        p.push(b'B'); // BINBYTES
+        p.push(BINBYTES);
         p.extend_from_slice(&(data_len as u32).to_le_bytes());
     }
     out.write_all(&p)?;
@@ -848,25 +849,30 @@ fn write_submission_to(
         }
     }
     out.write_all(&buf)?;
-    // Close the embeddings (TUPLE, BUILD), the dict (SETITEMS), append it to the item list,
-    // close the object array (TUPLE, BUILD), STOP.
-    out.write_all(b"tbuatb.")
+    // Close the embeddings and the dict, append it to the item list, close the object array.
+    out.write_all(&[TUPLE, BUILD, SETITEMS, APPEND, TUPLE, BUILD, STOP])
 }
 
 fn unicode(p: &mut Vec<u8>, s: &str) {
-    p.push(b'X'); // BINUNICODE
+    p.push(BINUNICODE);
     p.extend_from_slice(&(s.len() as u32).to_le_bytes());
     p.extend_from_slice(s.as_bytes());
 }
 
 fn int(p: &mut Vec<u8>, v: i64) {
     if (0..256).contains(&v) {
-        p.extend_from_slice(&[b'K', v as u8]); // BININT1
+        p.extend_from_slice(&[BININT1, v as u8]);
     } else if i32::try_from(v).is_ok() {
-        p.push(b'J'); // BININT
+        p.push(BININT);
         p.extend_from_slice(&(v as i32).to_le_bytes());
     } else {
-        p.extend_from_slice(&[0x8a, 8]); // LONG1, 8 bytes
+        p.extend_from_slice(&[LONG1, 8]); // 8 bytes
         p.extend_from_slice(&v.to_le_bytes());
     }
+}
+
+/// GLOBAL `module.name` (protocol 0's text form, which every protocol reads).
+fn global(p: &mut Vec<u8>, module: &str, name: &str) {
+    p.push(GLOBAL);
+    p.extend_from_slice(format!("{module}\n{name}\n").as_bytes());
 }

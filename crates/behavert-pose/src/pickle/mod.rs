@@ -6,9 +6,13 @@
 //! Used for PyTables' protocol-0 attributes in DeepLabCut HDF5 files and for object `.npy`
 //! files (MABe22 dicts), docs/formats/npy.md, docs/formats/deeplabcut.md.
 
+pub(crate) mod opcodes;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+
+use opcodes::*;
 
 /// A decoded pickle value.
 #[derive(Clone, Debug, PartialEq)]
@@ -514,25 +518,25 @@ impl<'a> Vm<'a> {
             self.op_at = self.pos;
             let op = self.u8()?;
             match op {
-                b'.' => {
+                STOP => {
                     let v = self.pop()?;
                     return self.finish(v, 0);
                 }
-                b'(' => self.marks.push(self.stack.len()),
-                b'0' => {
+                MARK => self.marks.push(self.stack.len()),
+                POP => {
                     self.pop()?;
                 }
-                b'1' => {
+                POP_MARK => {
                     self.pop_mark()?;
                 }
-                b'2' => {
+                DUP => {
                     let v = self.top()?.clone();
                     self.push(v);
                 }
-                b'N' => self.push_plain(PickleValue::None),
-                0x88 => self.push_plain(PickleValue::Bool(true)),
-                0x89 => self.push_plain(PickleValue::Bool(false)),
-                b'I' => {
+                NONE => self.push_plain(PickleValue::None),
+                NEWTRUE => self.push_plain(PickleValue::Bool(true)),
+                NEWFALSE => self.push_plain(PickleValue::Bool(false)),
+                INT => {
                     let line = self.line()?;
                     let v = match line {
                         "01" => PickleValue::Bool(true),
@@ -544,7 +548,7 @@ impl<'a> Vm<'a> {
                     };
                     self.push_plain(v);
                 }
-                b'L' => {
+                LONG => {
                     let line = self.line()?;
                     let s = line.strip_suffix('L').unwrap_or(line);
                     let v = s.parse().or_else(|_| {
@@ -552,29 +556,29 @@ impl<'a> Vm<'a> {
                     })?;
                     self.push_plain(PickleValue::Int(v));
                 }
-                b'J' => {
+                BININT => {
                     let v = self.u32()? as i32;
                     self.push_plain(PickleValue::Int(v as i64));
                 }
-                b'K' => {
+                BININT1 => {
                     let v = self.u8()?;
                     self.push_plain(PickleValue::Int(v as i64));
                 }
-                b'M' => {
+                BININT2 => {
                     let v = self.u16()?;
                     self.push_plain(PickleValue::Int(v as i64));
                 }
-                0x8a => {
+                LONG1 => {
                     let n = self.u8()? as usize;
                     let v = self.long(n)?;
                     self.push_plain(PickleValue::Int(v));
                 }
-                0x8b => {
+                LONG4 => {
                     let n = self.u32()? as usize;
                     let v = self.long(n)?;
                     self.push_plain(PickleValue::Int(v));
                 }
-                b'F' => {
+                FLOAT => {
                     let line = self.line()?;
                     let v = line
                         .trim()
@@ -582,27 +586,27 @@ impl<'a> Vm<'a> {
                         .or_else(|_| self.err("a float", format!("`{line}`")))?;
                     self.push_plain(PickleValue::Float(v));
                 }
-                b'G' => {
+                BINFLOAT => {
                     let b = self.take(8)?;
                     let v = f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
                     self.push_plain(PickleValue::Float(v));
                 }
-                b'S' => {
+                STRING => {
                     let line = self.line()?;
                     let s = self.py_string_literal(line)?;
                     self.push_plain(PickleValue::Str(s));
                 }
-                b'T' => {
+                BINSTRING => {
                     let n = self.u32()? as usize;
                     let b = self.take(n)?;
                     self.push_plain(PickleValue::Str(latin1(b)));
                 }
-                b'U' => {
+                SHORT_BINSTRING => {
                     let n = self.u8()? as usize;
                     let b = self.take(n)?;
                     self.push_plain(PickleValue::Str(latin1(b)));
                 }
-                b'V' => {
+                UNICODE => {
                     let line = self.line()?;
                     let s = raw_unicode_escape(line).map_or_else(
                         || self.err("a raw-unicode-escape string", format!("`{line}`")),
@@ -610,53 +614,53 @@ impl<'a> Vm<'a> {
                     )?;
                     self.push_plain(PickleValue::Str(s));
                 }
-                b'X' => {
+                BINUNICODE => {
                     let n = self.u32()? as usize;
                     let s = self.utf8(n)?;
                     self.push_plain(PickleValue::Str(s));
                 }
-                0x8c => {
+                SHORT_BINUNICODE => {
                     let n = self.u8()? as usize;
                     let s = self.utf8(n)?;
                     self.push_plain(PickleValue::Str(s));
                 }
-                0x8d => {
+                BINUNICODE8 => {
                     let n = self.len64()?;
                     let s = self.utf8(n)?;
                     self.push_plain(PickleValue::Str(s));
                 }
-                b'B' => {
+                BINBYTES => {
                     let n = self.u32()? as usize;
                     let b = self.take(n)?.to_vec();
                     self.push_plain(PickleValue::Bytes(b));
                 }
-                b'C' => {
+                SHORT_BINBYTES => {
                     let n = self.u8()? as usize;
                     let b = self.take(n)?.to_vec();
                     self.push_plain(PickleValue::Bytes(b));
                 }
-                0x8e | 0x96 => {
+                BINBYTES8 | BYTEARRAY8 => {
                     let n = self.len64()?;
                     let b = self.take(n)?.to_vec();
                     self.push_plain(PickleValue::Bytes(b));
                 }
-                b']' => self.push(Value::List(Rc::default())),
-                b'l' => {
+                EMPTY_LIST => self.push(Value::List(Rc::default())),
+                LIST => {
                     let items = self.pop_mark()?;
                     self.push(Value::List(Rc::new(RefCell::new(items))));
                 }
-                b'}' => self.push(Value::Dict(Rc::default())),
-                b'd' => {
+                EMPTY_DICT => self.push(Value::Dict(Rc::default())),
+                DICT => {
                     let items = self.pop_mark()?;
                     let pairs = self.pairs(items)?;
                     self.push(Value::Dict(Rc::new(RefCell::new(pairs))));
                 }
-                b')' => self.push(Value::Tuple(Rc::new(Vec::new()))),
-                b't' => {
+                EMPTY_TUPLE => self.push(Value::Tuple(Rc::new(Vec::new()))),
+                TUPLE => {
                     let items = self.pop_mark()?;
                     self.push(Value::Tuple(Rc::new(items)));
                 }
-                0x85..=0x87 => {
+                TUPLE1..=TUPLE3 => {
                     let n = (op - 0x84) as usize;
                     let mut items = Vec::with_capacity(n);
                     for _ in 0..n {
@@ -665,70 +669,70 @@ impl<'a> Vm<'a> {
                     items.reverse();
                     self.push(Value::Tuple(Rc::new(items)));
                 }
-                0x8f => self.push(Value::List(Rc::default())),
-                0x91 => {
+                EMPTY_SET => self.push(Value::List(Rc::default())),
+                FROZENSET => {
                     let items = self.pop_mark()?;
                     self.push(Value::List(Rc::new(RefCell::new(items))));
                 }
-                b'a' => {
+                APPEND => {
                     let v = self.pop()?;
                     self.append(vec![v])?;
                 }
-                b'e' | 0x90 => {
+                APPENDS | ADDITEMS => {
                     let items = self.pop_mark()?;
                     self.append(items)?;
                 }
-                b's' => {
+                SETITEM => {
                     let v = self.pop()?;
                     let k = self.pop()?;
                     self.set_items(vec![(k, v)])?;
                 }
-                b'u' => {
+                SETITEMS => {
                     let items = self.pop_mark()?;
                     let pairs = self.pairs(items)?;
                     self.set_items(pairs)?;
                 }
-                b'p' => {
+                PUT => {
                     let line = self.line()?;
                     let key = line
                         .parse()
                         .or_else(|_| self.err("a memo index", format!("`{line}`")))?;
                     self.memo_put(key)?;
                 }
-                b'q' => {
+                BINPUT => {
                     let key = self.u8()? as u64;
                     self.memo_put(key)?;
                 }
-                b'r' => {
+                LONG_BINPUT => {
                     let key = self.u32()? as u64;
                     self.memo_put(key)?;
                 }
-                0x94 => {
+                MEMOIZE => {
                     let key = self.memo.len() as u64;
                     self.memo_put(key)?;
                 }
-                b'g' => {
+                GET => {
                     let line = self.line()?;
                     let key = line
                         .parse()
                         .or_else(|_| self.err("a memo index", format!("`{line}`")))?;
                     self.memo_get(key)?;
                 }
-                b'h' => {
+                BINGET => {
                     let key = self.u8()? as u64;
                     self.memo_get(key)?;
                 }
-                b'j' => {
+                LONG_BINGET => {
                     let key = self.u32()? as u64;
                     self.memo_get(key)?;
                 }
-                b'c' => {
+                GLOBAL => {
                     let module = self.line()?;
                     let name = self.line()?;
                     let g = self.resolve(module, name)?;
                     self.push(Value::Global(g));
                 }
-                0x93 => {
+                STACK_GLOBAL => {
                     let name = self.pop()?;
                     let module = self.pop()?;
                     let (
@@ -742,49 +746,51 @@ impl<'a> Vm<'a> {
                     let g = self.resolve(&module, &name)?;
                     self.push(Value::Global(g));
                 }
-                b'R' => {
+                REDUCE => {
                     let args = self.pop()?;
                     let callable = self.pop()?;
                     let v = self.reduce(callable, args)?;
                     self.push(v);
                 }
-                0x81 => {
+                NEWOBJ => {
                     let args = self.pop()?;
                     let cls = self.pop()?;
                     let v = self.reduce(cls, args)?;
                     self.push(v);
                 }
-                b'b' => {
+                BUILD => {
                     let state = self.pop()?;
                     let target = self.top()?.clone();
                     self.build(target, state)?;
                 }
-                0x80 => {
+                PROTO => {
                     let proto = self.u8()?;
                     if proto > 5 {
                         return self.err("pickle protocol 0 to 5", format!("protocol {proto}"));
                     }
                 }
-                0x95 => {
+                FRAME => {
                     self.u64()?;
                 }
-                0x98 => {}
-                b'P' | b'Q' => {
+                READONLY_BUFFER => {}
+                PERSID | BINPERSID => {
                     return self.err(
                         "plain data",
                         "a persistent id (PERSID), which needs the writer's own loader",
                     );
                 }
-                b'i' | b'o' | 0x92 => {
+                INST | OBJ | NEWOBJ_EX => {
                     return self.err(
                         "plain data",
                         "an object built from a class (INST/OBJ/NEWOBJ_EX)",
                     );
                 }
-                0x82..=0x84 => {
+                EXT1..=EXT4 => {
                     return self.err("plain data", "an extension-registry reference (EXT)");
                 }
-                0x97 => return self.err("plain data", "an out-of-band buffer (NEXT_BUFFER)"),
+                NEXT_BUFFER => {
+                    return self.err("plain data", "an out-of-band buffer (NEXT_BUFFER)");
+                }
                 other => return self.err("a pickle opcode", format!("byte 0x{other:02x}")),
             }
         }
@@ -1268,20 +1274,20 @@ fn raw_unicode_escape(line: &str) -> Option<String> {
 pub fn dumps_protocol0(value: &PickleValue) -> Vec<u8> {
     let mut out = Vec::new();
     write0(value, &mut out);
-    out.push(b'.');
+    out.push(STOP);
     out
 }
 
 fn write0(value: &PickleValue, out: &mut Vec<u8>) {
     match value {
         PickleValue::None | PickleValue::NdArray(_) | PickleValue::ObjectArray { .. } => {
-            out.push(b'N')
+            out.push(NONE)
         }
         PickleValue::Bool(b) => out.extend_from_slice(if *b { b"I01\n" } else { b"I00\n" }),
         PickleValue::Int(i) => out.extend_from_slice(format!("I{i}\n").as_bytes()),
         PickleValue::Float(f) => out.extend_from_slice(format!("F{f:?}\n").as_bytes()),
         PickleValue::Str(s) => {
-            out.push(b'V');
+            out.push(UNICODE);
             for c in s.chars() {
                 // raw-unicode-escape: only the backslash and line breaks need escaping; other
                 // non-ASCII characters are escaped too so the attribute stays ASCII.
@@ -1300,25 +1306,25 @@ fn write0(value: &PickleValue, out: &mut Vec<u8>) {
             write0(&PickleValue::Str(latin1(b)), out);
         }
         PickleValue::List(items) => {
-            out.extend_from_slice(b"(l");
+            out.extend_from_slice(&[MARK, LIST]);
             for item in items {
                 write0(item, out);
-                out.push(b'a');
+                out.push(APPEND);
             }
         }
         PickleValue::Tuple(items) => {
-            out.push(b'(');
+            out.push(MARK);
             for item in items {
                 write0(item, out);
             }
-            out.push(b't');
+            out.push(TUPLE);
         }
         PickleValue::Dict(items) => {
-            out.extend_from_slice(b"(d");
+            out.extend_from_slice(&[MARK, DICT]);
             for (k, v) in items {
                 write0(k, out);
                 write0(v, out);
-                out.push(b's');
+                out.push(SETITEM);
             }
         }
     }
