@@ -154,7 +154,7 @@ pub fn forward_heads(
     let (b, t) = (batch.size(), batch.length);
     plans
         .iter()
-        .zip(&batch.targets)
+        .zip(batch.heads())
         .map(|(plan, targets)| {
             let name = &plan.section.name;
             let (_, slot) = model.head_index(name).ok_or_else(|| {

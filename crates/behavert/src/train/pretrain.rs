@@ -35,7 +35,7 @@ pub fn loss(
     feature_weights: &[f32],
     device: &Device,
 ) -> Result<Tensor<1>> {
-    let predicted = batch.predicted.as_ref().ok_or_else(|| {
+    let frames = batch.masked_frames().ok_or_else(|| {
         Error::data(
             "pretraining batch",
             "masked frames",
@@ -51,17 +51,14 @@ pub fn loss(
         .iter()
         .enumerate()
         .map(|(i, &seen)| {
-            if predicted[i / f] {
+            if frames.predicted[i / f] {
                 seen * feature_weights[i % f]
             } else {
                 0.0
             }
         })
         .collect();
-    let targets = batch
-        .reconstruction_targets
-        .as_ref()
-        .unwrap_or(&batch.keypoints);
+    let targets = frames.targets.as_ref().unwrap_or(&batch.keypoints);
     Ok(losses::squared_error(
         reconstruction,
         batch.features_tensor(targets, device),

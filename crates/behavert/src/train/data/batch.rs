@@ -42,16 +42,30 @@ pub struct Batch {
     pub observed: Vec<f32>,
     /// `[batch × length]`, true for real frames.
     pub valid: Vec<bool>,
-    /// `[batch × length]`, frames replaced by the mask token (pretraining).
-    pub masked: Option<Vec<bool>>,
-    /// `[batch × length]`, frames whose reconstruction is scored (pretraining): the masked
-    /// ones and those shown unchanged or replaced by another frame.
-    pub predicted: Option<Vec<bool>>,
-    /// `[batch × length × features]` reconstruction targets where they differ from
-    /// `keypoints`: smoothed, or frames replaced by other frames (pretraining).
-    pub reconstruction_targets: Option<Vec<f32>>,
-    /// One entry per head.
-    pub targets: Vec<BatchTargets>,
+    /// What the batch is scored against.
+    pub goal: BatchGoal,
+}
+
+/// What a batch is scored against: the frames pretraining hid, or each head's targets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchGoal {
+    /// Pretraining: reconstruct the chosen frames.
+    Reconstruct(MaskedFrames),
+    /// Fine-tuning: one entry per head.
+    Heads(Vec<BatchTargets>),
+}
+
+/// The frames of a pretraining batch chosen for reconstruction, and how they were shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaskedFrames {
+    /// `[batch × length]`, frames replaced by the mask token.
+    pub masked: Vec<bool>,
+    /// `[batch × length]`, frames whose reconstruction is scored: the masked ones and those
+    /// shown unchanged or replaced by another frame.
+    pub predicted: Vec<bool>,
+    /// `[batch × length × features]` reconstruction targets where they differ from the
+    /// batch's `keypoints`: smoothed, or frames replaced by other frames.
+    pub targets: Option<Vec<f32>>,
 }
 
 /// How pretraining batches are masked: the masking settings and the seed of this batch.
@@ -185,37 +199,39 @@ impl Batch {
                 fill_targets(out, track_targets, w, i, length);
             }
         }
-        let (mut masked, mut predicted) = (None, None);
-        let mut reconstruction_targets = smoothed;
-        if let Some((plan, index)) = mask {
-            let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(plan.seed, &[index]));
-            let chosen: Vec<bool> = valid_frames
-                .iter()
-                .flat_map(|&n| mask_window(&plan.section, n, length, &mut rng))
-                .collect();
-            let mut token = vec![false; chosen.len()];
-            let real: Vec<usize> = (0..valid.len()).filter(|&j| valid[j]).collect();
-            let mut original: Option<Vec<f32>> = None;
-            for j in (0..chosen.len()).filter(|&j| chosen[j]) {
-                match how_shown(&plan.section, &mut rng) {
-                    Shown::MaskToken => token[j] = true,
-                    Shown::Unchanged => {}
-                    Shown::OtherFrame => {
-                        let other = real[rng.random_range(0..real.len())];
-                        let source = original.get_or_insert_with(|| keypoints.clone());
-                        keypoints[j * f..(j + 1) * f]
-                            .copy_from_slice(&source[other * f..(other + 1) * f]);
+        let goal = match mask {
+            Some((plan, index)) => {
+                let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(plan.seed, &[index]));
+                let chosen: Vec<bool> = valid_frames
+                    .iter()
+                    .flat_map(|&n| mask_window(&plan.section, n, length, &mut rng))
+                    .collect();
+                let mut token = vec![false; chosen.len()];
+                let real: Vec<usize> = (0..valid.len()).filter(|&j| valid[j]).collect();
+                let mut original: Option<Vec<f32>> = None;
+                for j in (0..chosen.len()).filter(|&j| chosen[j]) {
+                    match how_shown(&plan.section, &mut rng) {
+                        Shown::MaskToken => token[j] = true,
+                        Shown::Unchanged => {}
+                        Shown::OtherFrame => {
+                            let other = real[rng.random_range(0..real.len())];
+                            let source = original.get_or_insert_with(|| keypoints.clone());
+                            keypoints[j * f..(j + 1) * f]
+                                .copy_from_slice(&source[other * f..(other + 1) * f]);
+                        }
                     }
                 }
+                // Swapped frames are scored against what they showed before (unless smoothed
+                // targets already say so): the snapshot taken before swapping is that target.
+                let targets = smoothed.or(original);
+                BatchGoal::Reconstruct(MaskedFrames {
+                    masked: token,
+                    predicted: chosen,
+                    targets,
+                })
             }
-            // Swapped frames are scored against what they showed before (unless smoothed
-            // targets already say so): the snapshot taken before swapping is that target.
-            if reconstruction_targets.is_none() {
-                reconstruction_targets = original;
-            }
-            masked = Some(token);
-            predicted = Some(chosen);
-        }
+            None => BatchGoal::Heads(targets),
+        };
         Ok(Self {
             windows: windows.to_vec(),
             length,
@@ -223,16 +239,29 @@ impl Batch {
             keypoints,
             observed,
             valid,
-            masked,
-            predicted,
-            reconstruction_targets,
-            targets,
+            goal,
         })
     }
 
     /// Windows in the batch.
     pub fn size(&self) -> usize {
         self.windows.len()
+    }
+
+    /// Each head's targets (none when pretraining).
+    pub fn heads(&self) -> &[BatchTargets] {
+        match &self.goal {
+            BatchGoal::Heads(targets) => targets,
+            BatchGoal::Reconstruct(_) => &[],
+        }
+    }
+
+    /// The frames chosen for reconstruction (pretraining only).
+    pub fn masked_frames(&self) -> Option<&MaskedFrames> {
+        match &self.goal {
+            BatchGoal::Reconstruct(frames) => Some(frames),
+            BatchGoal::Heads(_) => None,
+        }
     }
 
     /// The model input on `device`.
@@ -244,7 +273,7 @@ impl Batch {
         ModelInput {
             keypoints: self.features_tensor(&self.keypoints, device),
             valid: bools(&self.valid),
-            masked: self.masked.as_ref().map(bools),
+            masked: self.masked_frames().map(|frames| bools(&frames.masked)),
         }
     }
 

@@ -15,7 +15,9 @@ mod targets;
 #[cfg(test)]
 mod tests;
 
-pub use batch::{AugmentPlan, Batch, BatchTargets, MaskPlan, ids_tensor, values_tensor};
+pub use batch::{
+    AugmentPlan, Batch, BatchGoal, BatchTargets, MaskPlan, MaskedFrames, ids_tensor, values_tensor,
+};
 pub use corpus::{Corpus, RawTrack, Track, WindowRef, inverse_frequency_weights, smooth_features};
 pub use epochs::{batches_per_epoch, epoch_batches};
 pub use prefetch::{Prefetched, Prefetcher};

@@ -136,7 +136,7 @@ fn augmented_windows_are_seeded_and_match_the_corpus_when_off() {
             assert!((a - b).abs() < 1e-4, "feature {i}: {a} vs {b}");
         }
     }
-    assert_eq!(plain.targets, identity.targets);
+    assert_eq!(plain.goal, identity.goal);
 
     let config = AugmentConfig {
         reflection: 0.5,
@@ -188,16 +188,14 @@ fn pretraining_batches_carry_smoothed_targets_only_when_asked() {
         seed: 0,
     };
     let raw = Batch::assemble(&corpus, &windows[1..3], Some((&plan(0), 0)), None).unwrap();
-    assert!(raw.reconstruction_targets.is_none());
+    let targets = |b: &Batch| b.masked_frames().unwrap().targets.clone();
+    assert!(targets(&raw).is_none());
     let on_the_fly = Batch::assemble(&corpus, &windows[1..3], Some((&plan(5), 0)), None).unwrap();
     corpus.smooth_targets(5);
     let stored = Batch::assemble(&corpus, &windows[1..3], Some((&plan(5), 0)), None).unwrap();
-    assert_eq!(
-        on_the_fly.reconstruction_targets,
-        stored.reconstruction_targets
-    );
+    assert_eq!(targets(&on_the_fly), targets(&stored));
     assert_eq!(stored.keypoints, raw.keypoints);
-    assert_ne!(stored.reconstruction_targets.as_ref(), Some(&raw.keypoints));
+    assert_ne!(targets(&stored).as_ref(), Some(&raw.keypoints));
 }
 
 #[test]
@@ -216,17 +214,19 @@ fn chosen_frames_are_masked_kept_or_swapped_and_all_are_scored_against_the_origi
     let plain = Batch::assemble(&corpus, &windows[..3], None, None).unwrap();
     let tokens_only =
         Batch::assemble(&corpus, &windows[..3], Some((&plan(0.0, 0.0), 0)), None).unwrap();
+    let tokens_only = tokens_only.masked_frames().unwrap();
     assert_eq!(tokens_only.masked, tokens_only.predicted);
-    assert!(tokens_only.reconstruction_targets.is_none());
+    assert!(tokens_only.targets.is_none());
 
     let mixed = Batch::assemble(&corpus, &windows[..3], Some((&plan(0.3, 0.3), 0)), None).unwrap();
-    let (masked, predicted) = (mixed.masked.unwrap(), mixed.predicted.unwrap());
+    let MaskedFrames {
+        masked,
+        predicted,
+        targets,
+    } = mixed.masked_frames().unwrap();
     // Which frames are chosen does not depend on how they are shown.
-    assert_eq!(&predicted, tokens_only.predicted.as_ref().unwrap());
-    assert_eq!(
-        mixed.reconstruction_targets.as_ref(),
-        Some(&plain.keypoints)
-    );
+    assert_eq!(predicted, &tokens_only.predicted);
+    assert_eq!(targets.as_ref(), Some(&plain.keypoints));
     let f = mixed.features;
     let row = |v: &[f32], j: usize| v[j * f..(j + 1) * f].to_vec();
     let (mut tokens, mut kept, mut swapped) = (0, 0, 0);
