@@ -93,7 +93,7 @@ pub(super) const MAX_DEPTH: usize = 512;
 /// real file stores each object once, while one that references the same container over and
 /// over (DUP, memo gets) would expand exponentially into a tree.
 pub(super) const EXPANSION_FACTOR: u64 = 64;
-pub(super) const MIN_EXPANSION: u64 = 64 << 20;
+pub(super) const MIN_EXPANSION: u64 = 16 << 20;
 
 pub(super) struct Vm<'a> {
     pub(super) data: &'a [u8],
