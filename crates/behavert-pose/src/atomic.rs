@@ -50,15 +50,7 @@ pub fn publish(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
 /// `.<name>.*.tmp`, with the mode of an ordinary new file: outputs are meant to be shared, and
 /// tempfile's private 0600 would survive the rename.
 pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let stem = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{stem}.");
+    let (dir, prefix) = beside(path);
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
@@ -68,6 +60,37 @@ pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
     builder.tempfile_in(dir).map_err(|e| PoseError::io(path, e))
+}
+
+/// A temporary folder beside `path`, named like [`temp_beside`]'s files, readable like an
+/// ordinary new folder (tempfile's are private, 0700); removed when dropped unless kept.
+pub fn temp_dir_beside(path: &Path) -> Result<tempfile::TempDir> {
+    let (dir, prefix) = beside(path);
+    let temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempdir_in(dir)
+        .map_err(|e| PoseError::io(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| PoseError::io(temp.path(), e))?;
+    }
+    Ok(temp)
+}
+
+/// The folder `path` is in (`.` for a bare name) and the `.<name>.` prefix of its temporaries.
+fn beside(path: &Path) -> (&Path, String) {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (dir, format!(".{name}."))
 }
 
 #[cfg(test)]

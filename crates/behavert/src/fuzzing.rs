@@ -28,7 +28,7 @@ pub const TARGETS: [&str; 3] = ["config_json", "training_json", "training_toml"]
 
 /// Model configs with more weights than this are only validated, not built: building one is
 /// allowed, but not a fuzzer's business (its memory limit is 2 GB).
-const MOST_WEIGHTS_BUILT: usize = 1 << 20;
+const MOST_WEIGHTS_BUILT: u64 = 1 << 20;
 
 /// Runs `data` through what reads the file of fuzz target `target`: `Some(accepted)`, or
 /// `None` for an unknown target.
@@ -42,7 +42,7 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
             })
             .is_ok(),
         "config_json" => match ModelConfig::from_json(&text, "config.json") {
-            Ok(config) if weights(&config) <= MOST_WEIGHTS_BUILT => {
+            Ok(config) if config.approximate_weights() <= MOST_WEIGHTS_BUILT => {
                 BehavErt::new(&config, &Device::flex()).is_ok()
             }
             Ok(_) => true,
@@ -57,13 +57,6 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
 pub fn seed_training_json() -> Vec<u8> {
     let fixture = checkpoint();
     serde_json::to_vec_pretty(&fixture.info).expect("a training.json always serialises")
-}
-
-/// Roughly the weights `config` holds, to keep the fuzzer from building huge models.
-fn weights(config: &ModelConfig) -> usize {
-    let (h, i) = (config.hidden_size, config.intermediate_size);
-    config.num_hidden_layers * (4 * h * h + 2 * h * i)
-        + (config.input_dim + config.max_position_embeddings) * h
 }
 
 /// A small trained-looking checkpoint (random `tiny` weights) and a recording it fits, made

@@ -431,28 +431,10 @@ fn used_output_dir(dir: &Path) -> Error {
 /// A new folder beside `dir` (same file system, so publishing it is one rename), named
 /// `.<name>.*.tmp` and removed if the evaluation fails.
 fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
-    let parent = match dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(dir, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // An output folder is meant to be shared; tempfile's folders are private (0700).
-        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| Error::io(staging.path(), e))?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    Ok(staging)
+    Ok(behavert_pose::atomic::temp_dir_beside(dir)?)
 }
 
 /// Gives `staging` the name `dir`. A rename replaces only a missing or empty folder, so the

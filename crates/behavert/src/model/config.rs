@@ -285,6 +285,14 @@ impl ModelConfig {
         self.max_position_embeddings.saturating_sub(1)
     }
 
+    /// Roughly how many weights the network holds: the encoder's matrices and the embeddings
+    /// (biases, norms and heads are small beside them).
+    pub fn approximate_weights(&self) -> u64 {
+        let (h, i) = (self.hidden_size as u64, self.intermediate_size as u64);
+        self.num_hidden_layers as u64 * (4 * h * h + 2 * h * i)
+            + (self.input_dim + self.max_position_embeddings) as u64 * h
+    }
+
     /// Checks every value; `origin` names the config in errors.
     pub fn validate(&self, origin: &str) -> Result<()> {
         let place = |key: &str| format!("{origin}: {key}");
@@ -319,9 +327,7 @@ impl ModelConfig {
                 self.max_position_embeddings,
             ));
         }
-        let (h, i) = (self.hidden_size as u64, self.intermediate_size as u64);
-        let weights = self.num_hidden_layers as u64 * (4 * h * h + 2 * h * i)
-            + (self.input_dim + self.max_position_embeddings) as u64 * h;
+        let weights = self.approximate_weights();
         if weights > MAX_WEIGHTS {
             return Err(Error::config(
                 place("num_hidden_layers × hidden_size × intermediate_size"),
