@@ -20,8 +20,7 @@ use ndarray::{Array2, Array4, ArrayView2};
 use super::{DatasetOptions, DatasetSpec, Sequence, Skipped, Split, Visit};
 use crate::error::{PoseError, Result};
 use crate::labels::{TargetKind, TargetTask, Targets};
-use crate::pickle::opcodes::*;
-use crate::pickle::{NdArray, PickleValue};
+use crate::pickle::{self, NdArray, PickleValue};
 use crate::pose::{Pose, Space};
 
 /// The mouse-triplet facts.
@@ -751,9 +750,6 @@ fn write_submission_to(
     map: &FrameNumberMap,
     embeddings: &Array2<f32>,
 ) -> std::io::Result<()> {
-    let (frames, dims) = embeddings.dim();
-    let data_len = frames * dims * 4;
-    let big = data_len > u32::MAX as usize;
     // npy header for a 0-d object array, padded so the pickle starts on a 64-byte boundary.
     let mut header = "{'descr': '|O', 'fortran_order': False, 'shape': (), }".to_string();
     let total = 10 + header.len() + 1;
@@ -764,115 +760,25 @@ fn write_submission_to(
     out.write_all(&(header.len() as u16).to_le_bytes())?;
     out.write_all(header.as_bytes())?;
 
-    let mut p = Vec::new();
-    p.extend_from_slice(&[PROTO, if big { 4 } else { 3 }]);
-    // np.save pickles the 0-d object array that holds the dict, not the dict itself:
-    // _reconstruct(ndarray, (0,), b'b') then BUILD (1, (), dtype('O8'), False, [dict]).
-    global(&mut p, "numpy.core.multiarray", "_reconstruct");
-    global(&mut p, "numpy", "ndarray");
-    int(&mut p, 0);
-    p.push(TUPLE1);
-    p.extend_from_slice(&[SHORT_BINBYTES, 1, b'b']);
-    p.push(TUPLE3);
-    p.push(REDUCE);
-    p.push(MARK); // the array's state
-    int(&mut p, 1);
-    p.push(EMPTY_TUPLE); // shape ()
-    global(&mut p, "numpy", "dtype");
-    unicode(&mut p, "O8");
-    p.extend_from_slice(&[NEWFALSE, NEWTRUE, TUPLE3, REDUCE]);
-    p.push(MARK);
-    int(&mut p, 3);
-    unicode(&mut p, "|");
-    p.extend_from_slice(&[NONE; 3]);
-    int(&mut p, -1);
-    int(&mut p, -1);
-    int(&mut p, 63); // object dtype flags
-    p.extend_from_slice(&[TUPLE, BUILD]); // the dtype's state
-    p.push(NEWFALSE); // not Fortran order
-    p.push(EMPTY_LIST); // the one item
-    p.push(EMPTY_DICT);
-    p.push(MARK);
-    unicode(&mut p, "frame_number_map");
-    p.push(EMPTY_DICT);
-    for chunk in map.entries.chunks(1000) {
-        // pickle batches SETITEMS by 1000, as CPython does.
-        p.push(MARK);
-        for (id, range) in chunk {
-            unicode(&mut p, id);
-            int(&mut p, range.start as i64);
-            int(&mut p, range.end as i64);
-            p.push(TUPLE2);
-        }
-        p.push(SETITEMS);
-    }
-    unicode(&mut p, "embeddings");
-    global(&mut p, "numpy.core.multiarray", "_reconstruct");
-    global(&mut p, "numpy", "ndarray");
-    int(&mut p, 0);
-    p.push(TUPLE1);
-    p.extend_from_slice(&[SHORT_BINBYTES, 1, b'b']);
-    p.push(TUPLE3);
-    p.push(REDUCE);
-    p.push(MARK); // state (1, shape, dtype, False, bytes)
-    int(&mut p, 1);
-    int(&mut p, frames as i64);
-    int(&mut p, dims as i64);
-    p.push(TUPLE2);
-    global(&mut p, "numpy", "dtype");
-    unicode(&mut p, "f4");
-    p.extend_from_slice(&[NEWFALSE, NEWTRUE, TUPLE3, REDUCE]);
-    p.push(MARK);
-    int(&mut p, 3);
-    unicode(&mut p, "<");
-    p.extend_from_slice(&[NONE; 3]);
-    int(&mut p, -1);
-    int(&mut p, -1);
-    int(&mut p, 0);
-    p.extend_from_slice(&[TUPLE, BUILD]); // the dtype's state
-    p.push(NEWFALSE); // C order
-    if big {
-        p.push(BINBYTES8);
-        p.extend_from_slice(&(data_len as u64).to_le_bytes());
-    } else {
-        p.push(BINBYTES);
-        p.extend_from_slice(&(data_len as u32).to_le_bytes());
-    }
-    out.write_all(&p)?;
-    let standard = embeddings.as_standard_layout();
-    let mut buf = Vec::with_capacity(1 << 16);
-    for v in standard.iter() {
-        buf.extend_from_slice(&v.to_le_bytes());
-        if buf.len() >= 1 << 16 {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    out.write_all(&buf)?;
-    // Close the embeddings and the dict, append it to the item list, close the object array.
-    out.write_all(&[TUPLE, BUILD, SETITEMS, APPEND, TUPLE, BUILD, STOP])
-}
-
-fn unicode(p: &mut Vec<u8>, s: &str) {
-    p.push(BINUNICODE);
-    p.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    p.extend_from_slice(s.as_bytes());
-}
-
-fn int(p: &mut Vec<u8>, v: i64) {
-    if (0..256).contains(&v) {
-        p.extend_from_slice(&[BININT1, v as u8]);
-    } else if i32::try_from(v).is_ok() {
-        p.push(BININT);
-        p.extend_from_slice(&(v as i32).to_le_bytes());
-    } else {
-        p.extend_from_slice(&[LONG1, 8]); // 8 bytes
-        p.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-/// GLOBAL `module.name` (protocol 0's text form, which every protocol reads).
-fn global(p: &mut Vec<u8>, module: &str, name: &str) {
-    p.push(GLOBAL);
-    p.extend_from_slice(format!("{module}\n{name}\n").as_bytes());
+    let frame_number_map = PickleValue::Dict(
+        map.entries
+            .iter()
+            .map(|(id, range)| {
+                let bound = |b: usize| PickleValue::Int(b as i64);
+                let range = PickleValue::Tuple(vec![bound(range.start), bound(range.end)]);
+                (PickleValue::Str(id.clone()), range)
+            })
+            .collect(),
+    );
+    let submission = pickle::Dict(&[
+        (&"frame_number_map", &frame_number_map),
+        (&"embeddings", embeddings),
+    ]);
+    // np.save pickles the 0-d object array that holds the dict, not the dict itself.
+    let array = pickle::ObjectArray {
+        shape: &[],
+        items: &[&submission],
+    };
+    let protocol = pickle::Protocol::binary_for(embeddings.len() * 4);
+    pickle::dump(out, protocol, &array)
 }

@@ -15,7 +15,7 @@ mod vm;
 mod writer;
 
 pub use numpy::{Dtype, NdArray, fortran_to_c};
-pub use writer::dumps_protocol0;
+pub use writer::{Dict, ObjectArray, Pickle, Pickler, Protocol, dump, dumps};
 
 /// A decoded pickle value.
 #[derive(Clone, Debug, PartialEq)]

@@ -106,7 +106,82 @@ fn protocol_0_writer_round_trips() {
         ]),
         PickleValue::Dict(vec![(PickleValue::Str("k".into()), PickleValue::Int(-3))]),
     ]);
-    assert_eq!(loads(&dumps_protocol0(&v)).unwrap(), v);
+    assert_eq!(loads(&dumps(Protocol::Text, &v).unwrap()).unwrap(), v);
+    let text = String::from_utf8(dumps(Protocol::Text, &v).unwrap()).unwrap();
+    assert!(text.is_ascii(), "{text}");
+}
+
+#[test]
+fn binary_writer_round_trips_numpy_arrays_and_plain_values() {
+    let array = |dtype: &str, shape: Vec<usize>, fortran_order: bool, bytes: Vec<u8>| {
+        PickleValue::NdArray(NdArray {
+            dtype: Dtype::parse(dtype).unwrap(),
+            shape,
+            fortran_order,
+            bytes,
+        })
+    };
+    let many: Vec<PickleValue> = (0..2500).map(PickleValue::Int).collect();
+    let v = PickleValue::Dict(vec![
+        (PickleValue::Str("ints".into()), PickleValue::List(many)),
+        (
+            PickleValue::Str("scalars".into()),
+            PickleValue::Tuple(vec![
+                PickleValue::Int(-1),
+                PickleValue::Int(70_000),
+                PickleValue::Int(1 << 40),
+                PickleValue::Float(-2.5e-300),
+                PickleValue::Bool(false),
+                PickleValue::None,
+                PickleValue::Bytes(vec![0, 255, 7]),
+                PickleValue::Str("é\n".into()),
+            ]),
+        ),
+        (
+            PickleValue::Str("f4".into()),
+            array("<f4", vec![2, 3], false, (0..24).collect()),
+        ),
+        (
+            PickleValue::Str("fortran i2".into()),
+            array("<i2", vec![3, 2], true, (0..12).collect()),
+        ),
+        (
+            PickleValue::Str("bool 0-d".into()),
+            array("|b1", vec![], false, vec![1]),
+        ),
+        (
+            PickleValue::Str("objects".into()),
+            PickleValue::ObjectArray {
+                shape: vec![2],
+                items: vec![PickleValue::Str("a".into()), PickleValue::Int(2)],
+            },
+        ),
+    ]);
+    for protocol in [Protocol::Binary3, Protocol::Binary4] {
+        assert_eq!(loads(&dumps(protocol, &v).unwrap()).unwrap(), v);
+    }
+    // Protocol 0 has no arrays: an error, not a silent None.
+    let err = dumps(Protocol::Text, &v).unwrap_err().to_string();
+    assert!(err.contains("protocol-0"), "{err}");
+}
+
+#[test]
+fn float32_arrays_stream_in_c_order() {
+    let a = ndarray::Array2::from_shape_fn((3, 2), |(r, c)| (r * 10 + c) as f32);
+    let transposed = a.t();
+    let PickleValue::NdArray(back) =
+        loads(&dumps(Protocol::Binary3, &transposed).unwrap()).unwrap()
+    else {
+        panic!("not an array")
+    };
+    assert_eq!(
+        (back.shape.clone(), back.dtype.descr()),
+        (vec![2, 3], "<f4".to_string())
+    );
+    assert_eq!(
+        back.to_f64().unwrap(),
+        vec![0.0, 10.0, 20.0, 1.0, 11.0, 21.0]
+    );
 }
 
 #[test]

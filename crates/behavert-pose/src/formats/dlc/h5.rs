@@ -375,7 +375,9 @@ pub fn write(pose: &Pose, path: &Path) -> Result<()> {
         ),
         (s("index"), PickleValue::Dict(vec![])),
     ]);
-    let p0 = |v: &PickleValue| pickle::dumps_protocol0(v);
+    let p0 = |v: &PickleValue| {
+        pickle::dumps(pickle::Protocol::Text, v).map_err(|e| PoseError::io(path, e))
+    };
     let group_attrs: Vec<(&str, Vec<u8>)> = vec![
         ("CLASS", b"GROUP".to_vec()),
         ("VERSION", b"1.0".to_vec()),
@@ -390,22 +392,22 @@ pub fn write(pose: &Pose, path: &Path) -> Result<()> {
             p0(&PickleValue::List(vec![PickleValue::Tuple(vec![
                 PickleValue::Int(0),
                 s("index"),
-            ])])),
+            ])]))?,
         ),
         (
             "values_cols",
-            p0(&PickleValue::List(vec![s("values_block_0")])),
+            p0(&PickleValue::List(vec![s("values_block_0")]))?,
         ),
         (
             "non_index_axes",
             p0(&PickleValue::List(vec![PickleValue::Tuple(vec![
                 PickleValue::Int(1),
                 column_list.clone(),
-            ])])),
+            ])]))?,
         ),
-        ("data_columns", p0(&PickleValue::List(vec![]))),
-        ("metadata", p0(&PickleValue::List(vec![]))),
-        ("info", p0(&info)),
+        ("data_columns", p0(&PickleValue::List(vec![]))?),
+        ("metadata", p0(&PickleValue::List(vec![]))?),
+        ("info", p0(&info)?),
     ];
     let table_attrs: Vec<(&str, Vec<u8>)> = vec![
         ("CLASS", b"TABLE".to_vec()),
@@ -413,9 +415,9 @@ pub fn write(pose: &Pose, path: &Path) -> Result<()> {
         ("FIELD_0_NAME", b"index".to_vec()),
         ("FIELD_1_NAME", b"values_block_0".to_vec()),
         ("index_kind", b"integer".to_vec()),
-        ("values_block_0_kind", p0(&column_list)),
+        ("values_block_0_kind", p0(&column_list)?),
         ("values_block_0_dtype", b"float64".to_vec()),
-        ("values_block_0_meta", p0(&PickleValue::None)),
+        ("values_block_0_meta", p0(&PickleValue::None)?),
     ];
     let h5err = |e: rust_hdf5::Hdf5Error| PoseError::io(path, std::io::Error::other(e.to_string()));
     crate::atomic::write_by_name(path, |temp| {
