@@ -40,12 +40,44 @@ pub enum Error {
     /// Reading or preprocessing pose data failed.
     #[error(transparent)]
     Pose(#[from] behavert_pose::PoseError),
-    /// A metric's input is inconsistent.
-    #[error(transparent)]
-    Eval(#[from] crate::eval::error::EvalError),
-    /// Writing a plot or report failed.
-    #[error(transparent)]
-    Output(#[from] crate::eval::output::OutputError),
+    /// Two inputs of a metric or plot that must describe the same frames differ in length.
+    #[error("{what}: lengths differ: {left} vs {right}")]
+    LengthMismatch {
+        what: String,
+        left: usize,
+        right: usize,
+    },
+    /// Nothing to score: no frames, or every frame unlabelled.
+    #[error("{what}: no labelled frames to score")]
+    Empty { what: String },
+    /// A class id is not below the number of classes.
+    #[error("{what}: class id {id} at frame {frame} is not below the number of classes {classes}")]
+    LabelOutOfRange {
+        what: String,
+        frame: usize,
+        id: u32,
+        classes: usize,
+    },
+    /// A score, probability or feature is NaN or infinite.
+    #[error("{what}: value at index {index} is not finite ({value})")]
+    NonFinite {
+        what: String,
+        index: usize,
+        value: f64,
+    },
+    /// The plotting library refused to draw (bad canvas, font or coordinates).
+    #[error("drawing the {plot} plot failed: {message}")]
+    Draw { plot: String, message: String },
+    /// A PNG could not be encoded.
+    #[error("encoding {what} as PNG failed: {message}")]
+    Png { what: String, message: String },
+    /// A `metrics.csv` training log does not follow its schema.
+    #[error("{source_name}, line {line}: {message}")]
+    TrainingLog {
+        source_name: String,
+        line: u64,
+        message: String,
+    },
 }
 
 impl Error {
@@ -95,6 +127,28 @@ impl Error {
         found: impl std::fmt::Display,
     ) -> Self {
         Self::checkpoint(path, "", expected, found)
+    }
+
+    /// Lengths of `what` differ.
+    pub fn length(what: impl Into<String>, left: usize, right: usize) -> Self {
+        Self::LengthMismatch {
+            what: what.into(),
+            left,
+            right,
+        }
+    }
+
+    /// Nothing to score in `what`.
+    pub fn empty(what: impl Into<String>) -> Self {
+        Self::Empty { what: what.into() }
+    }
+
+    /// A drawing failure of the `plot` plot.
+    pub fn draw(plot: &str, message: impl std::fmt::Display) -> Self {
+        Self::Draw {
+            plot: plot.to_string(),
+            message: message.to_string(),
+        }
     }
 
     /// A model input at `place` with the wrong shape.

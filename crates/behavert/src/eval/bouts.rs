@@ -7,8 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::checks::same_len;
 use super::classification::ratio;
-use super::error::{EvalError, Result, same_len};
+use crate::error::{Error, Result};
 
 /// Default temporal IoU a predicted bout needs to match a true bout.
 pub const DEFAULT_IOU_THRESHOLD: f64 = 0.5;
@@ -128,11 +129,7 @@ pub struct BoutReport {
 /// earlier predicted bout), skipping pairs whose either side is already matched.
 pub fn match_bouts(truth: &[Bout], predicted: &[Bout], threshold: f64) -> Result<Vec<BoutMatch>> {
     if !(threshold > 0.0 && threshold <= 1.0) {
-        return Err(EvalError::invalid(
-            "IoU threshold",
-            "a value in (0, 1]",
-            threshold,
-        ));
+        return Err(Error::data("IoU threshold", "a value in (0, 1]", threshold));
     }
     let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
     // Both lists are sorted by start, so a sweep would do; bouts per recording are few
@@ -183,7 +180,7 @@ pub fn bout_metrics(
             .enumerate()
             .find(|(_, id)| ***id as usize >= classes)
         {
-            return Err(EvalError::LabelOutOfRange {
+            return Err(Error::LabelOutOfRange {
                 what: what.into(),
                 frame,
                 id,
@@ -192,7 +189,7 @@ pub fn bout_metrics(
         }
     }
     if truth.iter().all(Option::is_none) {
-        return Err(EvalError::empty("truth"));
+        return Err(Error::empty("truth"));
     }
     let masked: Vec<Option<u32>> = truth.iter().zip(pred).map(|(t, &p)| t.map(|_| p)).collect();
     let true_bouts = labelled_bouts(truth);
@@ -260,7 +257,7 @@ impl BoutReport {
     pub fn pool(reports: &[BoutReport]) -> Result<BoutReport> {
         let first = reports
             .first()
-            .ok_or_else(|| EvalError::empty("bout reports"))?;
+            .ok_or_else(|| Error::empty("bout reports"))?;
         let classes = first.per_class.len();
         let mut n_true = vec![0usize; classes];
         let mut n_pred = vec![0usize; classes];
@@ -268,7 +265,7 @@ impl BoutReport {
         for r in reports {
             same_len("classes of bout reports", classes, r.per_class.len())?;
             if r.iou_threshold != first.iou_threshold {
-                return Err(EvalError::invalid(
+                return Err(Error::data(
                     "IoU threshold of pooled bout reports",
                     first.iou_threshold.to_string(),
                     r.iou_threshold,

@@ -8,7 +8,8 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::error::{EvalError, Result, same_len};
+use super::checks::same_len;
+use crate::error::{Error, Result};
 
 /// Class names the CalMS21 protocol leaves out of its macro averages.
 pub const EXCLUDED_FROM_MACRO: [&str; 2] = ["other", "background"];
@@ -71,12 +72,12 @@ fn labelled_pairs<'a>(
 ) -> Result<impl Iterator<Item = (usize, usize)> + 'a> {
     same_len("truth and predictions", truth.len(), pred.len())?;
     if classes == 0 {
-        return Err(EvalError::invalid("number of classes", "at least 1", 0));
+        return Err(Error::data("number of classes", "at least 1", 0));
     }
     for (frame, (t, &p)) in truth.iter().zip(pred).enumerate() {
         for (what, id) in [("truth", *t), ("prediction", Some(p))] {
             if let Some(id) = id.filter(|&id| id as usize >= classes) {
-                return Err(EvalError::LabelOutOfRange {
+                return Err(Error::LabelOutOfRange {
                     what: what.to_string(),
                     frame,
                     id,
@@ -86,7 +87,7 @@ fn labelled_pairs<'a>(
         }
     }
     if truth.iter().all(Option::is_none) {
-        return Err(EvalError::empty("truth"));
+        return Err(Error::empty("truth"));
     }
     Ok(truth
         .iter()
@@ -110,7 +111,7 @@ pub fn confusion_matrix(
 /// Per-class precision, recall and F1 from a confusion matrix `[true, predicted]`.
 pub fn scores_from_confusion(matrix: ArrayView2<u64>) -> Result<Vec<ClassScores>> {
     if matrix.nrows() != matrix.ncols() {
-        return Err(EvalError::invalid(
+        return Err(Error::data(
             "confusion matrix",
             "a square matrix",
             format!("{}×{}", matrix.nrows(), matrix.ncols()),
@@ -157,7 +158,7 @@ pub fn macro_average(scores: &[ClassScores], exclude: &[usize]) -> Result<MacroS
         .map(|(_, s)| s)
         .collect();
     if kept.is_empty() {
-        return Err(EvalError::empty("macro average (every class excluded)"));
+        return Err(Error::empty("macro average (every class excluded)"));
     }
     let n = kept.len() as f64;
     let mean = |f: fn(&ClassScores) -> f64| kept.iter().map(|s| f(s)).sum::<f64>() / n;
@@ -178,7 +179,7 @@ pub fn mean_excluding(values: &[f64], exclude: &[usize]) -> Result<f64> {
         .map(|(_, &v)| v)
         .collect();
     if kept.is_empty() {
-        return Err(EvalError::empty("mean (every class excluded)"));
+        return Err(Error::empty("mean (every class excluded)"));
     }
     Ok(kept.iter().sum::<f64>() / kept.len() as f64)
 }
@@ -212,7 +213,7 @@ pub fn binary_scores(truth: &[Option<bool>], pred: &[bool]) -> Result<ClassScore
         }
     }
     if labelled == 0 {
-        return Err(EvalError::empty("truth"));
+        return Err(Error::empty("truth"));
     }
     Ok(ClassScores::from_counts(tp, support, predicted))
 }
@@ -225,7 +226,7 @@ pub(crate) fn check_multilabel_shape(
 ) -> Result<()> {
     same_len("truth and prediction frames", truth.len(), rows)?;
     if let Some(row) = truth.iter().find(|r| r.len() != cols) {
-        return Err(EvalError::length(
+        return Err(Error::length(
             "labels per frame in truth and predictions",
             row.len(),
             cols,
@@ -248,7 +249,7 @@ pub fn multilabel_scores(
             let t: Vec<Option<bool>> = truth.iter().map(|r| r[l]).collect();
             let p: Vec<bool> = pred.column(l).to_vec();
             binary_scores(&t, &p).map_err(|e| match e {
-                EvalError::Empty { .. } => EvalError::empty(format!("truth of label {l}")),
+                Error::Empty { .. } => Error::empty(format!("truth of label {l}")),
                 e => e,
             })
         })

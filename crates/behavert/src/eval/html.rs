@@ -32,11 +32,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::output::{OutputResult, write_atomic};
+use super::output::write_atomic;
 use super::plots::format::thousands;
 use super::plots::{self, EmbeddingPlot, Ethogram, PlotInputs, palette};
 use super::report::{MacroRow, MetricsReport};
 use super::training_log::TrainingLog;
+use crate::error::Result;
 
 /// How the evaluated predictions were made, shown at the top and bottom of the report.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -83,13 +84,13 @@ impl<'a> ReportInputs<'a> {
 }
 
 /// Writes the report to `path` atomically (only that file is created or replaced).
-pub fn write_report(path: &Path, inputs: &ReportInputs) -> OutputResult<()> {
+pub fn write_report(path: &Path, inputs: &ReportInputs) -> Result<()> {
     let html = render_report(inputs)?;
     write_atomic(path, html.as_bytes())
 }
 
 /// The report as an HTML string.
-pub fn render_report(inputs: &ReportInputs) -> OutputResult<String> {
+pub fn render_report(inputs: &ReportInputs) -> Result<String> {
     let m = inputs.metrics;
     let info = inputs.run_info;
     let mut page = String::with_capacity(64 * 1024);

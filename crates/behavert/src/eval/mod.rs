@@ -10,7 +10,7 @@
 //! - regression and MABe22 labels are `f64`, NaN = unlabelled;
 //! - zero divisions give 0 (scikit-learn's `zero_division=0`);
 //! - bad input (length mismatch, no labelled frame, class id out of range, NaN score) is an
-//!   [`EvalError`], never a panic.
+//!   [`crate::Error`], never a panic.
 //!
 //! Correspondence with scikit-learn (checked to 1e-9 by `tests/metrics_sklearn.rs` against
 //! fixtures from `scripts/make_metric_fixtures.py`):
@@ -26,8 +26,8 @@
 //! | [`numpy_rng::train_test_split_indices`] | `train_test_split(test_size=f, random_state=seed)` |
 
 pub mod bouts;
+mod checks;
 pub mod classification;
-pub mod error;
 pub mod html;
 pub mod numpy_rng;
 pub mod output;
@@ -48,7 +48,6 @@ pub use classification::{
     ClassScores, MacroScores, accuracy, binary_scores, confusion_matrix, excluded_classes,
     macro_average, multilabel_scores, precision_recall_f1,
 };
-pub use error::{EvalError, Result};
 pub use protocols::{calms21_task3, calms21_task12, mabe22_summary, mabe22_task_score};
 pub use ranking::{
     average_precision, average_precision_per_class, mean_average_precision,

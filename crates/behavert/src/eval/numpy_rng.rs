@@ -8,7 +8,7 @@
 //! scikit-learn by the committed fixtures; a change in numpy's legacy stream (which numpy
 //! promises not to make) would show up there.
 
-use super::error::{EvalError, Result};
+use crate::error::{Error, Result};
 
 const N: usize = 624;
 const M: usize = 397;
@@ -78,7 +78,7 @@ impl Mt19937 {
     /// `RandomState.permutation(n)`.
     pub fn permutation(&mut self, n: usize) -> Result<Vec<usize>> {
         if n > u32::MAX as usize {
-            return Err(EvalError::invalid("permutation size", "below 2³²", n));
+            return Err(Error::data("permutation size", "below 2³²", n));
         }
         let mut v: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
@@ -97,16 +97,12 @@ pub fn train_test_split_indices(
     seed: u32,
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     if !(test_size > 0.0 && test_size < 1.0) {
-        return Err(EvalError::invalid(
-            "test size",
-            "a fraction in (0, 1)",
-            test_size,
-        ));
+        return Err(Error::data("test size", "a fraction in (0, 1)", test_size));
     }
     let n_test = (test_size * n as f64).ceil() as usize;
     let n_train = ((1.0 - test_size) * n as f64).floor() as usize;
     if n_train == 0 || n_test == 0 {
-        return Err(EvalError::invalid(
+        return Err(Error::data(
             "train_test_split",
             "a split leaving at least one item on each side",
             format!("{n} items, test size {test_size}"),

@@ -3,7 +3,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use super::error::{EvalError, Result};
+use crate::error::{Error, Result};
 
 /// Default number of frames projected: enough to show the structure, few enough to draw.
 pub const DEFAULT_MAX_POINTS: usize = 4000;
@@ -36,7 +36,7 @@ pub fn subsample(n: usize, max: usize) -> Vec<usize> {
 pub fn pca_2d(embeddings: ArrayView2<f32>, max_points: usize) -> Result<Projection> {
     let (n, dim) = embeddings.dim();
     if n < 2 || dim == 0 || max_points < 2 {
-        return Err(EvalError::invalid(
+        return Err(Error::data(
             "embeddings for PCA",
             "at least 2 frames, 1 dimension and 2 points to keep",
             format!("{n} frames × {dim} dims, {max_points} points"),
@@ -47,7 +47,7 @@ pub fn pca_2d(embeddings: ArrayView2<f32>, max_points: usize) -> Result<Projecti
     for (i, &r) in rows.iter().enumerate() {
         for (j, &v) in embeddings.row(r).iter().enumerate() {
             if !v.is_finite() {
-                return Err(EvalError::NonFinite {
+                return Err(Error::NonFinite {
                     what: "embeddings".into(),
                     index: r * dim + j,
                     value: v as f64,
@@ -96,7 +96,7 @@ impl PcaBasis {
     pub fn fit(embeddings: ArrayView2<f32>, k: usize, max_points: usize) -> Result<Self> {
         let (n, dim) = embeddings.dim();
         if n < 2 || k == 0 || k > dim {
-            return Err(EvalError::invalid(
+            return Err(Error::data(
                 "embeddings for PCA",
                 format!("at least 2 frames and 1 ≤ k ≤ dim ({dim}) components"),
                 format!("{n} frames, k = {k}"),
@@ -107,7 +107,7 @@ impl PcaBasis {
             f64::from(embeddings[[rows[i], j]])
         });
         if let Some(index) = x.iter().position(|v| !v.is_finite()) {
-            return Err(EvalError::NonFinite {
+            return Err(Error::NonFinite {
                 what: "embeddings".into(),
                 index,
                 value: x.iter().nth(index).copied().unwrap_or(f64::NAN),

@@ -20,18 +20,19 @@ use std::ops::Range;
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
+use super::checks::{all_finite, same_len};
 use super::classification::{ClassScores, binary_scores};
-use super::error::{EvalError, Result, all_finite, same_len};
 use super::numpy_rng::train_test_split_indices;
 use super::regression::mean_squared_error;
 use super::report::MetricsReport;
 use super::ridge::{ClassWeight, Ridge, RidgeClassifier};
+use crate::error::{Error, Result};
 
 /// Index of the first largest value of each row (`numpy.argmax(axis=1)`).
 pub fn argmax_rows(probs: ArrayView2<f64>) -> Result<Vec<u32>> {
     all_finite("probabilities", probs.iter())?;
     if probs.ncols() == 0 {
-        return Err(EvalError::invalid("probability columns", "at least 1", 0));
+        return Err(Error::data("probability columns", "at least 1", 0));
     }
     Ok(probs
         .axis_iter(Axis(0))
@@ -73,7 +74,7 @@ pub fn calms21_task12(
     let pred = argmax_rows(probs)?;
     let report = MetricsReport::compute(vocabulary, truth, &pred, Some(probs))?;
     let headline = report.macro_excluding_other.clone().ok_or_else(|| {
-        EvalError::invalid(
+        Error::data(
             "CalMS21 vocabulary",
             "an `other` class and at least one behaviour",
             format!("{vocabulary:?}"),
@@ -111,7 +112,7 @@ pub struct Calms21Task3Score {
 /// CalMS21 task 3: the mean over the binary tasks of the behaviour's F1 and AP.
 pub fn calms21_task3(tasks: &[Calms21BinaryTask]) -> Result<Calms21Task3Score> {
     if tasks.is_empty() {
-        return Err(EvalError::empty("CalMS21 task 3 behaviours"));
+        return Err(Error::empty("CalMS21 task 3 behaviours"));
     }
     let scored = tasks
         .iter()
@@ -120,7 +121,7 @@ pub fn calms21_task3(tasks: &[Calms21BinaryTask]) -> Result<Calms21Task3Score> {
             calms21_task12(&vocabulary, t.truth, t.probs)
                 .map(|s| (t.name.to_string(), s))
                 .map_err(|e| match e {
-                    EvalError::Empty { what } => EvalError::empty(format!("{}: {what}", t.name)),
+                    Error::Empty { what } => Error::empty(format!("{}: {what}", t.name)),
                     e => e,
                 })
         })
@@ -222,7 +223,7 @@ fn frames_of(clips: &[Range<usize>], rows: usize) -> Result<Vec<usize>> {
     let mut mask = vec![false; rows];
     for clip in clips {
         if clip.start > clip.end || clip.end > rows {
-            return Err(EvalError::invalid(
+            return Err(Error::data(
                 "clip frame range",
                 format!("a range within 0..{rows}"),
                 format!("{clip:?}"),
@@ -247,7 +248,7 @@ pub fn mabe22_task_score<T: Copy + Into<f64>>(
 ) -> Result<Mabe22TaskScore> {
     let rows = embeddings.nrows();
     if embeddings.ncols() > MABE22_MAX_DIMS {
-        return Err(EvalError::invalid(
+        return Err(Error::data(
             "embedding dimensions",
             format!("at most {MABE22_MAX_DIMS}"),
             embeddings.ncols(),
@@ -255,7 +256,7 @@ pub fn mabe22_task_score<T: Copy + Into<f64>>(
     }
     same_len("embedding rows and labels", rows, task.labels.len())?;
     if split.train_clips.is_empty() {
-        return Err(EvalError::empty("seeds of the MABe22 split"));
+        return Err(Error::empty("seeds of the MABe22 split"));
     }
     let labelled = |clips: &[Range<usize>]| -> Result<Vec<usize>> {
         Ok(frames_of(clips, rows)?
@@ -271,7 +272,7 @@ pub fn mabe22_task_score<T: Copy + Into<f64>>(
             .enumerate()
             .find(|(_, v)| !v.is_nan() && **v != 0.0 && **v != 1.0)
     {
-        return Err(EvalError::invalid(
+        return Err(Error::data(
             format!("{} label at frame {index}", task.name),
             "0, 1 or NaN",
             value,
@@ -279,7 +280,7 @@ pub fn mabe22_task_score<T: Copy + Into<f64>>(
     }
     let test = labelled(&split.test_clips)?;
     if test.is_empty() {
-        return Err(EvalError::empty(format!("{}: test frames", task.name)));
+        return Err(Error::empty(format!("{}: test frames", task.name)));
     }
     let x_test = rows_of(&embeddings, &test);
     let y_test: Vec<f64> = test.iter().map(|&f| task.labels[f]).collect();
@@ -287,7 +288,7 @@ pub fn mabe22_task_score<T: Copy + Into<f64>>(
     for (seed, clips) in split.train_clips.iter().enumerate() {
         let train = labelled(clips)?;
         if train.is_empty() {
-            return Err(EvalError::empty(format!(
+            return Err(Error::empty(format!(
                 "{}: training frames of seed {seed}",
                 task.name
             )));

@@ -9,14 +9,15 @@
 
 use ndarray::ArrayView2;
 
+use super::checks::{all_finite, same_len};
 use super::classification::check_multilabel_shape;
-use super::error::{EvalError, Result, all_finite, same_len};
+use crate::error::{Error, Result};
 
 /// Average precision of binary `truth` ranked by `scores` (higher = more positive).
 pub fn average_precision(truth: &[bool], scores: &[f64]) -> Result<f64> {
     same_len("truth and scores", truth.len(), scores.len())?;
     if truth.is_empty() {
-        return Err(EvalError::empty("truth"));
+        return Err(Error::empty("truth"));
     }
     all_finite("scores", scores)?;
     let positives = truth.iter().filter(|&&t| t).count();
@@ -58,14 +59,14 @@ pub fn average_precision_per_class(
     same_len("truth and probability rows", truth.len(), probs.nrows())?;
     let classes = probs.ncols();
     if classes == 0 {
-        return Err(EvalError::invalid("probability columns", "at least 1", 0));
+        return Err(Error::data("probability columns", "at least 1", 0));
     }
     if let Some((frame, id)) = truth
         .iter()
         .enumerate()
         .find_map(|(f, t)| t.filter(|&t| t as usize >= classes).map(|t| (f, t)))
     {
-        return Err(EvalError::LabelOutOfRange {
+        return Err(Error::LabelOutOfRange {
             what: "truth".into(),
             frame,
             id,
@@ -74,7 +75,7 @@ pub fn average_precision_per_class(
     }
     let frames: Vec<usize> = (0..truth.len()).filter(|&f| truth[f].is_some()).collect();
     if frames.is_empty() {
-        return Err(EvalError::empty("truth"));
+        return Err(Error::empty("truth"));
     }
     (0..classes)
         .map(|c| {
@@ -100,7 +101,7 @@ pub fn multilabel_average_precision(
                 .filter_map(|(r, &s)| r[l].map(|t| (t, s)))
                 .unzip();
             if t.is_empty() {
-                return Err(EvalError::empty(format!("truth of label {l}")));
+                return Err(Error::empty(format!("truth of label {l}")));
             }
             average_precision(&t, &s)
         })

@@ -3,7 +3,8 @@
 //! Targets that are NaN are unlabelled (MABe22's convention) and are dropped with their
 //! prediction; a NaN or infinite prediction on a labelled frame is an error.
 
-use super::error::{EvalError, Result, all_finite, same_len};
+use super::checks::{all_finite, same_len};
+use crate::error::{Error, Result};
 
 /// The labelled (truth, prediction) pairs, checked.
 fn labelled(truth: &[f64], pred: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
@@ -15,7 +16,7 @@ fn labelled(truth: &[f64], pred: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         .map(|(&t, &p)| (t, p))
         .unzip();
     if t.is_empty() {
-        return Err(EvalError::empty("truth"));
+        return Err(Error::empty("truth"));
     }
     all_finite("truth", &t)?;
     all_finite("predictions", &p)?;

@@ -6,12 +6,13 @@ use ndarray::{Array2, ArrayView2, Axis, concatenate};
 use serde::{Deserialize, Serialize};
 
 use super::bouts::{BoutReport, bout_metrics};
+use super::checks::same_len;
 use super::classification::{
     ClassScores, accuracy, confusion_matrix, excluded_classes, macro_average, mean_excluding,
     scores_from_confusion,
 };
-use super::error::{EvalError, Result, same_len};
 use super::ranking::average_precision_per_class;
+use crate::error::{Error, Result};
 
 /// One class of the report (one row of `per_class.csv`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,11 +154,11 @@ impl MetricsReport {
         iou_threshold: f64,
     ) -> Result<Self> {
         if recordings.is_empty() {
-            return Err(EvalError::empty("recordings"));
+            return Err(Error::empty("recordings"));
         }
         let with_probs = recordings.iter().filter(|r| r.probs.is_some()).count();
         if with_probs != 0 && with_probs != recordings.len() {
-            return Err(EvalError::invalid(
+            return Err(Error::data(
                 "recordings",
                 "probabilities for every recording or for none",
                 format!("{with_probs} of {}", recordings.len()),
@@ -168,7 +169,7 @@ impl MetricsReport {
         let probs: Option<Array2<f64>> = if with_probs > 0 {
             let views: Vec<ArrayView2<f64>> = recordings.iter().filter_map(|r| r.probs).collect();
             Some(concatenate(Axis(0), &views).map_err(|e| {
-                EvalError::invalid("probabilities", "the same number of columns everywhere", e)
+                Error::data("probabilities", "the same number of columns everywhere", e)
             })?)
         } else {
             None
@@ -196,7 +197,7 @@ impl MetricsReport {
     /// Pretty-printed JSON (the content of `metrics.json`).
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self)
-            .map_err(|e| EvalError::invalid("metrics report", "a JSON-serialisable report", e))
+            .map_err(|e| Error::data("metrics report", "a JSON-serialisable report", e))
     }
 
     /// Writes `per_class.csv`: a header, then one row per class; empty cells where a value

@@ -13,7 +13,8 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::error::{EvalError, Result, all_finite, same_len};
+use super::checks::{all_finite, same_len};
+use crate::error::{Error, Result};
 
 /// A fitted linear model `y = x·coefᵀ + intercept` with one row of `coef` per target.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,10 +30,10 @@ pub struct Ridge {
 /// Checks a feature matrix: at least one row and column, every value finite.
 fn check_features<T: Copy + Into<f64>>(x: &ArrayView2<T>) -> Result<()> {
     if x.nrows() == 0 {
-        return Err(EvalError::empty("features"));
+        return Err(Error::empty("features"));
     }
     if x.ncols() == 0 {
-        return Err(EvalError::invalid("feature columns", "at least 1", 0));
+        return Err(Error::data("feature columns", "at least 1", 0));
     }
     if let Some((index, value)) = x
         .iter()
@@ -40,7 +41,7 @@ fn check_features<T: Copy + Into<f64>>(x: &ArrayView2<T>) -> Result<()> {
         .enumerate()
         .find(|(_, v): &(usize, f64)| !v.is_finite())
     {
-        return Err(EvalError::NonFinite {
+        return Err(Error::NonFinite {
             what: "features".into(),
             index,
             value,
@@ -61,11 +62,11 @@ impl Ridge {
         let (n, d) = x.dim();
         same_len("feature rows and targets", n, targets.nrows())?;
         if targets.ncols() == 0 {
-            return Err(EvalError::invalid("target columns", "at least 1", 0));
+            return Err(Error::data("target columns", "at least 1", 0));
         }
         all_finite("targets", targets.iter())?;
         if !(alpha.is_finite() && alpha >= 0.0) {
-            return Err(EvalError::invalid("alpha", "a finite value ≥ 0", alpha));
+            return Err(Error::data("alpha", "a finite value ≥ 0", alpha));
         }
         let ones;
         let w = match sample_weight {
@@ -73,11 +74,7 @@ impl Ridge {
                 same_len("feature rows and sample weights", n, w.len())?;
                 all_finite("sample weights", w)?;
                 if let Some((i, &v)) = w.iter().enumerate().find(|(_, v)| **v < 0.0) {
-                    return Err(EvalError::invalid(
-                        format!("sample weight {i}"),
-                        "a value ≥ 0",
-                        v,
-                    ));
+                    return Err(Error::data(format!("sample weight {i}"), "a value ≥ 0", v));
                 }
                 w
             }
@@ -88,7 +85,7 @@ impl Ridge {
         };
         let total: f64 = w.iter().sum();
         if total <= 0.0 {
-            return Err(EvalError::invalid("sum of sample weights", "> 0", total));
+            return Err(Error::data("sum of sample weights", "> 0", total));
         }
         let k = targets.ncols();
         // Weighted means of features and targets (np.average(…, weights=w)).
@@ -127,7 +124,7 @@ impl Ridge {
                 }
             }
         }
-        let shape_err = |e| EvalError::invalid("ridge system shape", "matching buffers", e);
+        let shape_err = |e| Error::data("ridge system shape", "matching buffers", e);
         let mut gram = Array2::from_shape_vec((d, d), gram).map_err(shape_err)?;
         let rhs = Array2::from_shape_vec((d, k), rhs).map_err(shape_err)?;
         for a in 0..d {
@@ -169,7 +166,7 @@ fn cholesky_solve(mut a: Array2<f64>, mut b: Array2<f64>) -> Result<Array2<f64>>
             diag -= a[[j, p]] * a[[j, p]];
         }
         if diag.is_nan() || diag <= 0.0 {
-            return Err(EvalError::invalid(
+            return Err(Error::data(
                 "ridge system",
                 "a positive definite matrix (use alpha > 0 or more samples)",
                 format!("pivot {diag:e} at feature {j}"),
@@ -238,7 +235,7 @@ impl RidgeClassifier {
         classes.sort_unstable();
         classes.dedup();
         if classes.len() < 2 {
-            return Err(EvalError::invalid(
+            return Err(Error::data(
                 "training labels",
                 "at least two classes",
                 format!("classes {classes:?}"),

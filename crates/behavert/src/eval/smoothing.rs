@@ -6,16 +6,13 @@
 
 use ndarray::ArrayView2;
 
-use super::error::{EvalError, Result, all_finite};
+use super::checks::all_finite;
+use crate::error::{Error, Result};
 
 /// Checks that a filter window is odd and positive.
 fn check_window(window: usize) -> Result<()> {
     if window.is_multiple_of(2) {
-        return Err(EvalError::invalid(
-            "filter window",
-            "an odd number ≥ 1",
-            window,
-        ));
+        return Err(Error::data("filter window", "an odd number ≥ 1", window));
     }
     Ok(())
 }
@@ -88,28 +85,28 @@ pub fn viterbi_smooth(
 ) -> Result<Vec<u32>> {
     let (frames, classes) = probs.dim();
     if classes == 0 {
-        return Err(EvalError::invalid("probability columns", "at least 1", 0));
+        return Err(Error::data("probability columns", "at least 1", 0));
     }
     if frames == 0 {
-        return Err(EvalError::empty("probabilities"));
+        return Err(Error::empty("probabilities"));
     }
     all_finite("probabilities", probs.iter())?;
     if let Some((index, &value)) = probs.iter().enumerate().find(|(_, p)| **p < 0.0) {
-        return Err(EvalError::invalid(
+        return Err(Error::data(
             format!("probability at index {index}"),
             "a value ≥ 0",
             value,
         ));
     }
     if !(switch_penalty.is_finite() && switch_penalty >= 0.0) {
-        return Err(EvalError::invalid(
+        return Err(Error::data(
             "switch penalty",
             "a finite value ≥ 0",
             switch_penalty,
         ));
     }
     if min_bout == 0 {
-        return Err(EvalError::invalid("minimum bout length", "at least 1", 0));
+        return Err(Error::data("minimum bout length", "at least 1", 0));
     }
     // State (c, k): label c, current run length min(k + 1, L) — k = L − 1 means "long enough
     // to end". The first bout starts in the long-enough state, which exempts it from the

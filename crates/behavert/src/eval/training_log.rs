@@ -22,7 +22,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::output::{OutputError, OutputResult};
+use crate::error::{Error, Result};
 
 /// Name of the loss column, which every log has.
 pub const LOSS: &str = "loss";
@@ -60,14 +60,14 @@ struct Layout {
 
 impl TrainingLog {
     /// Reads and checks `metrics.csv` at `path`.
-    pub fn read(path: &Path) -> OutputResult<Self> {
-        let file = std::fs::File::open(path).map_err(|e| OutputError::io(path, e))?;
+    pub fn read(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         Self::from_reader(file, &path.display().to_string())
     }
 
     /// Parses a training log; `source_name` names it in errors.
-    pub fn from_reader<R: Read>(input: R, source_name: &str) -> OutputResult<Self> {
-        let fail = |line: u64, message: String| OutputError::TrainingLog {
+    pub fn from_reader<R: Read>(input: R, source_name: &str) -> Result<Self> {
+        let fail = |line: u64, message: String| Error::TrainingLog {
             source_name: source_name.to_string(),
             line,
             message,

@@ -192,11 +192,7 @@ fn write_evaluation(
                 probs: Some(s.probs.view()),
             })
             .collect();
-        Ok(MetricsReport::evaluate_recordings(
-            &vocabulary,
-            &views,
-            options.bout_iou,
-        )?)
+        MetricsReport::evaluate_recordings(&vocabulary, &views, options.bout_iou)
     };
     let frame = report_of(false)?;
     let smoothed = report_of(true)?;

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::legend::{self, text_width};
 use super::palette::INK;
 use super::render::{DrawResult, Plot};
-use crate::eval::error::{EvalError, Result};
+use crate::error::{Error, Result};
 use crate::eval::report::MetricsReport;
 
 const SIDE: i32 = 24;
@@ -47,7 +47,7 @@ impl ClassScoresPlot {
     /// The frame-level scores of a metrics report.
     pub fn from_report(report: &MetricsReport) -> Result<Self> {
         if report.classes.is_empty() {
-            return Err(EvalError::empty("per-class scores"));
+            return Err(Error::empty("per-class scores"));
         }
         Ok(Self {
             classes: report

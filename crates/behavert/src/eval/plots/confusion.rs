@@ -9,7 +9,7 @@ use super::format::thousands;
 use super::legend::text_width;
 use super::palette::{INK, MUTED, blues};
 use super::render::{DrawResult, Plot};
-use crate::eval::error::{EvalError, Result};
+use crate::error::{Error, Result};
 use crate::eval::report::MetricsReport;
 
 const SIDE: i32 = 24;
@@ -48,17 +48,17 @@ impl ConfusionMatrixPlot {
     /// Checks the matrix is square with one row per class.
     pub fn new(class_names: Vec<String>, counts: Vec<Vec<u64>>) -> Result<Self> {
         if class_names.is_empty() {
-            return Err(EvalError::empty("confusion matrix classes"));
+            return Err(Error::empty("confusion matrix classes"));
         }
         if counts.len() != class_names.len() {
-            return Err(EvalError::length(
+            return Err(Error::length(
                 "confusion matrix rows and class names",
                 counts.len(),
                 class_names.len(),
             ));
         }
         if let Some(row) = counts.iter().find(|r| r.len() != class_names.len()) {
-            return Err(EvalError::length(
+            return Err(Error::length(
                 "confusion matrix columns and class names",
                 row.len(),
                 class_names.len(),

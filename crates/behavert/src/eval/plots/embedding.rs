@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use super::legend;
 use super::palette::{INK, OTHER, class_colours};
 use super::render::{DrawResult, Plot};
-use crate::eval::error::{EvalError, Result};
+use crate::error::{Error, Result};
 use crate::eval::projection::pca_2d;
 
 const WIDTH: u32 = 960;
@@ -38,7 +38,7 @@ impl EmbeddingPlot {
         max_points: usize,
     ) -> Result<Self> {
         if embeddings.nrows() != labels.len() {
-            return Err(EvalError::length(
+            return Err(Error::length(
                 "embedding rows and labels",
                 embeddings.nrows(),
                 labels.len(),
@@ -49,7 +49,7 @@ impl EmbeddingPlot {
             .enumerate()
             .find(|(_, l)| l.is_some_and(|l| l as usize >= class_names.len()))
         {
-            return Err(EvalError::LabelOutOfRange {
+            return Err(Error::LabelOutOfRange {
                 what: "embedding labels".into(),
                 frame,
                 id,

@@ -9,7 +9,7 @@ use super::format::{clock, thousands};
 use super::legend;
 use super::palette::{INK, MUTED, class_colours};
 use super::render::{DrawResult, Plot};
-use crate::eval::error::{EvalError, Result};
+use crate::error::{Error, Result};
 
 const WIDTH: u32 = 1400;
 const ROW_HEIGHT: i32 = 46;
@@ -73,17 +73,17 @@ impl Ethogram {
     /// of classes and a positive finite `fps`.
     pub fn new(class_names: Vec<String>, fps: f64, tracks: Vec<EthogramTrack>) -> Result<Self> {
         if !(fps.is_finite() && fps > 0.0) {
-            return Err(EvalError::invalid("ethogram fps", "a positive number", fps));
+            return Err(Error::data("ethogram fps", "a positive number", fps));
         }
         let first = tracks
             .first()
-            .ok_or_else(|| EvalError::empty("ethogram tracks"))?;
+            .ok_or_else(|| Error::empty("ethogram tracks"))?;
         if first.labels.is_empty() {
-            return Err(EvalError::empty("ethogram frames"));
+            return Err(Error::empty("ethogram frames"));
         }
         for track in &tracks {
             if track.labels.len() != first.labels.len() {
-                return Err(EvalError::length(
+                return Err(Error::length(
                     format!("ethogram tracks `{}` and `{}`", first.name, track.name),
                     first.labels.len(),
                     track.labels.len(),
@@ -95,7 +95,7 @@ impl Ethogram {
                 .enumerate()
                 .find(|(_, l)| l.is_some_and(|l| l as usize >= class_names.len()))
             {
-                return Err(EvalError::LabelOutOfRange {
+                return Err(Error::LabelOutOfRange {
                     what: format!("ethogram track `{}`", track.name),
                     frame,
                     id,

@@ -34,9 +34,9 @@ pub use embedding::EmbeddingPlot;
 pub use ethogram::{Ethogram, EthogramTrack};
 pub use render::{Plot, render_png, render_svg, write_plot};
 
-use super::output::{OutputError, OutputResult};
 use super::report::MetricsReport;
 use super::training_log::TrainingLog;
+use crate::error::{Error, Result};
 use render::DrawResult;
 
 /// Everything the plots are drawn from; the optional parts give their plot when present.
@@ -139,7 +139,7 @@ impl Plot for Figure<'_> {
 
 /// The figures `inputs` allow, in report order: ethogram, confusion matrix, per-class
 /// scores, training curves, embeddings.
-pub fn figures<'a>(inputs: &PlotInputs<'a>) -> OutputResult<Vec<Figure<'a>>> {
+pub fn figures<'a>(inputs: &PlotInputs<'a>) -> Result<Vec<Figure<'a>>> {
     let mut out = Vec::new();
     if let Some(e) = inputs.ethogram {
         out.push(Figure::Ethogram(e));
@@ -163,8 +163,8 @@ pub fn figures<'a>(inputs: &PlotInputs<'a>) -> OutputResult<Vec<Figure<'a>>> {
 
 /// Writes every plot `inputs` allow into `dir` (created if missing) as `<stem>.png` and
 /// `<stem>.svg`; returns the paths written. Nothing else in `dir` is touched.
-pub fn write_all(dir: &Path, inputs: &PlotInputs) -> OutputResult<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| OutputError::io(dir, e))?;
+pub fn write_all(dir: &Path, inputs: &PlotInputs) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
     for figure in figures(inputs)? {
         written.extend(write_plot(&figure, dir)?);

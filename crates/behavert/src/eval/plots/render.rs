@@ -7,7 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::font;
-use crate::eval::output::{OutputError, OutputResult, write_atomic};
+use crate::error::{Error, Result};
+use crate::eval::output::write_atomic;
 
 /// Drawing errors of a backend, as plotters reports them.
 pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -23,7 +24,7 @@ pub trait Plot {
 }
 
 /// The plot as a standalone SVG document.
-pub fn render_svg(plot: &impl Plot) -> OutputResult<String> {
+pub fn render_svg(plot: &impl Plot) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, plot.size()).into_drawing_area();
@@ -41,22 +42,22 @@ pub fn render_svg(plot: &impl Plot) -> OutputResult<String> {
 }
 
 /// The plot as PNG bytes (8-bit RGB), text drawn with the shipped font.
-pub fn render_png(plot: &impl Plot) -> OutputResult<Vec<u8>> {
+pub fn render_png(plot: &impl Plot) -> Result<Vec<u8>> {
     let (w, h) = plot.size();
     let mut pixels = vec![255u8; w as usize * h as usize * 3];
     {
         let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut pixels, (w, h))
-            .map_err(|e| OutputError::draw(plot.name(), e))?;
+            .map_err(|e| Error::draw(plot.name(), e))?;
         draw_on(plot, &backend.into_drawing_area())?;
     }
-    encode_png(&pixels, w, h).map_err(|message| OutputError::Png {
+    encode_png(&pixels, w, h).map_err(|message| Error::Png {
         what: plot.name().to_string(),
         message,
     })
 }
 
 /// Writes `<dir>/<name>.png` and `<dir>/<name>.svg` atomically; returns both paths.
-pub fn write_plot(plot: &impl Plot, dir: &Path) -> OutputResult<Vec<PathBuf>> {
+pub fn write_plot(plot: &impl Plot, dir: &Path) -> Result<Vec<PathBuf>> {
     let png_path = dir.join(format!("{}.png", plot.name()));
     let svg_path = dir.join(format!("{}.svg", plot.name()));
     // Render both before writing either, so a drawing error leaves no half pair behind.
@@ -67,18 +68,15 @@ pub fn write_plot(plot: &impl Plot, dir: &Path) -> OutputResult<Vec<PathBuf>> {
     Ok(vec![png_path, svg_path])
 }
 
-fn draw_on<DB: DrawingBackend>(
-    plot: &impl Plot,
-    root: &DrawingArea<DB, Shift>,
-) -> OutputResult<()> {
+fn draw_on<DB: DrawingBackend>(plot: &impl Plot, root: &DrawingArea<DB, Shift>) -> Result<()> {
     // SVG needs the font too: plotters measures text with it to lay out axes and captions.
     if !font::ensure_registered() {
-        return Err(OutputError::draw(
+        return Err(Error::draw(
             plot.name(),
             "the shipped font could not be loaded",
         ));
     }
-    let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| OutputError::draw(plot.name(), e);
+    let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| Error::draw(plot.name(), e);
     root.fill(&WHITE).map_err(fail)?;
     plot.draw(root).map_err(fail)?;
     root.present().map_err(fail)
