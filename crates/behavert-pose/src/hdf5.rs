@@ -428,7 +428,7 @@ fn check_len(path: &Path, name: &str, shape: &[usize], len: usize) -> Result<()>
 /// is an error naming it.
 pub fn read_prefix(path: &Path, buf: &mut [u8]) -> Result<usize> {
     use std::io::Read;
-    crate::formats::regular_file(path)?;
+    crate::input_file::regular_file(path)?;
     let mut file = std::fs::File::open(path).map_err(|e| PoseError::io(path, e))?;
     let mut filled = 0;
     while filled < buf.len() {

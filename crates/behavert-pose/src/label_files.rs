@@ -12,7 +12,7 @@ use crate::pose::MAX_FRAMES;
 /// unlabelled) or DeepEthogram's one-hot layout. One-hot rows with exactly one behaviour on
 /// become single labels.
 pub fn read_labels(path: &Path) -> Result<Labels> {
-    crate::formats::regular_file(path)?;
+    crate::input_file::regular_file(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -135,7 +135,7 @@ pub fn write_labels(path: &Path, labels: &Labels) -> Result<()> {
     };
     crate::atomic::write_with(path, |out| {
         let mut writer = csv::Writer::from_writer(out);
-        let io = |e: csv::Error| PoseError::io(path, std::io::Error::other(e));
+        let io = |e: csv::Error| PoseError::io(path, e.into());
         writer.write_record(["frame", "label"]).map_err(io)?;
         for (frame, id) in ids.iter().enumerate() {
             let name = id.map_or("", |c| labels.vocabulary[c as usize].as_str());

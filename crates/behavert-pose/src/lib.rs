@@ -13,6 +13,7 @@ pub mod formats;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hdf5;
+mod input_file;
 pub mod inspect;
 pub mod label_files;
 pub mod labels;

@@ -56,7 +56,7 @@ const MX_UINT64: u8 = 15;
 
 /// Read every variable of a MAT v5 file.
 pub fn read(path: &Path) -> Result<Vec<MatVariable>> {
-    let bytes = crate::formats::read_file(path)?;
+    let bytes = crate::input_file::read_file(path)?;
     parse(path, &bytes)
 }
 

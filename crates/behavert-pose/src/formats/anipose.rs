@@ -34,7 +34,7 @@ enum Target {
 /// Read an Anipose 3D CSV file: one individual, keypoints in first-seen order, confidence from
 /// the `_score` columns.
 pub fn read(path: &Path) -> Result<Pose> {
-    let bytes = super::read_file(path)?;
+    let bytes = crate::input_file::read_file(path)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(PoseError::format(
             path,

@@ -220,24 +220,6 @@ pub fn read(path: &Path, format: Option<Format>) -> Result<Vec<Pose>> {
     Ok(poses.into_iter().map(usable).collect())
 }
 
-/// Refuses what is not an ordinary file: a FIFO, socket or device would block a reader for
-/// ever or feed it endless bytes, and a directory is a mistyped path.
-pub fn regular_file(path: &Path) -> Result<()> {
-    let metadata = std::fs::metadata(path).map_err(|e| PoseError::io(path, e))?;
-    if metadata.is_dir() {
-        return Err(PoseError::format(path, "path", "a file", "a directory"));
-    }
-    if !metadata.is_file() {
-        return Err(PoseError::format(
-            path,
-            "path",
-            "a file on disk",
-            "a pipe, socket or device (save the stream to a file first)",
-        ));
-    }
-    Ok(())
-}
-
 /// `pose` with infinite and absurd values made missing, and a warning naming its file if any
 /// were: one `inf` must not turn every output of its windows into NaN.
 pub(crate) fn usable(mut pose: Pose) -> Pose {
@@ -339,10 +321,4 @@ pub(crate) fn place_rows(values: &[f32], width: usize, frames: &[usize]) -> Vec<
         placed[f * width..(f + 1) * width].copy_from_slice(&values[row * width..(row + 1) * width]);
     }
     placed
-}
-
-/// The whole content of `path`, with errors naming it (only an ordinary file is read).
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
-    regular_file(path)?;
-    std::fs::read(path).map_err(|e| PoseError::io(path, e))
 }

@@ -28,7 +28,7 @@ pub enum Npy {
 
 /// Read a `.npy` file of any dtype.
 pub fn read(path: &Path) -> Result<Npy> {
-    let bytes = super::read_file(path)?;
+    let bytes = crate::input_file::read_file(path)?;
     let (header, data_start) = parse_header(path, &bytes)?;
     let data = &bytes[data_start..];
     if header.dtype.kind == 'O' {

@@ -134,8 +134,7 @@ pub fn save_checkpoint(model: &BehavErt, dir: &Path) -> Result<()> {
 /// Writes `bytes` to a temporary file beside `path`, then renames it onto `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let io_error = |e| Error::io(path, e);
-    let mut file =
-        behavert_pose::atomic::temp_beside(path).map_err(|e| io_error(std::io::Error::other(e)))?;
+    let mut file = behavert_pose::atomic::temp_beside(path)?;
     file.write_all(bytes).map_err(io_error)?;
     file.as_file().sync_all().map_err(io_error)?;
     file.persist(path).map_err(|e| io_error(e.error))?;

@@ -76,7 +76,8 @@ impl PendingCsv {
 }
 
 fn csv_error(path: &Path, error: csv::Error) -> Error {
-    Error::io(path, std::io::Error::other(error))
+    // csv's errors on writing are I/O errors underneath; its conversion keeps their kind.
+    Error::io(path, error.into())
 }
 
 /// The bout being extended frame by frame.

@@ -31,7 +31,7 @@ pub fn read(path: &Path) -> Result<Pose> {
 
 /// Read any DeepLabCut-style CSV file, returning its header too (Lightning Pose uses it).
 pub(crate) fn read_table(path: &Path) -> Result<(Pose, Header)> {
-    let bytes = crate::formats::read_file(path)?;
+    let bytes = crate::input_file::read_file(path)?;
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let (header, data_start) = parse_header(path, text)?;
     let layout = super::layout(path, &header.columns, |j| column_place(&header, j))?;
@@ -492,7 +492,7 @@ pub(crate) fn peek_header(path: &Path) -> Result<Header> {
     start.truncate(n);
     let whole;
     let bytes = if n == START && !header_ends_within(&start) {
-        whole = crate::formats::read_file(path)?;
+        whole = crate::input_file::read_file(path)?;
         &whole
     } else {
         &start
