@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use ndarray::ArrayView1;
+
 use super::predictor::{FrameBlock, OutputHead};
 use crate::error::{Error, Result};
 use crate::model::HeadKind;
@@ -80,12 +82,105 @@ fn csv_error(path: &Path, error: csv::Error) -> Error {
     Error::io(path, error.into())
 }
 
-/// The bout being extended frame by frame.
-#[derive(Clone, Copy, Debug)]
-struct OpenBout {
-    class: usize,
-    start: usize,
-    probability_sum: f64,
+/// The columns of `predictions.csv` for `heads`: `frame`, `time_s`, then per head its label
+/// column (classification) and one column per output, prefixed by the head's name when there
+/// are several heads.
+pub fn prediction_columns(heads: &[OutputHead]) -> Vec<String> {
+    let prefix = |h: &OutputHead| {
+        if heads.len() > 1 {
+            format!("{}_", h.name())
+        } else {
+            String::new()
+        }
+    };
+    let mut header = vec!["frame".to_string(), "time_s".to_string()];
+    for head in heads {
+        let p = prefix(head);
+        match head.kind() {
+            HeadKind::Multiclass => header.push(format!("{p}label")),
+            HeadKind::Multilabel => header.push(format!("{p}labels")),
+            HeadKind::Regression => {}
+        }
+        let value_prefix = if head.kind() == HeadKind::Regression {
+            ""
+        } else {
+            "p_"
+        };
+        header.extend(
+            head.output_names()
+                .iter()
+                .map(|n| format!("{p}{value_prefix}{n}")),
+        );
+    }
+    header
+}
+
+/// A head's label for one frame's outputs: the likeliest class (multiclass), the classes at
+/// 0.5 or more joined by `|` (multilabel), none for regression.
+pub fn frame_label(head: &OutputHead, outputs: ArrayView1<f32>) -> Option<String> {
+    match head.kind() {
+        HeadKind::Multiclass => Some(head.output_names()[argmax(outputs.iter().copied())].clone()),
+        HeadKind::Multilabel => Some(
+            head.output_names()
+                .iter()
+                .zip(outputs.iter())
+                .filter(|&(_, &p)| p >= 0.5)
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
+        ),
+        HeadKind::Regression => None,
+    }
+}
+
+/// One run of a multiclass head's likeliest class.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bout {
+    /// Class index in the head's vocabulary.
+    pub class: usize,
+    /// First frame.
+    pub start: usize,
+    /// Frames in the bout.
+    pub frames: usize,
+    /// The class's mean probability over the bout.
+    pub mean_probability: f64,
+}
+
+/// Cuts a multiclass head's frames, given in order, into bouts of its likeliest class.
+#[derive(Clone, Debug, Default)]
+pub struct BoutTracker {
+    open: Option<(usize, usize, f64)>,
+}
+
+impl BoutTracker {
+    /// Adds `frame`'s probabilities; returns the bout this frame ended, if any.
+    pub fn push(&mut self, frame: usize, probs: ArrayView1<f32>) -> Option<Bout> {
+        let class = argmax(probs.iter().copied());
+        let p = f64::from(probs[class]);
+        match &mut self.open {
+            Some((open_class, _, sum)) if *open_class == class => {
+                *sum += p;
+                None
+            }
+            _ => {
+                let ended = self.finish(frame);
+                self.open = Some((class, frame, p));
+                ended
+            }
+        }
+    }
+
+    /// Closes the open bout, which ended just before `end`.
+    pub fn finish(&mut self, end: usize) -> Option<Bout> {
+        let (class, start, sum) = self.open.take()?;
+        let frames = end - start;
+        Some(Bout {
+            class,
+            start,
+            frames,
+            mean_probability: sum / frames as f64,
+        })
+    }
 }
 
 /// Streams predictions of one recording to `predictions.csv` and its `bouts.csv`.
@@ -93,7 +188,7 @@ pub struct PredictionWriter {
     heads: Vec<OutputHead>,
     fps: Option<f64>,
     frames: PendingCsv,
-    bouts: Option<(PendingCsv, Option<OpenBout>, Vec<String>)>,
+    bouts: Option<(PendingCsv, BoutTracker, Vec<String>)>,
     next_frame: usize,
 }
 
@@ -108,32 +203,7 @@ impl PredictionWriter {
                 "none (a pretrained-only checkpoint: fine-tune it, or use `behavert embed`)",
             ));
         }
-        let prefix = |h: &OutputHead| {
-            if heads.len() > 1 {
-                format!("{}_", h.name())
-            } else {
-                String::new()
-            }
-        };
-        let mut header = vec!["frame".to_string(), "time_s".to_string()];
-        for head in heads {
-            let p = prefix(head);
-            match head.kind() {
-                HeadKind::Multiclass => header.push(format!("{p}label")),
-                HeadKind::Multilabel => header.push(format!("{p}labels")),
-                HeadKind::Regression => {}
-            }
-            let value_prefix = if head.kind() == HeadKind::Regression {
-                ""
-            } else {
-                "p_"
-            };
-            header.extend(
-                head.output_names()
-                    .iter()
-                    .map(|n| format!("{p}{value_prefix}{n}")),
-            );
-        }
+        let header = prediction_columns(heads);
         let bouts_file = bouts_path(path);
         let bouts = match heads[0].kind() {
             HeadKind::Multiclass => {
@@ -157,7 +227,7 @@ impl PredictionWriter {
                 .to_vec();
                 Ok::<_, Error>((
                     PendingCsv::create(&file, &header)?,
-                    None,
+                    BoutTracker::default(),
                     heads[0].output_names(),
                 ))
             })
@@ -178,26 +248,14 @@ impl PredictionWriter {
             let mut cells = vec![frame.to_string(), self.time(frame)];
             for (head, values) in self.heads.iter().zip(&block.heads) {
                 let row = values.row(f);
-                match head.kind() {
-                    HeadKind::Multiclass => {
-                        cells.push(head.output_names()[argmax(row.iter().copied())].clone())
-                    }
-                    HeadKind::Multilabel => cells.push(
-                        head.output_names()
-                            .iter()
-                            .zip(row.iter())
-                            .filter(|&(_, &p)| p >= 0.5)
-                            .map(|(n, _)| n.as_str())
-                            .collect::<Vec<_>>()
-                            .join("|"),
-                    ),
-                    HeadKind::Regression => {}
-                }
+                cells.extend(frame_label(head, row));
                 cells.extend(row.iter().map(|v| format!("{v:.6}")));
             }
             self.frames.row(&cells)?;
-            if let Some(first) = block.heads.first() {
-                self.extend_bout(frame, first.row(f).iter().copied())?;
+            if let (Some((_, tracker, _)), Some(first)) = (&mut self.bouts, block.heads.first())
+                && let Some(bout) = tracker.push(frame, first.row(f))
+            {
+                self.write_bout(bout)?;
             }
         }
         self.next_frame = block.start + block.frames();
@@ -206,7 +264,13 @@ impl PredictionWriter {
 
     /// Closes the last bout and moves both files into place.
     pub fn finish(mut self) -> Result<()> {
-        self.close_bout(self.next_frame)?;
+        if let Some(bout) = self
+            .bouts
+            .as_mut()
+            .and_then(|(_, tracker, _)| tracker.finish(self.next_frame))
+        {
+            self.write_bout(bout)?;
+        }
         self.frames.finish()?;
         if let Some((bouts, _, _)) = self.bouts {
             bouts.finish()?;
@@ -219,51 +283,20 @@ impl PredictionWriter {
             .map_or_else(String::new, |fps| format!("{:.4}", frame as f64 / fps))
     }
 
-    fn extend_bout(
-        &mut self,
-        frame: usize,
-        probs: impl Iterator<Item = f32> + Clone,
-    ) -> Result<()> {
-        let Some((_, open, _)) = &mut self.bouts else {
-            return Ok(());
-        };
-        let class = argmax(probs.clone());
-        let p = f64::from(probs.clone().nth(class).unwrap_or(0.0));
-        match open {
-            Some(bout) if bout.class == class => bout.probability_sum += p,
-            _ => {
-                self.close_bout(frame)?;
-                if let Some((_, open, _)) = &mut self.bouts {
-                    *open = Some(OpenBout {
-                        class,
-                        start: frame,
-                        probability_sum: p,
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the open bout, which ended just before `end`.
-    fn close_bout(&mut self, end: usize) -> Result<()> {
+    fn write_bout(&mut self, bout: Bout) -> Result<()> {
         let fps = self.fps;
-        let Some((file, open, names)) = &mut self.bouts else {
+        let Some((file, _, names)) = &mut self.bouts else {
             return Ok(());
         };
-        let Some(bout) = open.take() else {
-            return Ok(());
-        };
-        let frames = end - bout.start;
         let seconds =
             |n: usize| fps.map_or_else(String::new, |fps| format!("{:.4}", n as f64 / fps));
         file.row(&[
             names[bout.class].clone(),
             bout.start.to_string(),
-            (end - 1).to_string(),
+            (bout.start + bout.frames - 1).to_string(),
             seconds(bout.start),
-            seconds(frames),
-            format!("{:.6}", bout.probability_sum / frames as f64),
+            seconds(bout.frames),
+            format!("{:.6}", bout.mean_probability),
         ])
     }
 }
