@@ -100,8 +100,9 @@ fn pose_from_arrays(
 /// A checkpoint loaded for labelling and embedding.
 #[pyclass(module = "behavert._native")]
 struct Model {
-    // burn's modules are Send but not Sync: one call at a time uses the network.
-    predictor: Mutex<Predictor>,
+    // burn's modules are Send but not Sync: one call at a time uses the network. Boxed
+    // because its alignment may exceed what Python's allocator gives an object.
+    predictor: Box<Mutex<Predictor>>,
     heads: Vec<OutputHead>,
     window_length: usize,
 }
@@ -121,7 +122,7 @@ impl Model {
         Ok(Self {
             heads: predictor.heads().to_vec(),
             window_length: predictor.window_length(),
-            predictor: Mutex::new(predictor),
+            predictor: Box::new(Mutex::new(predictor)),
         })
     }
 

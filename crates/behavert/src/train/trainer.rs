@@ -673,8 +673,11 @@ fn run_loop(
                 evaluated_at = Some(state.step);
                 if let Some(e) = &last_eval {
                     progress.note(format!(
-                        "step {} validation loss {:.4} macro-F1 {:?}",
-                        state.step, e.loss, e.f1_macro
+                        "step {} validation loss {:.4}{}",
+                        state.step,
+                        e.loss,
+                        e.f1_macro
+                            .map_or_else(String::new, |f1| format!(" macro-F1 {f1:.3}"))
                     ));
                 }
                 if t.early_stopping_patience > 0
