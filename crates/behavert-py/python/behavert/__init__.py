@@ -24,6 +24,7 @@ __all__ = [
     "BehavertError",
     "Model",
     "__version__",
+    "demo",
     "evaluate",
     "finetune",
     "pretrain",
@@ -204,6 +205,15 @@ def _run(command: str, device: str, options: Mapping[str, Any]) -> None:
     # The command's output goes to the process's stdout and stderr, which Jupyter's kernel
     # shows in the notebook; without a terminal, training prints its progress as lines.
     _native.run_command(["--device", device, command] + _command_args(options))
+
+
+def demo(output_dir: PathLike, *, quick: bool = False, device: str = "cpu") -> Path:
+    """``behavert demo``: simulated mice, pretraining, fine-tuning, held-out evaluation and a
+    report in ``output_dir`` (``quick``: a one-minute version). The held-out recordings are
+    ``data/mouse_<i>.csv`` (DeepLabCut) with ``data/mouse_<i>_labels.csv``; the model is
+    ``finetune/best``."""
+    _run("demo", device, {"output_dir": output_dir, "quick": quick})
+    return Path(output_dir)
 
 
 def _train(command: str, config, output_dir, device: str, options: dict) -> Path:

@@ -46,7 +46,7 @@ impl Progress {
         let step = self.bar.position();
         let total = self.bar.length().unwrap_or(step);
         if let Some(every) = self.line_every
-            && (step % every == 0 || step == total)
+            && (step.is_multiple_of(every) || step == total)
         {
             eprintln!("{} step {step}/{total}: {message}", self.bar.prefix());
         }
