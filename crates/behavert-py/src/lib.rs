@@ -63,38 +63,48 @@ fn pose_to_dict(py: Python<'_>, pose: Pose) -> PyResult<Bound<'_, PyDict>> {
     Ok(dict)
 }
 
-/// A pose from arrays in this crate's layout (what `read_pose` returns), checked as a file's.
-fn pose_from_arrays(
-    position: PyReadonlyArray4<'_, f32>,
-    confidence: Option<PyReadonlyArray3<'_, f32>>,
+/// A pose as Python hands it over (a dict): `read_pose`'s arrays and names, in its layout.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct PoseArrays<'py> {
+    position: PyReadonlyArray4<'py, f32>,
+    confidence: Option<PyReadonlyArray3<'py, f32>>,
     individuals: Vec<String>,
     keypoints: Vec<String>,
     fps: Option<f64>,
-) -> PyResult<Pose> {
-    let positions: Array4<f32> = position.as_array().to_owned();
-    let mut pose = Pose::new(positions, individuals, keypoints).map_err(raise)?;
-    if let Some(confidence) = confidence {
-        let confidence: Array3<f32> = confidence.as_array().to_owned();
-        let expected = pose.positions.shape()[..3].to_vec();
-        if confidence.shape() != expected.as_slice() {
+    /// What to call the pose in messages: its file, or "a pose Dataset".
+    origin: String,
+}
+
+impl PoseArrays<'_> {
+    /// The pose, checked as a file's would be (names match axes, finite rate; unusable
+    /// coordinates become missing).
+    fn into_pose(self) -> PyResult<(Pose, String)> {
+        let positions: Array4<f32> = self.position.as_array().to_owned();
+        let mut pose = Pose::new(positions, self.individuals, self.keypoints).map_err(raise)?;
+        if let Some(confidence) = self.confidence {
+            let confidence: Array3<f32> = confidence.as_array().to_owned();
+            let expected = pose.positions.shape()[..3].to_vec();
+            if confidence.shape() != expected.as_slice() {
+                return Err(raise(anyhow::anyhow!(
+                    "confidence: expected shape {expected:?} (frames, individuals, keypoints of \
+                     the positions), found {:?}",
+                    confidence.shape()
+                )));
+            }
+            pose.confidence = Some(confidence);
+        }
+        if let Some(fps) = self.fps
+            && !(fps.is_finite() && fps > 0.0)
+        {
             return Err(raise(anyhow::anyhow!(
-                "confidence: expected shape {expected:?} (frames, individuals, keypoints of \
-                 the positions), found {:?}",
-                confidence.shape()
+                "fps: expected a positive number of frames per second, found {fps}"
             )));
         }
-        pose.confidence = Some(confidence);
+        pose.fps = self.fps;
+        pose.drop_unusable_values();
+        Ok((pose, self.origin))
     }
-    if let Some(fps) = fps
-        && !(fps.is_finite() && fps > 0.0)
-    {
-        return Err(raise(anyhow::anyhow!(
-            "fps: expected a positive number of frames per second, found {fps}"
-        )));
-    }
-    pose.fps = fps;
-    pose.drop_unusable_values();
-    Ok(pose)
 }
 
 /// A checkpoint loaded for labelling and embedding.
@@ -147,23 +157,16 @@ impl Model {
     }
 
     /// `predictions.csv`'s columns for a pose, in its order: `(name, values)` pairs where
-    /// values are a float32 array or a list of labels; plus the frame count. `time_s` is left
-    /// to the caller, which knows the fps.
-    #[pyo3(signature = (position, confidence, individuals, keypoints, fps, origin, stride=None, batch_size=16))]
-    #[allow(clippy::too_many_arguments)]
+    /// values are a float32 array or a list of labels. `frame` and `time_s` are the caller's.
+    #[pyo3(signature = (pose, stride=None, batch_size=16))]
     fn predict_columns<'py>(
         &self,
         py: Python<'py>,
-        position: PyReadonlyArray4<'py, f32>,
-        confidence: Option<PyReadonlyArray3<'py, f32>>,
-        individuals: Vec<String>,
-        keypoints: Vec<String>,
-        fps: Option<f64>,
-        origin: String,
+        pose: PoseArrays<'py>,
         stride: Option<usize>,
         batch_size: usize,
     ) -> PyResult<Bound<'py, PyList>> {
-        let pose = pose_from_arrays(position, confidence, individuals, keypoints, fps)?;
+        let (pose, origin) = pose.into_pose()?;
         let predictions = self.run(py, &pose, &origin, stride, batch_size, false)?;
         let names = prediction_columns(&self.heads);
         let mut names = names.into_iter().skip(2); // frame, time_s: the caller's
@@ -185,17 +188,11 @@ impl Model {
     }
 
     /// The first head's bouts (multiclass heads): `(class, start, frames, mean probability)`.
-    #[pyo3(signature = (position, confidence, individuals, keypoints, fps, origin, stride=None, batch_size=16))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (pose, stride=None, batch_size=16))]
     fn predict_bouts(
         &self,
         py: Python<'_>,
-        position: PyReadonlyArray4<'_, f32>,
-        confidence: Option<PyReadonlyArray3<'_, f32>>,
-        individuals: Vec<String>,
-        keypoints: Vec<String>,
-        fps: Option<f64>,
-        origin: String,
+        pose: PoseArrays<'_>,
         stride: Option<usize>,
         batch_size: usize,
     ) -> PyResult<Vec<(String, usize, usize, f64)>> {
@@ -211,7 +208,7 @@ impl Model {
                     .map_or("no head".to_string(), |h| format!("{:?}", h.kind()))
             )));
         };
-        let pose = pose_from_arrays(position, confidence, individuals, keypoints, fps)?;
+        let (pose, origin) = pose.into_pose()?;
         let predictions = self.run(py, &pose, &origin, stride, batch_size, false)?;
         let names = head.output_names();
         let probabilities = &predictions.heads[0];
@@ -237,21 +234,15 @@ impl Model {
     }
 
     /// Per-frame embeddings `[frames, hidden]` (float32), as `behavert embed` writes them.
-    #[pyo3(signature = (position, confidence, individuals, keypoints, fps, origin, stride=None, batch_size=16))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (pose, stride=None, batch_size=16))]
     fn embed<'py>(
         &self,
         py: Python<'py>,
-        position: PyReadonlyArray4<'py, f32>,
-        confidence: Option<PyReadonlyArray3<'py, f32>>,
-        individuals: Vec<String>,
-        keypoints: Vec<String>,
-        fps: Option<f64>,
-        origin: String,
+        pose: PoseArrays<'py>,
         stride: Option<usize>,
         batch_size: usize,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
-        let pose = pose_from_arrays(position, confidence, individuals, keypoints, fps)?;
+        let (pose, origin) = pose.into_pose()?;
         let predictions = self.run(py, &pose, &origin, stride, batch_size, true)?;
         let embeddings = predictions
             .embeddings

@@ -141,7 +141,7 @@ class Model:
         ``time_s`` (NaN when the frame rate is unknown), the label and one probability
         column per behaviour (prefixed by the head's name when there are several heads)."""
         arrays = _pose_arrays(pose, fps)
-        columns = self._native.predict_columns(**arrays, stride=stride, batch_size=batch_size)
+        columns = self._native.predict_columns(arrays, stride=stride, batch_size=batch_size)
         frames = arrays["position"].shape[0]
         rate = arrays["fps"]
         table = {
@@ -161,7 +161,7 @@ class Model:
     ) -> pd.DataFrame:
         """Runs of the first head's likeliest behaviour, with the columns of ``bouts.csv``."""
         arrays = _pose_arrays(pose, fps)
-        bouts = self._native.predict_bouts(**arrays, stride=stride, batch_size=batch_size)
+        bouts = self._native.predict_bouts(arrays, stride=stride, batch_size=batch_size)
         table = pd.DataFrame(bouts, columns=["behaviour", "start_frame", "frames", "mean_probability"])
         table.insert(2, "end_frame", table["start_frame"] + table["frames"] - 1)
         rate = arrays["fps"]
@@ -179,7 +179,7 @@ class Model:
     ) -> np.ndarray:
         """Per-frame embeddings, float32 ``[frames, hidden]``, as ``behavert embed`` writes."""
         arrays = _pose_arrays(pose, fps)
-        return self._native.embed(**arrays, stride=stride, batch_size=batch_size)
+        return self._native.embed(arrays, stride=stride, batch_size=batch_size)
 
 
 def _command_args(options: Mapping[str, Any]) -> list:
