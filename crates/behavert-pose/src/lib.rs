@@ -20,6 +20,7 @@ pub mod labels;
 pub mod pickle;
 pub mod pose;
 pub mod preprocess;
+pub mod role_labels;
 pub mod synth;
 pub mod window;
 
