@@ -1,8 +1,9 @@
 """Every function of the Python API, against the command line's outputs for the same model and
-files (the command runs in this process through `behavert._native.run_command`, the same code
-as the `behavert` binary)."""
+files: the `behavert` binary `cargo test` built (target/debug), or where there is none the same
+command run in this process through `behavert._native.run_command`."""
 
 import json
+import subprocess
 import threading
 
 import numpy as np
@@ -13,13 +14,19 @@ import xarray as xr
 import behavert
 from behavert import _native
 
-from conftest import FIXTURES
+from conftest import FIXTURES, REPOSITORY
 
 FPS = 30.0
+BINARY = REPOSITORY / "target" / "debug" / "behavert"
 
 
 def cli(*args):
-    _native.run_command([str(a) for a in args])
+    args = [str(a) for a in args]
+    if BINARY.is_file():
+        done = subprocess.run([str(BINARY), *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    else:
+        _native.run_command(args)
 
 
 def test_read_pose_gives_movements_layout_and_values():
@@ -66,7 +73,7 @@ def test_errors_are_python_exceptions_with_the_clear_message(tmp_path):
     with pytest.raises(behavert.BehavertError, match="cannot load the model"):
         behavert.Model.load(tmp_path)
     with pytest.raises(ValueError, match="--no-such-flag"):
-        cli("finetune", "--no-such-flag")
+        _native.run_command(["finetune", "--no-such-flag"])
 
 
 def test_predict_equals_the_cli(model, model_dir, recordings, tmp_path):

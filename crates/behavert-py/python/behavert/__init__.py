@@ -86,8 +86,7 @@ def _pose_arrays(pose: PoseLike, fps: Optional[float]) -> dict:
     """The arrays the Rust side takes, from a path or a movement-style Dataset."""
     if not isinstance(pose, xr.Dataset):
         pose = read_pose(pose, fps=fps)
-    missing = [name for name in ("position",) if name not in pose]
-    if missing:
+    if "position" not in pose:
         raise BehavertError(
             f"pose Dataset: expected a `position` variable (movement's layout), found {list(pose.data_vars)}"
         )
@@ -218,8 +217,8 @@ def demo(output_dir: PathLike, *, quick: bool = False, device: str = "cpu") -> P
 
 def _train(command: str, config, output_dir, device: str, options: dict) -> Path:
     if isinstance(config, Mapping):
-        # A dict is written as the TOML file `--config` reads, inside the run folder's parent
-        # so a failed run leaves nothing behind but that file's removal.
+        # A dict becomes the TOML file `--config` reads, written beside the run folder and
+        # removed once the command has read it (or failed).
         output_dir = Path(output_dir)
         output_dir.parent.mkdir(parents=True, exist_ok=True)
         toml_path = output_dir.parent / f".{output_dir.name}.config.toml"
