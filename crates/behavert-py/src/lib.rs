@@ -280,6 +280,16 @@ impl Model {
     }
 }
 
+/// Writes a pose (a dict as `read_pose` gives) to `path` in `format` (`dlc-csv`, `dlc-h5`,
+/// `sleap-h5`, `npy`), never over an existing file.
+#[pyfunction]
+fn write_pose(py: Python<'_>, pose: PoseArrays<'_>, path: PathBuf, format: &str) -> PyResult<()> {
+    let format = format.parse::<Format>().map_err(raise)?;
+    let (pose, _) = pose.into_pose()?;
+    py.detach(|| formats::write(&pose, &path, format))
+        .map_err(raise)
+}
+
 /// Runs a `behavert` command line (`["finetune", "--config", …]`) in this process, without
 /// the GIL: training and evaluation from Python are exactly the command line's.
 #[pyfunction]
@@ -303,6 +313,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BehavertError", m.py().get_type::<BehavertError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(read_pose, m)?)?;
+    m.add_function(wrap_pyfunction!(write_pose, m)?)?;
     m.add_function(wrap_pyfunction!(run_command, m)?)?;
     m.add_function(wrap_pyfunction!(config_toml, m)?)?;
     m.add_class::<Model>()?;

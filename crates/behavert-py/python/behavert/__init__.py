@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Union
 
@@ -29,6 +30,7 @@ __all__ = [
     "finetune",
     "pretrain",
     "read_pose",
+    "write_pose",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -47,6 +49,13 @@ def read_pose(path: PathLike, format: Optional[str] = None, fps: Optional[float]
     if fps is not None:
         arrays["fps"] = float(fps)
     return _dataset(arrays)
+
+
+def write_pose(pose: PoseLike, path: PathLike, format: str = "dlc-h5") -> Path:
+    """Write a pose (a movement-style Dataset, or a file to convert) as ``format``:
+    ``dlc-csv``, ``dlc-h5``, ``sleap-h5`` or ``npy``. An existing file is never replaced."""
+    _native.write_pose(_pose_arrays(pose, None), os.fspath(path), format)
+    return Path(path)
 
 
 def _dataset(arrays: Mapping[str, Any]) -> xr.Dataset:
@@ -215,20 +224,25 @@ def demo(output_dir: PathLike, *, quick: bool = False, device: str = "cpu") -> P
     return Path(output_dir)
 
 
-def _train(command: str, config, output_dir, device: str, options: dict) -> Path:
-    if isinstance(config, Mapping):
-        # A dict becomes the TOML file `--config` reads, written beside the run folder and
-        # removed once the command has read it (or failed).
-        output_dir = Path(output_dir)
-        output_dir.parent.mkdir(parents=True, exist_ok=True)
-        toml_path = output_dir.parent / f".{output_dir.name}.config.toml"
-        toml_path.write_text(_native.config_toml(json.dumps(config)))
-        try:
-            _run(command, device, {"config": toml_path, "output_dir": output_dir, **options})
-        finally:
-            toml_path.unlink(missing_ok=True)
-    else:
-        _run(command, device, {"config": config, "output_dir": output_dir, **options})
+def _pose_files(poses: Iterable[PoseLike], scratch: str) -> list:
+    """Paths for a command: files as they are, Datasets written into ``scratch`` first."""
+    files = []
+    for i, pose in enumerate(poses):
+        if isinstance(pose, xr.Dataset):
+            pose = write_pose(pose, Path(scratch) / f"pose_{i}.h5", format="dlc-h5")
+        files.append(pose)
+    return files
+
+
+def _train(command: str, config, output_dir, device: str, inputs, options: dict) -> Path:
+    with tempfile.TemporaryDirectory(prefix="behavert-") as scratch:
+        if isinstance(config, Mapping):
+            # A dict becomes the TOML file `--config` reads.
+            path = Path(scratch) / "config.toml"
+            path.write_text(_native.config_toml(json.dumps(config)))
+            config = path
+        options = {"config": config, "output_dir": output_dir, "input": _pose_files(inputs, scratch), **options}
+        _run(command, device, options)
     return Path(output_dir)
 
 
@@ -236,49 +250,46 @@ def pretrain(
     config: Union[PathLike, Mapping, None] = None,
     *,
     output_dir: PathLike,
-    inputs: Iterable[PathLike] = (),
+    inputs: Iterable[PoseLike] = (),
     device: str = "cpu",
     **options: Any,
 ) -> Path:
     """Self-supervised pretraining, as ``behavert pretrain``: a config file or dict (the TOML
-    layout), unlabelled pose files, and any of the command's flags as keyword options
+    layout), unlabelled poses (files or Datasets), and any of the command's flags as keyword options
     (``epochs=2``, ``model_size="tiny"``, ``max_steps=100`` …). Returns the run folder."""
-    return _train("pretrain", config, output_dir, device, {"input": list(inputs), **options})
+    return _train("pretrain", config, output_dir, device, inputs, options)
 
 
 def finetune(
     config: Union[PathLike, Mapping, None] = None,
     *,
     output_dir: PathLike,
-    inputs: Iterable[PathLike] = (),
+    inputs: Iterable[PoseLike] = (),
     labels: Iterable[PathLike] = (),
     device: str = "cpu",
     **options: Any,
 ) -> Path:
-    """Supervised fine-tuning, as ``behavert finetune``: a config file or dict, pose files with
-    one labels file each, and any of the command's flags as keyword options
+    """Supervised fine-tuning, as ``behavert finetune``: a config file or dict, poses (files or
+    Datasets) with one labels file each, and any of the command's flags as keyword options
     (``pretrained=run / "best"``, ``epochs=5`` …). Returns the run folder; its ``best/`` is a
     checkpoint for :meth:`Model.load`."""
-    return _train(
-        "finetune", config, output_dir, device, {"input": list(inputs), "labels": list(labels), **options}
-    )
+    return _train("finetune", config, output_dir, device, inputs, {"labels": list(labels), **options})
 
 
 def evaluate(
     model: PathLike,
     *,
     output_dir: PathLike,
-    inputs: Iterable[PathLike] = (),
+    inputs: Iterable[PoseLike] = (),
     labels: Iterable[PathLike] = (),
     device: str = "cpu",
     **options: Any,
 ) -> dict:
-    """Scores a checkpoint on labelled pose files (or ``dataset=``/``data_dir=``), as
+    """Scores a checkpoint on labelled poses, files or Datasets (or ``dataset=``/``data_dir=``), as
     ``behavert evaluate``; writes metrics, plots and ``report.html`` into ``output_dir`` and
     returns the content of its ``metrics.json``."""
-    _run(
-        "evaluate",
-        device,
-        {"model": model, "input": list(inputs), "labels": list(labels), "output_dir": output_dir, **options},
-    )
+    with tempfile.TemporaryDirectory(prefix="behavert-") as scratch:
+        files = _pose_files(inputs, scratch)
+        options = {"model": model, "input": files, "labels": list(labels), "output_dir": output_dir, **options}
+        _run("evaluate", device, options)
     return json.loads((Path(output_dir) / "metrics.json").read_text())
