@@ -8,6 +8,21 @@ use crate::error::{PoseError, Result};
 use crate::labels::{FrameLabels, Labels};
 use crate::pose::MAX_FRAMES;
 
+/// A labels file's frame number at `place`: a whole number below [`MAX_FRAMES`].
+pub(crate) fn frame_number(path: &Path, place: String, cell: &str) -> Result<usize> {
+    cell.parse::<usize>()
+        .ok()
+        .filter(|&f| f < MAX_FRAMES)
+        .ok_or_else(|| {
+            PoseError::format(
+                path,
+                place,
+                format!("a frame number (0, 1, 2, …) below {MAX_FRAMES}"),
+                format!("`{cell}`"),
+            )
+        })
+}
+
 /// Reads a labels CSV: a `label` column (with an optional `frame` column; unlisted frames are
 /// unlabelled) or DeepEthogram's one-hot layout. One-hot rows with exactly one behaviour on
 /// become single labels.
@@ -50,20 +65,11 @@ pub fn read_labels(path: &Path) -> Result<Labels> {
         })?;
         let cell = |c: usize| record.get(c).map(str::trim).unwrap_or("");
         let frame = match frame_column {
-            Some(c) => Some(
-                cell(c)
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&f| f < MAX_FRAMES)
-                    .ok_or_else(|| {
-                        PoseError::format(
-                            path,
-                            format!("line {line}, column `frame`"),
-                            format!("a frame number (0, 1, 2, …) below {MAX_FRAMES}"),
-                            format!("`{}`", cell(c)),
-                        )
-                    })?,
-            ),
+            Some(c) => Some(frame_number(
+                path,
+                format!("line {line}, column `frame`"),
+                cell(c),
+            )?),
             None => None,
         };
         names.push((frame, cell(label_column).to_string()));

@@ -16,6 +16,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::error::{PoseError, Result};
+use crate::label_files::frame_number;
 use crate::pose::MAX_FRAMES;
 
 /// One run of one behaviour by one agent, alone or towards a target.
@@ -257,20 +258,8 @@ pub fn read_role_labels(path: &Path, animals: &[String]) -> Result<RoleLabels> {
             PoseError::format(path, format!("line {line}"), "a CSV row", e.to_string())
         })?;
         let cell = |c: usize| record.get(c).map(str::trim).unwrap_or("");
-        let number = |c: usize, what: &str| {
-            cell(c)
-                .parse::<usize>()
-                .ok()
-                .filter(|&f| f < MAX_FRAMES)
-                .ok_or_else(|| {
-                    PoseError::format(
-                        path,
-                        format!("line {line} ({what})"),
-                        format!("a frame number below {MAX_FRAMES}"),
-                        format!("`{}`", cell(c)),
-                    )
-                })
-        };
+        let number =
+            |c: usize, what: &str| frame_number(path, format!("line {line} ({what})"), cell(c));
         let (agent, target, behaviour) = layout.roles();
         let agent = cell(agent).to_string();
         let target = Some(cell(target).to_string()).filter(|t| !t.is_empty());
