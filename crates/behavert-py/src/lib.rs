@@ -142,8 +142,10 @@ impl Model {
         for head in &self.heads {
             let dict = PyDict::new(py);
             dict.set_item("name", head.name())?;
-            dict.set_item("kind", format!("{:?}", head.kind()).to_lowercase())?;
-            dict.set_item("level", format!("{:?}", head.level()).to_lowercase())?;
+            // The names config.json uses for them.
+            let name = |value: serde_json::Value| value.as_str().unwrap_or_default().to_string();
+            dict.set_item("kind", name(serde_json::json!(head.kind())))?;
+            dict.set_item("level", name(serde_json::json!(head.level())))?;
             dict.set_item("outputs", head.output_names())?;
             list.append(dict)?;
         }

@@ -89,6 +89,10 @@ def test_predict_equals_the_cli(model, model_dir, recordings, tmp_path):
     np.testing.assert_allclose(ours["time_s"], theirs["time_s"], atol=5e-5)
     probabilities = [c for c in ours.columns if c.startswith("p_")]
     assert probabilities
+    (head,) = model.heads
+    assert (head["kind"], head["level"]) == ("multiclass", "frame")
+    assert probabilities == [f"p_{name}" for name in head["outputs"]]
+    assert model.window_length > 0
     # The CSV holds 6 decimals.
     np.testing.assert_allclose(ours[probabilities], theirs[probabilities], atol=5e-7)
     np.testing.assert_allclose(ours[probabilities].sum(axis=1), 1.0, atol=1e-5)
