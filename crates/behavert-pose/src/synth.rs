@@ -30,16 +30,17 @@ mod world;
 #[cfg(test)]
 mod tests;
 
-use ndarray::{Array3, Array4};
+use ndarray::{Array2, Array3, Array4};
 
 pub use behaviour::{Behaviour, vocabulary};
-pub use config::{MAX_FRAMES, MAX_INDIVIDUALS, NoiseConfig, SimulationConfig};
+pub use config::{Agents, MAX_FRAMES, MAX_INDIVIDUALS, NoiseConfig, SimulationConfig};
 pub use rng::recording_seed;
 pub use skeleton::Skeleton;
 
 use crate::error::{PoseError, Result};
 use crate::labels::{FrameLabels, Labels};
 use crate::pose::Pose;
+use crate::role_labels::{RoleBout, RoleLabels};
 
 /// Name written to [`Pose::software`] for simulated recordings.
 pub const SOFTWARE: &str = "behavert-synth";
@@ -51,10 +52,15 @@ pub struct Recording {
     pub pose: Pose,
     /// Per-frame behaviour of the resident (individual 0), vocabulary of [`vocabulary`].
     pub labels: Labels,
+    /// Who did what to whom: the bouts of every acting animal (the resident's alone unless
+    /// `agents = "all"`), each social one with its target; `other` is no bout.
+    pub roles: RoleLabels,
     /// True keypoints before tracker noise, same shape as `pose.positions`.
     pub true_positions: Array4<f32>,
     /// `[frames, individuals, keypoints]`: where the tracker lost a keypoint (NaN in the pose).
     pub dropped: Array3<bool>,
+    /// `[frames, individuals]`: the animal is in view (untracked and unlabelled when not).
+    pub in_view: Array2<bool>,
     /// Nose-to-tail-base length of each individual, pixels.
     pub body_lengths: Vec<f32>,
     /// Width and height of the arena, pixels.
@@ -150,18 +156,39 @@ pub fn simulate(config: &SimulationConfig) -> Result<Recording> {
             "another length",
         )
     };
-    let positions =
+    let mut positions =
         Array4::from_shape_vec(shape4, observed.positions).map_err(|_| shape_error("positions"))?;
     let true_positions = Array4::from_shape_vec(shape4, truth.positions)
         .map_err(|_| shape_error("true positions"))?;
-    let confidence = Array3::from_shape_vec(shape3, observed.confidence)
+    let mut confidence = Array3::from_shape_vec(shape3, observed.confidence)
         .map_err(|_| shape_error("confidence"))?;
-    let dropped = Array3::from_shape_vec(shape3, observed.dropped)
+    let mut dropped = Array3::from_shape_vec(shape3, observed.dropped)
         .map_err(|_| shape_error("dropped mask"))?;
+    // An animal out of view is not tracked at all.
+    for (slot, _) in truth.visible.iter().enumerate().filter(|(_, v)| !**v) {
+        let (frame, individual) = (slot / resolved.individuals, slot % resolved.individuals);
+        positions
+            .slice_mut(ndarray::s![frame, individual, .., ..])
+            .fill(f32::NAN);
+        confidence
+            .slice_mut(ndarray::s![frame, individual, ..])
+            .fill(0.0);
+        dropped
+            .slice_mut(ndarray::s![frame, individual, ..])
+            .fill(true);
+    }
 
+    let in_view = Array2::from_shape_vec((resolved.frames, resolved.individuals), truth.visible)
+        .map_err(|_| shape_error("visibility"))?;
+    let names = individual_names(resolved.skeleton, resolved.individuals);
+    let roles = RoleLabels::from_bouts(
+        &names,
+        role_bouts(&truth.acts, &names),
+        "simulated recording",
+    )?;
     let mut pose = Pose::new(
         positions,
-        individual_names(resolved.skeleton, resolved.individuals),
+        names,
         keypoints.iter().map(|k| k.to_string()).collect(),
     )?
     .with_confidence(confidence)?;
@@ -172,12 +199,46 @@ pub fn simulate(config: &SimulationConfig) -> Result<Recording> {
     Ok(Recording {
         pose,
         labels,
+        roles,
         true_positions,
         dropped,
+        in_view,
         body_lengths: truth.body_lengths,
         arena: resolved.arena,
         seed: config.seed,
     })
+}
+
+/// Bouts of the acts `[frames, individuals]` (maximal runs of one behaviour and target per
+/// animal; `other` and unlabelled frames make none).
+fn role_bouts(acts: &[Option<world::Act>], names: &[String]) -> Vec<RoleBout> {
+    let individuals = names.len();
+    let mut bouts = Vec::new();
+    for agent in 0..individuals {
+        let mut open: Option<(world::Act, usize)> = None;
+        let frames = acts.len() / individuals.max(1);
+        for frame in 0..=frames {
+            let act = (frame < frames)
+                .then(|| acts[frame * individuals + agent])
+                .flatten()
+                .filter(|act| act.behaviour != Behaviour::Other);
+            if let Some((current, start)) = open
+                && Some(current) != act
+            {
+                bouts.push(RoleBout {
+                    agent: names[agent].clone(),
+                    target: current.target.map(|t| names[t].clone()),
+                    behaviour: current.behaviour.name().to_string(),
+                    frames: start..frame,
+                });
+                open = None;
+            }
+            if open.is_none() {
+                open = act.map(|act| (act, frame));
+            }
+        }
+    }
+    bouts
 }
 
 /// Simulate `recordings` recordings with seeds [`recording_seed`]`(config.seed, index)`, so

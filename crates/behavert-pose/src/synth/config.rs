@@ -6,7 +6,7 @@ use crate::error::{PoseError, Result};
 use crate::pose::Space;
 
 /// Most individuals the simulator places in one arena.
-pub const MAX_INDIVIDUALS: usize = 3;
+pub const MAX_INDIVIDUALS: usize = 4;
 
 /// Most frames in one recording (about 4 days at 30 fps): beyond that, simulate a dataset.
 pub const MAX_FRAMES: usize = 10_000_000;
@@ -21,8 +21,14 @@ pub struct SimulationConfig {
     pub frames: usize,
     /// Frames per second; motion is specified in seconds, so it scales with this.
     pub fps: f64,
-    /// Number of animals, 1 to 3; individual 0 is the resident whose behaviour is labelled.
+    /// Number of animals, 1 to 4; individual 0 is the resident whose behaviour is labelled.
     pub individuals: usize,
+    /// Which animals choose behaviours of their own: only the resident (the others react and
+    /// explore), or every animal, each with its own target for social behaviours.
+    pub agents: Agents,
+    /// Per animal and frame, with `agents = "all"`: chance that an animal busy with no social
+    /// behaviour leaves the view (it is untracked and unlabelled for 2–8 s).
+    pub leave_rate: f32,
     /// Keypoint layout: CalMS21 (7) or MABe22 (12).
     pub skeleton: Skeleton,
     /// 2D (x, y) or 3D (x, y, z above the floor).
@@ -47,6 +53,8 @@ impl Default for SimulationConfig {
             frames: 1800,
             fps: 30.0,
             individuals: 2,
+            agents: Agents::Resident,
+            leave_rate: 0.0,
             skeleton: Skeleton::Calms21,
             space: Space::Xy,
             arena: None,
@@ -56,6 +64,18 @@ impl Default for SimulationConfig {
             noise: NoiseConfig::default(),
         }
     }
+}
+
+/// Which animals of a simulated recording act on their own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agents {
+    /// Individual 0 alone: its behaviour is the recording's frame labels.
+    #[default]
+    Resident,
+    /// Every animal: several behaviours at once by different animals, each social one with
+    /// its own target (see `Recording::roles`).
+    All,
 }
 
 /// Tracker errors: jitter, left/right swaps, dropped keypoints and low-confidence episodes.
@@ -111,6 +131,8 @@ pub(crate) struct Resolved {
     pub(crate) frames: usize,
     pub(crate) dt: f32,
     pub(crate) individuals: usize,
+    pub(crate) agents: Agents,
+    pub(crate) leave_rate: f32,
     pub(crate) skeleton: Skeleton,
     pub(crate) space: Space,
     pub(crate) arena: [f32; 2],
@@ -152,6 +174,14 @@ impl SimulationConfig {
                 "individuals",
                 format!("1 to {MAX_INDIVIDUALS} animals"),
                 self.individuals,
+            ));
+        }
+        check_rate("leave_rate", self.leave_rate)?;
+        if self.leave_rate > 0.0 && self.agents == Agents::Resident {
+            return Err(invalid(
+                "leave_rate",
+                "0 unless `agents = \"all\"` (the resident's labels need it in view)",
+                self.leave_rate,
             ));
         }
         let body_length = self
@@ -212,6 +242,8 @@ impl SimulationConfig {
             frames: self.frames,
             dt: 1.0 / fps,
             individuals: self.individuals,
+            agents: self.agents,
+            leave_rate: self.leave_rate,
             skeleton: self.skeleton,
             space: self.space,
             arena,

@@ -1,12 +1,12 @@
-//! The arena and its animals, stepped frame by frame: the resident's behaviour state machine
-//! decides what it does, and its partner reacts. Behaviour is the cause of motion, never read
-//! off it.
+//! The arena and its animals, stepped frame by frame: each acting animal's behaviour state
+//! machine decides what it does (the resident's alone, or every animal's), and the partner of
+//! a social behaviour reacts. Behaviour is the cause of motion, never read off it.
 
 use std::f32::consts::{FRAC_PI_2, PI, TAU};
 
 use super::behaviour::{Behaviour, BoutPolicy};
 use super::body::{Anchors, Body, Posture, Steer, Traits, bearing, distance, offset, unit, wrap};
-use super::config::Resolved;
+use super::config::{Agents, Resolved};
 use super::render::render;
 use super::rng::SimRng;
 
@@ -20,6 +20,18 @@ pub(crate) struct Truth {
     pub(crate) contact: Vec<bool>,
     /// Body length of each individual, pixels.
     pub(crate) body_lengths: Vec<f32>,
+    /// `[frames, individuals]`: what each acting animal did and to whom; `None` for animals
+    /// that do not act on their own and while an animal is out of view.
+    pub(crate) acts: Vec<Option<Act>>,
+    /// `[frames, individuals]`: the animal is in view (tracked).
+    pub(crate) visible: Vec<bool>,
+}
+
+/// One animal's behaviour in one frame and, for a social one, its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Act {
+    pub(crate) behaviour: Behaviour,
+    pub(crate) target: Option<usize>,
 }
 
 /// Where the resident aims its nose while investigating.
@@ -77,7 +89,7 @@ struct Animal {
     groom: GroomStyle,
 }
 
-/// The resident's current bout.
+/// An acting animal's current bout.
 struct Plan {
     behaviour: Behaviour,
     frames_left: usize,
@@ -137,10 +149,21 @@ pub(crate) fn run(cfg: &Resolved, seed: u64) -> Truth {
         behaviour: Vec::with_capacity(cfg.frames),
         contact: vec![false; cfg.frames * cfg.individuals],
         body_lengths: world.animals.iter().map(|a| a.body.length()).collect(),
+        acts: vec![None; cfg.frames * cfg.individuals],
+        visible: vec![true; cfg.frames * cfg.individuals],
     };
     for frame in 0..cfg.frames {
-        let behaviour = world.step(frame);
-        truth.behaviour.push(behaviour);
+        world.step(frame);
+        truth.behaviour.push(world.plans[0].behaviour);
+        let row = frame * cfg.individuals..(frame + 1) * cfg.individuals;
+        for (i, (act, visible)) in truth.acts[row.clone()]
+            .iter_mut()
+            .zip(&mut truth.visible[row])
+            .enumerate()
+        {
+            *visible = world.absent_left[i] == 0;
+            *act = world.act(i).filter(|_| *visible);
+        }
         let frame_out =
             &mut truth.positions[frame * cfg.individuals * stride..][..cfg.individuals * stride];
         for (animal, out) in world.animals.iter().zip(frame_out.chunks_exact_mut(stride)) {
@@ -155,7 +178,10 @@ struct World<'a> {
     cfg: &'a Resolved,
     rng: SimRng,
     animals: Vec<Animal>,
-    plan: Plan,
+    /// One per acting animal, indexed like `animals`: the resident's alone, or everyone's.
+    plans: Vec<Plan>,
+    /// Per animal: frames until it comes back into view (0 = in view).
+    absent_left: Vec<usize>,
     /// Only grooming and other: what non-residents may do on their own.
     solo_policy: BoutPolicy,
     seen: Vec<Seen>,
@@ -199,11 +225,12 @@ impl<'a> World<'a> {
             }
         }
         let seen = animals.iter().map(|a| Seen::of(&a.body)).collect();
-        Self {
-            cfg,
-            rng,
-            animals,
-            plan: Plan {
+        let acting = match cfg.agents {
+            Agents::Resident => 1,
+            Agents::All => animals.len(),
+        };
+        let plans = (0..acting)
+            .map(|_| Plan {
                 behaviour: Behaviour::Other,
                 frames_left: 0,
                 partner: 0,
@@ -215,61 +242,148 @@ impl<'a> World<'a> {
                 flee_speed: 2.5,
                 mount_skew: 0.0,
                 mount_side: 0.0,
-            },
+            })
+            .collect();
+        Self {
+            cfg,
+            rng,
+            absent_left: vec![0; animals.len()],
+            animals,
+            plans,
             solo_policy,
             seen,
         }
     }
 
-    /// Advance one frame; returns the resident's behaviour in it.
-    fn step(&mut self, frame: usize) -> Behaviour {
+    /// Advance one frame.
+    fn step(&mut self, frame: usize) {
         for (seen, animal) in self.seen.iter_mut().zip(&self.animals) {
             *seen = Seen::of(&animal.body);
         }
-        self.update_plan();
+        if self.cfg.leave_rate > 0.0 {
+            self.come_and_go();
+        }
+        for agent in 0..self.plans.len() {
+            self.update_plan(agent);
+        }
         let t = frame as f32 * self.cfg.dt;
-        self.move_resident(t);
-        for i in 1..self.animals.len() {
-            self.move_other(i, t);
+        for i in 0..self.animals.len() {
+            if i < self.plans.len() && self.reacting_to(i).is_none() {
+                self.move_agent(i, t);
+            } else {
+                self.move_other(i, t);
+            }
         }
         self.keep_bodies_apart();
-        self.plan.behaviour
     }
 
-    /// The resident's semi-Markov behaviour machine: bouts of sampled length, then a transition.
-    fn update_plan(&mut self) {
-        if let Some(next) = self.plan.approach_for {
-            if self.within_reach(next) {
-                self.begin(next);
-                return;
+    /// What animal `i` does now, if it acts on its own: its behaviour while it leads, `other`
+    /// while it only reacts to another's.
+    fn act(&self, i: usize) -> Option<Act> {
+        let plan = self.plans.get(i)?;
+        let behaviour = plan.behaviour;
+        Some(Act {
+            behaviour,
+            target: behaviour.is_social().then_some(plan.partner),
+        })
+    }
+
+    /// The animal leading a bout that animal `i` is the partner of, once it has reached `i`
+    /// (a partner has one leader at a time: see [`World::free_partners`]).
+    fn involved_by(&self, i: usize) -> Option<usize> {
+        self.plans.iter().enumerate().find_map(|(agent, plan)| {
+            (agent != i
+                && plan.partner == i
+                && plan.behaviour.is_social()
+                && plan.approach_for.is_none())
+            .then_some(agent)
+        })
+    }
+
+    /// Animal `i`'s leader when it is wrestled, chased or mounted: it then only reacts. Being
+    /// sniffed does not stop an animal that acts on its own.
+    fn reacting_to(&self, i: usize) -> Option<usize> {
+        self.involved_by(i)
+            .filter(|&agent| self.plans[agent].behaviour != Behaviour::Investigation)
+    }
+
+    /// Whether animal `i` leads or awaits a social bout, or is another's partner.
+    fn engaged(&self, i: usize) -> bool {
+        let leads = self
+            .plans
+            .get(i)
+            .is_some_and(|p| p.behaviour.is_social() || p.approach_for.is_some());
+        leads
+            || self.plans.iter().enumerate().any(|(agent, p)| {
+                agent != i
+                    && p.partner == i
+                    && (p.behaviour.is_social() || p.approach_for.is_some())
+            })
+    }
+
+    /// Animals out of view come back when their time is up; a free animal in view may leave.
+    fn come_and_go(&mut self) {
+        for i in 0..self.animals.len() {
+            if self.absent_left[i] > 0 {
+                self.absent_left[i] -= 1;
+            } else if !self.engaged(i) && self.rng.chance(self.cfg.leave_rate) {
+                self.absent_left[i] = (self.rng.range(2.0, 8.0) / self.cfg.dt) as usize;
             }
-            if self.plan.frames_left == 0 {
-                // Gave up approaching: carry on exploring.
-                self.plan.approach_for = None;
-                self.plan.frames_left = self.cfg.bouts.duration(Behaviour::Other, &mut self.rng);
-            }
-        } else if self.plan.frames_left == 0 {
-            let next = self.cfg.bouts.next(self.plan.behaviour, &mut self.rng);
-            if next.is_social() {
-                self.plan.partner = self.choose_partner();
-                if !self.within_reach(next) {
-                    self.plan.behaviour = Behaviour::Other;
-                    self.plan.approach_for = Some(next);
-                    self.plan.approach_speed = self.rng.range(0.8, 1.6);
-                    self.plan.frames_left = (4.0 / self.cfg.dt) as usize;
-                    self.plan.frames_left -= 1;
-                    return;
-                }
-            }
-            self.begin(next);
+        }
+    }
+
+    /// An acting animal's semi-Markov behaviour machine: bouts of sampled length, then a
+    /// transition.
+    fn update_plan(&mut self, agent: usize) {
+        if self.reacting_to(agent).is_some() {
+            // Wrestled, chased or mounted: whatever it was doing stops while it reacts.
+            let plan = &mut self.plans[agent];
+            plan.behaviour = Behaviour::Other;
+            plan.approach_for = None;
             return;
         }
-        self.plan.frames_left = self.plan.frames_left.saturating_sub(1);
+        if let Some(next) = self.plans[agent].approach_for {
+            if self.within_reach(agent, next) {
+                self.begin(agent, next);
+                return;
+            }
+            let plan = &mut self.plans[agent];
+            if plan.frames_left == 0 {
+                // Gave up approaching: carry on exploring.
+                plan.approach_for = None;
+                plan.frames_left = self.cfg.bouts.duration(Behaviour::Other, &mut self.rng);
+            }
+        } else if self.plans[agent].frames_left == 0 {
+            let mut next = self
+                .cfg
+                .bouts
+                .next(self.plans[agent].behaviour, &mut self.rng);
+            if next.is_social() {
+                match self.choose_partner(agent) {
+                    Some(partner) => self.plans[agent].partner = partner,
+                    // Nobody free to approach (or itself out of view): it explores instead.
+                    None => next = Behaviour::Other,
+                }
+            }
+            if next.is_social() && !self.within_reach(agent, next) {
+                let plan = &mut self.plans[agent];
+                plan.behaviour = Behaviour::Other;
+                plan.approach_for = Some(next);
+                plan.approach_speed = self.rng.range(0.8, 1.6);
+                plan.frames_left = (4.0 / self.cfg.dt) as usize;
+                plan.frames_left -= 1;
+                return;
+            }
+            self.begin(agent, next);
+            return;
+        }
+        let plan = &mut self.plans[agent];
+        plan.frames_left = plan.frames_left.saturating_sub(1);
     }
 
-    /// Start a bout of `behaviour` now.
-    fn begin(&mut self, behaviour: Behaviour) {
-        let plan = &mut self.plan;
+    /// Start a bout of `behaviour` of `agent` now.
+    fn begin(&mut self, agent: usize, behaviour: Behaviour) {
+        let plan = &mut self.plans[agent];
         plan.behaviour = behaviour;
         plan.approach_for = None;
         plan.frames_left = self
@@ -284,7 +398,7 @@ impl<'a> World<'a> {
         match behaviour {
             Behaviour::Investigation => {
                 // Sniff whatever part is closest first, as mice do on contact.
-                let nose = self.seen[0].anchors.nose;
+                let nose = self.seen[agent].anchors.nose;
                 let partner = &self.seen[plan.partner];
                 let spots = [Spot::Face, Spot::Flank(1.0), Spot::Flank(-1.0), Spot::Rear];
                 plan.spot = spots
@@ -295,30 +409,60 @@ impl<'a> World<'a> {
                     })
                     .unwrap_or(Spot::Face);
             }
-            Behaviour::Grooming => self.animals[0].groom = draw_groom_style(&mut self.rng),
-            Behaviour::Other => self.animals[0].wander.frames_left = 0,
+            Behaviour::Grooming => self.animals[agent].groom = draw_groom_style(&mut self.rng),
+            Behaviour::Other => self.animals[agent].wander.frames_left = 0,
             _ => {}
         }
     }
 
-    fn choose_partner(&mut self) -> usize {
-        let n = self.animals.len();
-        if n == 2 || self.rng.chance(0.3) {
-            return 1 + self.rng.index(n - 1);
+    /// A partner for a social bout of `agent`: a random one of those free, or the nearest.
+    fn choose_partner(&mut self, agent: usize) -> Option<usize> {
+        let candidates = self.free_partners(agent);
+        if candidates.is_empty() {
+            return None;
         }
-        let resident = self.seen[0].anchors.centre;
-        (1..n)
-            .min_by(|&a, &b| {
-                distance(resident, self.seen[a].anchors.centre)
-                    .total_cmp(&distance(resident, self.seen[b].anchors.centre))
-            })
-            .unwrap_or(1)
+        if candidates.len() == 1 || self.rng.chance(0.3) {
+            return Some(candidates[self.rng.index(candidates.len())]);
+        }
+        let me = self.seen[agent].anchors.centre;
+        candidates.into_iter().min_by(|&a, &b| {
+            distance(me, self.seen[a].anchors.centre)
+                .total_cmp(&distance(me, self.seen[b].anchors.centre))
+        })
     }
 
-    /// Whether the resident is close enough to the partner to start `behaviour`.
-    fn within_reach(&self, behaviour: Behaviour) -> bool {
-        let me = &self.seen[0];
-        let other = &self.seen[self.plan.partner];
+    /// Animals `agent` may choose for a social bout: every other one when only the resident
+    /// acts; otherwise those in view that nobody else has chosen and that lead no wrestling,
+    /// chase or mount of their own (so each animal has at most one leader).
+    fn free_partners(&self, agent: usize) -> Vec<usize> {
+        if self.absent_left[agent] > 0 {
+            return Vec::new();
+        }
+        (0..self.animals.len())
+            .filter(|&i| i != agent)
+            .filter(|&i| {
+                self.plans.len() == 1
+                    || (self.absent_left[i] == 0
+                        && !self.plans.iter().enumerate().any(|(other, p)| {
+                            other != agent
+                                && p.partner == i
+                                && (p.behaviour.is_social() || p.approach_for.is_some())
+                        })
+                        && !self.plans[i]
+                            .approach_for
+                            .is_some_and(|b| b != Behaviour::Investigation)
+                        && !matches!(
+                            self.plans[i].behaviour,
+                            Behaviour::Attack | Behaviour::Chase | Behaviour::Mount
+                        ))
+            })
+            .collect()
+    }
+
+    /// Whether `agent` is close enough to its partner to start `behaviour`.
+    fn within_reach(&self, agent: usize, behaviour: Behaviour) -> bool {
+        let me = &self.seen[agent];
+        let other = &self.seen[self.plans[agent].partner];
         let l = me.length;
         match behaviour {
             Behaviour::Investigation => {
@@ -333,14 +477,16 @@ impl<'a> World<'a> {
         }
     }
 
-    fn move_resident(&mut self, t: f32) {
+    /// Move an acting animal as its current bout demands.
+    fn move_agent(&mut self, agent: usize, t: f32) {
         let arena = self.cfg.arena;
         let dt = self.cfg.dt;
-        let partner = self.seen[self.plan.partner];
-        let me = self.seen[0];
+        let plan = &mut self.plans[agent];
+        let partner = self.seen[plan.partner];
+        let me = self.seen[agent];
         let rng = &mut self.rng;
-        let body = &mut self.animals[0].body;
-        let posture = match (self.plan.behaviour, self.plan.approach_for) {
+        let body = &mut self.animals[agent].body;
+        let posture = match (plan.behaviour, plan.approach_for) {
             (Behaviour::Other, Some(target)) => {
                 let goal = match target {
                     Behaviour::Investigation => partner.spot(nearest_spot(&me, &partner)),
@@ -352,7 +498,7 @@ impl<'a> World<'a> {
                     _ => partner.anchors.centre,
                 };
                 let d = distance(me.anchors.centre, goal) / me.length;
-                let speed = self.plan.approach_speed.min(1.5 * d);
+                let speed = plan.approach_speed.min(1.5 * d);
                 body.steer(
                     Steer::walk(bearing(me.anchors.centre, goal), speed),
                     arena,
@@ -362,20 +508,20 @@ impl<'a> World<'a> {
                 body.roaming_posture()
             }
             (Behaviour::Other, None) => {
-                let animal = &mut self.animals[0];
-                wander(animal, 0, 1.0, &self.seen, self.cfg, rng);
+                let animal = &mut self.animals[agent];
+                wander(animal, agent, 1.0, &self.seen, self.cfg, rng);
                 animal.body.roaming_posture()
             }
             (Behaviour::Grooming, _) => {
-                let animal = &mut self.animals[0];
+                let animal = &mut self.animals[agent];
                 groom(animal, t, arena, dt, rng)
             }
             (Behaviour::Investigation, _) => {
                 if rng.chance(dt / 1.5) {
-                    self.plan.spot =
+                    plan.spot =
                         [Spot::Face, Spot::Flank(1.0), Spot::Flank(-1.0), Spot::Rear][rng.index(4)];
                 }
-                let spot = partner.spot(self.plan.spot);
+                let spot = partner.spot(plan.spot);
                 let d = distance(me.anchors.nose, spot) / me.length;
                 let steer = Steer {
                     heading: bearing(me.anchors.neck, spot),
@@ -394,7 +540,7 @@ impl<'a> World<'a> {
                     ..body.roaming_posture()
                 }
             }
-            (Behaviour::Attack, _) => self.attack(t),
+            (Behaviour::Attack, _) => self.attack(agent),
             (Behaviour::Chase, _) => {
                 let d = distance(me.anchors.centre, partner.anchors.centre) / me.length;
                 let speed =
@@ -415,10 +561,10 @@ impl<'a> World<'a> {
                 let thrust = 0.05 * me.length * (TAU * 4.0 * t).sin();
                 let side = unit(partner.heading + FRAC_PI_2);
                 let behind = offset(partner.anchors.centre, axis, -0.3 * partner.length + thrust);
-                let goal = offset(behind, side, self.plan.mount_side * partner.length);
+                let goal = offset(behind, side, plan.mount_side * partner.length);
                 body.pulled(
                     goal,
-                    partner.heading + self.plan.mount_skew,
+                    partner.heading + plan.mount_skew,
                     0.3,
                     0.004,
                     0.02,
@@ -435,24 +581,25 @@ impl<'a> World<'a> {
                 }
             }
         };
-        let elevation = if self.plan.behaviour == Behaviour::Mount {
+        let elevation = if self.plans[agent].behaviour == Behaviour::Mount {
             0.2
         } else {
             0.0
         };
-        let body = &mut self.animals[0].body;
+        let body = &mut self.animals[agent].body;
         body.pose_towards(posture, elevation, dt, &mut self.rng);
     }
 
-    /// The resident's attack: lunge, wrestle, back off, lunge again.
-    fn attack(&mut self, _t: f32) -> Posture {
+    /// An attack by `agent`: lunge, wrestle, back off, lunge again.
+    fn attack(&mut self, agent: usize) -> Posture {
         let arena = self.cfg.arena;
         let dt = self.cfg.dt;
-        let partner = self.seen[self.plan.partner];
-        let me = self.seen[0];
+        let plan = &mut self.plans[agent];
+        let partner = self.seen[plan.partner];
+        let me = self.seen[agent];
         let rng = &mut self.rng;
-        let body = &mut self.animals[0].body;
-        match self.plan.attack {
+        let body = &mut self.animals[agent].body;
+        match plan.attack {
             AttackPhase::Lunge => {
                 let steer = Steer {
                     heading: bearing(me.anchors.centre, partner.anchors.centre),
@@ -463,20 +610,20 @@ impl<'a> World<'a> {
                 };
                 body.steer(steer, arena, dt, rng);
                 if distance(body.anchors().nose, partner.anchors.centre) < 0.45 * me.length {
-                    self.plan.attack = AttackPhase::Tussle((rng.range(0.2, 0.7) / dt) as usize);
-                    self.plan.tussle_angle = rng.range(-PI, PI);
+                    plan.attack = AttackPhase::Tussle((rng.range(0.2, 0.7) / dt) as usize);
+                    plan.tussle_angle = rng.range(-PI, PI);
                 }
             }
             AttackPhase::Tussle(frames) => {
-                self.plan.tussle_angle += 0.4 * rng.normal();
+                plan.tussle_angle += 0.4 * rng.normal();
                 let goal = offset(
                     partner.anchors.centre,
-                    unit(self.plan.tussle_angle),
+                    unit(plan.tussle_angle),
                     0.35 * me.length,
                 );
                 let facing = bearing(me.anchors.centre, partner.anchors.centre);
                 body.pulled(goal, facing, 0.3, 0.04, 0.35, arena, dt, rng);
-                self.plan.attack = match frames.checked_sub(1) {
+                plan.attack = match frames.checked_sub(1) {
                     Some(0) | None if rng.chance(0.5) => {
                         AttackPhase::Retreat((rng.range(0.15, 0.4) / dt) as usize)
                     }
@@ -494,7 +641,7 @@ impl<'a> World<'a> {
                     speed_tau: 0.08,
                 };
                 body.steer(steer, arena, dt, rng);
-                self.plan.attack = match frames.checked_sub(1) {
+                plan.attack = match frames.checked_sub(1) {
                     Some(0) | None => AttackPhase::Lunge,
                     Some(left) => AttackPhase::Retreat(left),
                 };
@@ -509,12 +656,14 @@ impl<'a> World<'a> {
         }
     }
 
-    /// A non-resident: reacts when the resident involves it, otherwise explores or grooms.
+    /// An animal that does not lead a bout: reacts when another involves it, otherwise
+    /// explores or grooms.
     fn move_other(&mut self, i: usize, t: f32) {
         let arena = self.cfg.arena;
         let dt = self.cfg.dt;
-        let involved = i == self.plan.partner && self.plan.approach_for.is_none();
-        let resident = self.seen[0];
+        let leader = self.involved_by(i);
+        let plan = &self.plans[leader.unwrap_or(0)];
+        let resident = self.seen[leader.unwrap_or(0)];
         let me = self.seen[i];
         let rng = &mut self.rng;
         // Its own bout clock runs even while it reacts.
@@ -529,9 +678,9 @@ impl<'a> World<'a> {
         }
         animal.solo_frames_left -= 1;
         let away = bearing(resident.anchors.centre, me.anchors.centre);
-        let posture = match (involved, self.plan.behaviour) {
+        let posture = match (leader.is_some(), plan.behaviour) {
             (true, Behaviour::Attack) => {
-                if let AttackPhase::Tussle(_) = self.plan.attack {
+                if let AttackPhase::Tussle(_) = plan.attack {
                     let goal = offset(resident.anchors.centre, unit(away), 0.6 * me.length);
                     animal
                         .body
@@ -554,7 +703,7 @@ impl<'a> World<'a> {
             (true, Behaviour::Chase) => {
                 let steer = Steer {
                     heading: away,
-                    speed: self.plan.flee_speed,
+                    speed: plan.flee_speed,
                     max_turn: 8.0,
                     wobble: 1.5,
                     speed_tau: 0.12,
@@ -594,12 +743,17 @@ impl<'a> World<'a> {
 
     /// Animals not wrestling or mounting don't walk through each other: push overlaps apart.
     fn keep_bodies_apart(&mut self) {
-        let in_contact = matches!(self.plan.behaviour, Behaviour::Mount | Behaviour::Attack)
-            && self.plan.approach_for.is_none();
+        let in_contact = |a: usize, b: usize| {
+            self.plans.get(a).is_some_and(|plan| {
+                matches!(plan.behaviour, Behaviour::Mount | Behaviour::Attack)
+                    && plan.approach_for.is_none()
+                    && plan.partner == b
+            })
+        };
         let n = self.animals.len();
         for a in 0..n {
             for b in a + 1..n {
-                if in_contact && a == 0 && b == self.plan.partner {
+                if in_contact(a, b) || in_contact(b, a) {
                     continue;
                 }
                 let (ca, cb) = (self.animals[a].body.centre, self.animals[b].body.centre);

@@ -191,10 +191,17 @@ fn invalid_configs_are_refused_naming_the_field() {
         ),
         (
             SimulationConfig {
-                individuals: 4,
+                individuals: 5,
                 ..config(0, 10)
             },
             "individuals",
+        ),
+        (
+            SimulationConfig {
+                leave_rate: 0.01,
+                ..config(0, 10)
+            },
+            "leave_rate",
         ),
         (config(0, 0), "frames"),
         (config(0, MAX_FRAMES + 1), "frames"),
@@ -607,4 +614,97 @@ fn sweep_seeds() {
             median_where(&k.alignment, is(&b, Behaviour::Mount))
         );
     }
+}
+
+#[test]
+fn the_residents_roles_are_its_frame_labels_with_its_partner_as_target() {
+    let rec = simulate(&SimulationConfig {
+        individuals: 3,
+        ..config(4, 1500)
+    })
+    .unwrap();
+    let behaviours = rec.behaviours();
+    assert!(rec.roles.bouts.iter().all(|b| b.agent == "resident"));
+    let mut labelled = vec![None; behaviours.len()];
+    for bout in &rec.roles.bouts {
+        for frame in bout.frames.clone() {
+            assert!(
+                labelled[frame].is_none(),
+                "two bouts of the resident at frame {frame}"
+            );
+            labelled[frame] = Some(bout.behaviour.as_str());
+        }
+        let social = Behaviour::ALL
+            .iter()
+            .find(|b| b.name() == bout.behaviour)
+            .unwrap()
+            .is_social();
+        assert_eq!(bout.target.is_some(), social, "{bout:?}");
+        assert_ne!(bout.target.as_deref(), Some("resident"));
+    }
+    for (frame, behaviour) in behaviours.iter().enumerate() {
+        let expected = (*behaviour != Behaviour::Other).then(|| behaviour.name());
+        assert_eq!(labelled[frame], expected, "frame {frame}");
+    }
+    assert!(rec.roles.bouts.iter().any(|b| b.target.is_some()));
+}
+
+#[test]
+fn with_every_animal_acting_different_animals_do_different_things_at_once() {
+    let rec = simulate(&SimulationConfig {
+        individuals: 4,
+        agents: Agents::All,
+        leave_rate: 0.001,
+        ..config(11, 6000)
+    })
+    .unwrap();
+    let names = &rec.pose.individuals;
+    let agents: std::collections::BTreeSet<&str> =
+        rec.roles.bouts.iter().map(|b| b.agent.as_str()).collect();
+    assert_eq!(agents.len(), 4, "every animal leads bouts: {agents:?}");
+    let rows = rec.roles.frame_rows();
+    // Per frame: distinct agents with a directed behaviour, and whether a target was taken twice.
+    let mut directed: Vec<Vec<(&str, &str)>> = vec![Vec::new(); 6000];
+    for (frame, agent, target, _) in &rows {
+        if let Some(target) = target {
+            directed[*frame].push((agent, target));
+        }
+        for animal in std::iter::once(agent).chain(target) {
+            let i = names.iter().position(|n| n == animal).unwrap();
+            assert!(
+                rec.in_view[[*frame, i]],
+                "{animal} has a role at frame {frame} while out of view"
+            );
+        }
+    }
+    let simultaneous = directed.iter().filter(|pairs| pairs.len() >= 2).count();
+    assert!(
+        simultaneous > 100,
+        "{simultaneous} frames with two social bouts"
+    );
+    for (frame, pairs) in directed.iter().enumerate() {
+        let mut targets: Vec<&str> = pairs.iter().map(|(_, t)| *t).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        assert_eq!(
+            targets.len(),
+            pairs.len(),
+            "one leader per target, frame {frame}"
+        );
+    }
+    // Animals leave and come back: whole frames of an animal untracked, then tracked again.
+    let (frames, individuals, _, _) = rec.pose.positions.dim();
+    let mut absences = 0;
+    for i in 0..individuals {
+        let gone: Vec<bool> = (0..frames).map(|f| !rec.in_view[[f, i]]).collect();
+        absences += gone.windows(2).filter(|w| w[0] && !w[1]).count();
+        for f in (0..frames).filter(|&f| gone[f]) {
+            let pose = rec.pose.positions.slice(ndarray::s![f, i, .., ..]);
+            assert!(
+                pose.iter().all(|v| v.is_nan()),
+                "{i} tracked out of view at {f}"
+            );
+        }
+    }
+    assert!(absences >= 2, "{absences} returns into view");
 }
