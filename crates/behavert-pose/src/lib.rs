@@ -17,6 +17,7 @@ mod input_file;
 pub mod inspect;
 pub mod label_files;
 pub mod labels;
+pub mod pair_views;
 pub mod pickle;
 pub mod pose;
 pub mod preprocess;

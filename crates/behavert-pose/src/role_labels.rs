@@ -46,7 +46,8 @@ impl RoleBout {
 }
 
 /// Whether a behaviour is done alone or towards another animal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Done alone (grooming, rearing): no target.
     Solo,
