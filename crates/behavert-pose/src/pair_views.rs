@@ -184,10 +184,17 @@ pub fn view_labels(roles: &RoleLabels, behaviours: &[(String, Role)], view: &Pai
         if bout.target.is_some() && bout.target.as_deref() != target {
             continue;
         }
-        let Some(column) = behaviours.iter().position(|(name, _)| *name == bout.behaviour) else {
+        let Some(column) = behaviours
+            .iter()
+            .position(|(name, _)| *name == bout.behaviour)
+        else {
             continue;
         };
-        for row in rows.iter_mut().take(bout.frames.end).skip(bout.frames.start) {
+        for row in rows
+            .iter_mut()
+            .take(bout.frames.end)
+            .skip(bout.frames.start)
+        {
             if let Some(on) = &mut row[column] {
                 *on = true;
             }
@@ -224,7 +231,8 @@ mod tests {
     #[test]
     fn every_ordered_pair_is_a_view_with_the_others_nearest_first() {
         let views = pair_views(&three_animals(), 4).unwrap();
-        let pairs: Vec<(usize, Option<usize>)> = views.iter().map(|v| (v.agent, v.target)).collect();
+        let pairs: Vec<(usize, Option<usize>)> =
+            views.iter().map(|v| (v.agent, v.target)).collect();
         assert_eq!(
             pairs,
             [
@@ -237,11 +245,20 @@ mod tests {
             ]
         );
         let c_to_a = &views[4].pose;
-        assert_eq!(c_to_a.individuals, ["agent", "target", "other_1", "other_2"]);
+        assert_eq!(
+            c_to_a.individuals,
+            ["agent", "target", "other_1", "other_2"]
+        );
         assert_eq!(c_to_a.positions[[0, 0, 0, 0]], 100.0);
         assert_eq!(c_to_a.positions[[0, 1, 0, 0]], 0.0);
         assert_eq!(c_to_a.positions[[0, 2, 0, 0]], 10.0);
-        assert!(c_to_a.positions.slice(s![.., 3, .., ..]).iter().all(|v| v.is_nan()));
+        assert!(
+            c_to_a
+                .positions
+                .slice(s![.., 3, .., ..])
+                .iter()
+                .all(|v| v.is_nan())
+        );
         // The agent-to-other order follows distance, not the file's order.
         assert_eq!(views[1].pose.positions[[0, 2, 0, 0]], 10.0);
     }

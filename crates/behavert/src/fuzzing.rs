@@ -104,6 +104,7 @@ fn checkpoint() -> &'static Checkpoint {
             normalisation: NormalisationStats::fit([&prepared]).expect("statistics of a pose"),
             feature_names,
             window_length: 16,
+            roles: None,
             seed: 0,
             step: 0,
             metrics: Default::default(),

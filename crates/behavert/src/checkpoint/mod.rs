@@ -7,7 +7,7 @@ pub mod metrics_log;
 mod training_info;
 mod weights;
 
-pub use training_info::{HeadVocabulary, Mode, TRAINING_FILE, TrainingInfo};
+pub use training_info::{HeadVocabulary, Mode, RoleModel, TRAINING_FILE, TrainingInfo};
 pub use weights::{
     CONFIG_FILE, WEIGHTS_FILE, load_checkpoint, load_config, save_checkpoint, write_atomically,
 };

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use behavert_pose::preprocess::{NormalisationStats, PreprocessConfig};
+use behavert_pose::role_labels::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -43,6 +44,16 @@ pub struct HeadVocabulary {
     pub vocabulary: Vec<String>,
 }
 
+/// How a model trained on pairs of animals (`data.roles`) reads a recording: each ordered pair
+/// as a view of `slots` individuals (`behavert_pose::pair_views`), one output per behaviour.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleModel {
+    /// Individual slots of a view: the most animals a recording may have.
+    pub slots: usize,
+    /// Each behaviour with its role, in the head's output order.
+    pub behaviours: Vec<(String, Role)>,
+}
+
 /// `training.json`: everything inference needs to reproduce preprocessing, and where the
 /// checkpoint came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +70,9 @@ pub struct TrainingInfo {
     pub feature_names: Vec<String>,
     /// Frames per window the model was trained on.
     pub window_length: usize,
+    /// Set when the model labels who did what to whom: it reads pair views of a recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<RoleModel>,
     /// Seed of the run.
     pub seed: u64,
     /// Optimizer steps taken.

@@ -38,6 +38,7 @@ pub mod ranking;
 pub mod regression;
 pub mod report;
 pub mod ridge;
+pub mod roles;
 pub mod smoothing;
 pub mod training_log;
 

@@ -6,6 +6,7 @@ pub mod evaluate;
 mod overlap;
 pub mod predictions;
 mod predictor;
+pub mod roles;
 
 pub use clip_summary::ClipSummary;
 pub use evaluate::{EvaluateOptions, EvaluationSummary, LabelledRecording, evaluate};

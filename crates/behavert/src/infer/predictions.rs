@@ -33,14 +33,14 @@ pub fn refuse_existing(path: &Path) -> Result<()> {
 }
 
 /// A CSV being written beside its destination.
-struct PendingCsv {
+pub(crate) struct PendingCsv {
     writer: csv::Writer<BufWriter<File>>,
     file: tempfile::TempPath,
     path: PathBuf,
 }
 
 impl PendingCsv {
-    fn create(path: &Path, header: &[String]) -> Result<Self> {
+    pub(crate) fn create(path: &Path, header: &[String]) -> Result<Self> {
         refuse_existing(path)?;
         let temp = behavert_pose::atomic::temp_beside(path)?;
         let (file, temp_path) = temp.into_parts();
@@ -55,13 +55,13 @@ impl PendingCsv {
         })
     }
 
-    fn row(&mut self, cells: &[String]) -> Result<()> {
+    pub(crate) fn row(&mut self, cells: &[String]) -> Result<()> {
         self.writer
             .write_record(cells)
             .map_err(|e| csv_error(&self.path, e))
     }
 
-    fn finish(self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
         let Self { writer, file, path } = self;
         let inner = writer
             .into_inner()

@@ -110,6 +110,14 @@ pub struct DataSection {
     /// Stretches the kept labels of a recording are split into (each in its own equal part of
     /// the recording, at a seeded position): 1 = one contiguous stretch.
     pub label_stretches: usize,
+    /// Label who did what to whom: the model reads every recording from each ordered pair of
+    /// animals (agent, target, the others; see `behavert_pose::pair_views`) and learns the
+    /// agent's directed and solo behaviours. Labels are role labels (`frame,agent,target,
+    /// behaviour` or MABe 2025 bouts); the head must be a frame multilabel head.
+    pub roles: bool,
+    /// With `roles`: the most animals one recording may have (the model's individual slots);
+    /// the most in the training recordings, and at least 2, when absent.
+    pub slots: Option<usize>,
     /// More recordings from other sources (`[[data.extra]]` tables, each a `[data]` of its own
     /// without `extra`), mixed into training and validation: e.g. a dataset and the user's
     /// own files. All need the main source's individuals and keypoints.
@@ -133,6 +141,8 @@ impl Default for DataSection {
             validation_fraction: 0.2,
             label_fraction: 1.0,
             label_stretches: 1,
+            roles: false,
+            slots: None,
             extra: Vec::new(),
         }
     }
@@ -642,6 +652,22 @@ impl TrainingConfig {
             ));
         }
         d.validate_source("data")?;
+        if d.roles && d.source == DataSource::Dataset {
+            return Err(Error::config(
+                "data.source",
+                "simulated or files with data.roles = true (no dataset loader gives role labels yet)",
+                "dataset",
+            ));
+        }
+        if let Some(slots) = d.slots
+            && !(d.roles && (2..=64).contains(&slots))
+        {
+            return Err(Error::config(
+                "data.slots",
+                "2 to 64 animals, with data.roles = true",
+                slots,
+            ));
+        }
         for (i, extra) in d.extra.iter().enumerate() {
             let place = format!("data.extra[{i}]");
             extra.validate_source(&place)?;
@@ -657,6 +683,8 @@ impl TrainingConfig {
                     extra.label_stretches != 1,
                     extra.label_stretches.to_string(),
                 ),
+                ("roles", extra.roles, extra.roles.to_string()),
+                ("slots", extra.slots.is_some(), format!("{:?}", extra.slots)),
             ];
             if let Some((key, _, value)) = run_wide.into_iter().find(|(_, set, _)| *set) {
                 return Err(Error::config(
@@ -678,6 +706,22 @@ impl TrainingConfig {
         }
         if fine_tuning {
             self.validate_heads()?;
+            if d.roles
+                && let Some((i, head)) = self.heads.iter().enumerate().find(|(_, h)| {
+                    (h.level, h.kind, h.source)
+                        != (HeadLevel::Frame, HeadKind::Multilabel, TargetSource::Labels)
+                })
+            {
+                return Err(Error::config(
+                    format!("heads[{i}] ({})", head.name),
+                    "a frame multilabel head on the labels with data.roles = true (an agent \
+                     may do several behaviours at once)",
+                    format!(
+                        "a {:?} {:?} head on {:?}",
+                        head.level, head.kind, head.source
+                    ),
+                ));
+            }
         }
         Ok(())
     }

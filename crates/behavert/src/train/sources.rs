@@ -5,12 +5,15 @@ use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split};
 use behavert_pose::formats::read_one;
 use behavert_pose::label_files::read_labels;
 use behavert_pose::labels::{FrameLabels, Labels, TargetKind, TargetTask, Targets};
+use behavert_pose::pair_views::{pair_views, view_labels};
 use behavert_pose::preprocess::PoseLayout;
+use behavert_pose::role_labels::{Role, read_role_labels};
 use behavert_pose::synth::{Recording, SimulationConfig, recording_seed, simulate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::config::{DataSection, DataSource};
+use crate::checkpoint::RoleModel;
 use crate::error::{Error, Result};
 use crate::train::data::{Source, derive_seed};
 
@@ -21,6 +24,8 @@ pub struct Sources {
     pub train: Vec<Source>,
     /// Held-out recordings (may be empty).
     pub validation: Vec<Source>,
+    /// With `data.roles`: how the recordings became pair views (each source above is one).
+    pub roles: Option<RoleModel>,
 }
 
 /// Loads the recordings `data` describes; `seed` picks the labelled stretches.
@@ -38,6 +43,9 @@ pub fn load_sources(data: &DataSection, seed: u64) -> Result<Sources> {
         let more = load_source(extra)?;
         sources.train.extend(more.train);
         sources.validation.extend(more.validation);
+    }
+    if data.roles {
+        sources = pair_sources(sources, data.slots)?;
     }
     // One model reads one skeleton: every source must track what the first recording does.
     let layout = PoseLayout::of(&sources.train[0].pose);
@@ -80,6 +88,7 @@ fn simulated(data: &DataSection) -> Result<Sources> {
             id: format!("simulated-{index}-seed{seed}"),
             pose: recording.pose,
             labels: Some(recording.labels),
+            roles: data.roles.then_some(recording.roles),
             targets: Some(targets),
             group: None,
         })
@@ -90,6 +99,7 @@ fn simulated(data: &DataSection) -> Result<Sources> {
     Ok(Sources {
         train: all,
         validation,
+        roles: None,
     })
 }
 
@@ -164,12 +174,17 @@ fn dataset(data: &DataSection) -> Result<Sources> {
             id: sequence.id,
             pose: sequence.pose,
             labels: sequence.labels,
+            roles: None,
             targets: sequence.targets,
             group: sequence.group,
         })
         .collect();
     let validation = hold_out(&mut train, data.validation_fraction);
-    Ok(Sources { train, validation })
+    Ok(Sources {
+        train,
+        validation,
+        roles: None,
+    })
 }
 
 /// `data.group` matched no sequence: the error lists the groups there are.
@@ -211,22 +226,88 @@ fn files(data: &DataSection) -> Result<Sources> {
         .enumerate()
         .map(|(i, path)| {
             let pose = read_one(path, None)?;
-            let labels = data
-                .labels
-                .get(i)
-                .map(|labels| labels_for(labels, pose.frames()))
-                .transpose()?;
+            let (labels, roles) = match data.labels.get(i) {
+                Some(labels) if data.roles => {
+                    (None, Some(read_role_labels(labels, &pose.individuals)?))
+                }
+                Some(labels) => (Some(labels_for(labels, pose.frames())?), None),
+                None => (None, None),
+            };
             Ok(Source {
                 id: path.display().to_string(),
                 pose,
                 labels,
+                roles,
                 targets: None,
                 group: None,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     let validation = hold_out(&mut train, data.validation_fraction);
-    Ok(Sources { train, validation })
+    Ok(Sources {
+        train,
+        validation,
+        roles: None,
+    })
+}
+
+/// Every recording as its pair views (`data.roles`), each labelled from the recording's role
+/// labels over the behaviours of all of them (by name); training and validation stay split by
+/// recording.
+fn pair_sources(sources: Sources, slots: Option<usize>) -> Result<Sources> {
+    let all = || sources.train.iter().chain(&sources.validation);
+    let mut behaviours: Vec<(String, Role)> = Vec::new();
+    for (source, roles) in all().filter_map(|s| Some((s, s.roles.as_ref()?))) {
+        for (name, role) in &roles.behaviours {
+            match behaviours.iter().find(|(known, _)| known == name) {
+                Some((_, known)) if known != role => {
+                    return Err(Error::data(
+                        format!("role labels of {}", source.id),
+                        format!("`{name}` {known:?} as in the recordings before"),
+                        format!("{role:?}"),
+                    ));
+                }
+                Some(_) => {}
+                None => behaviours.push((name.clone(), *role)),
+            }
+        }
+    }
+    behaviours.sort_by(|a, b| a.0.cmp(&b.0));
+    let most = all().map(|s| s.pose.individuals.len()).max().unwrap_or(0);
+    let slots = slots.unwrap_or(most).max(2);
+    let views = |recordings: Vec<Source>| -> Result<Vec<Source>> {
+        let mut out = Vec::new();
+        for source in recordings {
+            let views = pair_views(&source.pose, slots).map_err(|e| {
+                Error::data(
+                    &source.id,
+                    format!("at most data.slots = {slots} animals"),
+                    e,
+                )
+            })?;
+            let names = &source.pose.individuals;
+            for view in views {
+                let target = view.target.map_or("none", |t| names[t].as_str());
+                out.push(Source {
+                    id: format!("{} ({} → {target})", source.id, names[view.agent]),
+                    labels: source
+                        .roles
+                        .as_ref()
+                        .map(|roles| view_labels(roles, &behaviours, &view)),
+                    pose: view.pose,
+                    roles: None,
+                    targets: None,
+                    group: source.group.clone(),
+                });
+            }
+        }
+        Ok(out)
+    };
+    Ok(Sources {
+        train: views(sources.train)?,
+        validation: views(sources.validation)?,
+        roles: Some(RoleModel { slots, behaviours }),
+    })
 }
 
 /// The labels CSV `path` for a pose of `frames` frames: shorter files leave the last frames

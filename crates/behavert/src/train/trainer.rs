@@ -236,6 +236,7 @@ fn setup(mode: Mode, config: TrainingConfig) -> Result<Setup> {
         normalisation: corpora.stats,
         feature_names: corpora.preprocessor.feature_names().to_vec(),
         window_length: config.window.length,
+        roles: sources.roles.clone(),
         seed,
         step: 0,
         metrics: BTreeMap::new(),

@@ -3,6 +3,7 @@
 
 use behavert_pose::labels::{FrameLabels, Labels, Targets, relabel};
 use behavert_pose::pose::Pose;
+use behavert_pose::role_labels::RoleLabels;
 
 use crate::error::{Error, Result};
 
@@ -15,6 +16,8 @@ pub struct Source {
     pub pose: Pose,
     /// Per-frame behaviour labels.
     pub labels: Option<Labels>,
+    /// Who did what to whom, for training on pairs of animals (`data.roles`).
+    pub roles: Option<RoleLabels>,
     /// Numeric per-frame targets.
     pub targets: Option<Targets>,
     /// Sequence-level group name.

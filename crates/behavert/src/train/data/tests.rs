@@ -22,6 +22,7 @@ fn corpus() -> (Corpus, PoseLayout) {
         id: "sim".into(),
         pose: recording.pose,
         labels: Some(recording.labels),
+        roles: None,
         targets: None,
         group: None,
     };
