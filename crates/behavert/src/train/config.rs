@@ -500,7 +500,8 @@ pub struct HeadSection {
     pub loss: ClassLoss,
     /// Focal-loss exponent γ.
     pub focal_gamma: f64,
-    /// Class weights (multiclass heads).
+    /// Class weights: of each class (multiclass heads), or of a behaviour's frames on against
+    /// its frames off (multilabel heads, as PyTorch's `pos_weight`).
     pub class_weights: ClassWeighting,
 }
 

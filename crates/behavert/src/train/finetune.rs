@@ -127,9 +127,29 @@ pub fn weigh_classes(plans: &mut [HeadPlan], train: &Corpus) {
             ClassWeighting::InverseFrequency => 1.0,
             ClassWeighting::SqrtInverseFrequency => 0.5,
         };
-        if matches!(plan.spec, TargetSpec::FrameClasses { .. }) {
-            let counts = train.class_counts(h, plan.spec.outputs());
-            plan.class_weights = Some(inverse_frequency_weights(&counts, power));
+        match plan.spec {
+            TargetSpec::FrameClasses { .. } => {
+                let counts = train.class_counts(h, plan.spec.outputs());
+                plan.class_weights = Some(inverse_frequency_weights(&counts, power));
+            }
+            // A behaviour's frames "on" weigh (off / on)^power against its frames "off", as
+            // PyTorch's `pos_weight`: rare behaviours are not learnt as never happening.
+            TargetSpec::FrameMulti { .. } => {
+                let counts = train.label_counts(h, plan.spec.outputs());
+                plan.class_weights = Some(
+                    counts
+                        .iter()
+                        .map(|&(on, off)| {
+                            if on == 0 {
+                                1.0
+                            } else {
+                                (off as f64 / on as f64).max(1.0).powf(power) as f32
+                            }
+                        })
+                        .collect(),
+                );
+            }
+            _ => {}
         }
     }
 }
@@ -197,7 +217,22 @@ pub fn forward_heads(
                     let dense = |v: &Vec<f32>| values_tensor(v, device).reshape(shape);
                     let loss = match plan.section.kind {
                         HeadKind::Multilabel => {
-                            losses::binary_cross_entropy(logits, dense(values), dense(mask))
+                            let weights = match &plan.class_weights {
+                                Some(on_weights) => mask
+                                    .iter()
+                                    .zip(values)
+                                    .enumerate()
+                                    .map(|(i, (m, &v))| {
+                                        if v > 0.5 {
+                                            m * on_weights[i % outputs]
+                                        } else {
+                                            *m
+                                        }
+                                    })
+                                    .collect(),
+                                None => mask.clone(),
+                            };
+                            losses::binary_cross_entropy(logits, dense(values), dense(&weights))
                         }
                         _ => losses::squared_error(logits, dense(values), dense(mask)),
                     };

@@ -40,7 +40,11 @@ pub fn load_sources(data: &DataSection, seed: u64) -> Result<Sources> {
         ));
     }
     for extra in &data.extra {
-        let more = load_source(extra)?;
+        // Role labels are run-wide: every source keeps them when the run trains on pairs.
+        let more = load_source(&DataSection {
+            roles: data.roles,
+            ..extra.clone()
+        })?;
         sources.train.extend(more.train);
         sources.validation.extend(more.validation);
     }

@@ -247,6 +247,24 @@ impl Corpus {
         }
         counts
     }
+
+    /// Per output of multi-label head `head`: labelled entries that are on, and that are off.
+    pub fn label_counts(&self, head: usize, outputs: usize) -> Vec<(usize, usize)> {
+        let mut counts = vec![(0, 0); outputs];
+        for track in &self.tracks {
+            if let TrackTargets::Dense { values, .. } = &track.targets[head] {
+                for (i, v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+                    let (on, off) = &mut counts[i % outputs];
+                    if *v > 0.5 {
+                        *on += 1;
+                    } else {
+                        *off += 1;
+                    }
+                }
+            }
+        }
+        counts
+    }
 }
 
 /// Class weights `(1 / frequency)^power`, normalised so a labelled frame weighs 1 on average
