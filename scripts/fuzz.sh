@@ -28,6 +28,7 @@ declare -A seeds=(
     [npy]="$fixtures/*.npy"
     [detect]="$fixtures/dlc_single_movement.csv $fixtures/dlc_single_movement.h5 $fixtures/sleap_labels.slp $fixtures/nwb_rate.nwb $fixtures/movement_singular.nc $fixtures/anipose_pose3d.csv"
     [labels_csv]="$datasets/deepethogram/*/DATA/*/*_labels.csv"
+    [role_labels_csv]="$fixtures/roles_*.csv"
     [pickle]="$fixtures/object_p*.npy $datasets/bad/mabe22_*.npy"
     [mat]="$datasets/sbea/*.mat $datasets/bad/*.mat"
     [calms21_json]="$datasets/calms21/calms21_task1_train.json $datasets/bad/calms21_*.json"

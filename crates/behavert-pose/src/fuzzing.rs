@@ -11,7 +11,7 @@ use crate::Format;
 use crate::datasets::{DatasetOptions, Split, calms21, deepethogram, mabe22, mat};
 
 /// Every fuzz target.
-pub const TARGETS: [&str; 16] = [
+pub const TARGETS: [&str; 17] = [
     "anipose",
     "calms21_json",
     "deepethogram_yaml",
@@ -26,6 +26,7 @@ pub const TARGETS: [&str; 16] = [
     "npy",
     "nwb",
     "pickle",
+    "role_labels_csv",
     "sleap_h5",
     "slp",
 ];
@@ -55,6 +56,15 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
         "slp" => pose(Some(Format::Slp), "labels.slp"),
         "labels_csv" => as_file(data, "labels.csv", |path| {
             crate::label_files::read_labels(path).map(drop)
+        }),
+        "role_labels_csv" => as_file(data, "roles.csv", |path| {
+            let animals = ["mouse1", "mouse2", "mouse3"].map(String::from);
+            crate::role_labels::read_role_labels(path, &animals).map(|roles| {
+                for bout in &roles.bouts {
+                    assert!(bout.frames.start < bout.frames.end);
+                    assert!(bout.target.as_ref() != Some(&bout.agent));
+                }
+            })
         }),
         "calms21_json" => as_file(data, "calms21_task1_train.json", |path| {
             calms21::read_json(path, Split::Train, &DatasetOptions::default(), &mut |_| {

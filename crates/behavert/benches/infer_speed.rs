@@ -157,6 +157,7 @@ fn prepare_inputs(frames: usize, csv: &Path, model_dir: &Path) -> usize {
         normalisation,
         feature_names: preprocessor.feature_names().to_vec(),
         window_length: WINDOW,
+        roles: None,
         seed: 0,
         step: 0,
         metrics: Default::default(),

@@ -11,6 +11,9 @@ use behavert::train::{Mode, RunOptions, TrainingConfig, resume, train};
 use behavert_pose::synth::{SimulationConfig, simulate};
 use burn::tensor::Device;
 
+#[path = "training/roles.rs"]
+mod roles;
+
 /// The device RNG is process-wide: runs in parallel test threads would draw each other's
 /// dropout masks, so training tests take turns.
 static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());

@@ -1,8 +1,10 @@
 //! `behavert infer`: per-frame behaviour predictions and bouts for pose files, and each
-//! sequence head's answer for the whole recording.
+//! sequence head's answer for the whole recording; with a model of who did what to whom, each
+//! agent's and pair's behaviours in long form and their bouts.
 
 use anyhow::Context;
 use behavert::infer::predictions::{PredictionWriter, bouts_path, refuse_existing};
+use behavert::infer::roles::predict_roles;
 use behavert::infer::{ClipSummary, Predictor};
 use burn::tensor::Device;
 
@@ -23,6 +25,20 @@ pub fn run(args: &InferArgs, device: &Device) -> anyhow::Result<()> {
     for (input, output) in args.input.iter().zip(&outputs) {
         let pose = read_pose(input, &args.windowing)?;
         let origin = input.display().to_string();
+        if predictor.info().roles.is_some() {
+            let roles = predict_roles(&predictor, &pose, &origin, &options)
+                .with_context(|| format!("cannot label {}", input.display()))?;
+            roles.write(output, &bouts_path(output), pose.fps)?;
+            println!(
+                "{}: {} frames, {} animals → {} (agent, target, behaviour per frame; bouts: {})",
+                input.display(),
+                roles.frames,
+                roles.animals.len(),
+                output.display(),
+                bouts_path(output).display()
+            );
+            continue;
+        }
         let prepared = predictor.prepare(&pose, &origin)?;
         let mut writer = PredictionWriter::create(output, predictor.heads(), pose.fps)?;
         let bar = frame_progress(prepared.frames(), &origin, !args.windowing.no_progress);
