@@ -8,6 +8,9 @@ Each file is written the way the original dataset was written (docs/datasets.md)
   SBeA          scipy.io.savemat (uncompressed, and one compressed file)
   DeepEthogram  pandas to_csv for the label CSV and the DeepLabCut keypoint CSV, plus the YAML
   PAIR-R24M     pandas to_csv for metadata.csv and markerDataset.csv
+  MABe 2025     pandas to_csv for train.csv / test.csv, pandas to_parquet (pyarrow) for the
+                tracking and annotation files: snappy and zstd, int8 and int64 ids, float32
+                and float64 coordinates, categorical and plain body-part names
 
 Values follow formulas the Rust tests check, so an axis swap shows up as a wrong number:
   2D: x = 100*individual + 10*keypoint + frame,  y = 500 + 100*individual + 10*keypoint + frame
@@ -16,7 +19,7 @@ Values follow formulas the Rust tests check, so an axis swap shows up as a wrong
 Run:  python3 scripts/make_dataset_fixtures.py            (numpy >= 2: everything)
       /path/to/numpy1-venv/bin/python scripts/make_dataset_fixtures.py --mabe22-only
           (numpy < 2: writes mabe22_np1/ with a real numpy 1.x np.save)
-Needs numpy, scipy, pandas (pip install numpy scipy pandas). The outputs are committed; the
+Needs numpy, scipy, pandas, pyarrow (pip install numpy scipy pandas pyarrow). The outputs are committed; the
 tests never run Python.
 """
 
@@ -326,6 +329,90 @@ def pair_r24m():
         df.to_csv(d / "markerDataset.csv", index=False)
 
 
+def mabe2025():
+    """Kaggle's MABe 2025 layout: metadata CSVs, per-video tracking and annotation parquet.
+
+    Tracking rows are long (video_frame, mouse_id, bodypart, x, y) with x, y by the formula of
+    coord() (individual = mouse_id - 1, keypoint = index in body_parts_tracked); rows are
+    shuffled, and mouse 3 of video 101 is out of view (no rows) in frames 4 to 6.
+    """
+    import pandas as pd
+
+    root = OUT / "mabe2025"
+    bodyparts = ["nose", "ear_left", "ear_right", "tail_base"]
+    other_parts = ["nose", "neck", "tail_base"]
+
+    def tracking(frames, mice, parts, absent=()):
+        rows = []
+        for t in range(frames):
+            for m in range(1, mice + 1):
+                if (m, t) in absent:
+                    continue
+                for k, part in enumerate(parts):
+                    rows.append((t, m, part, coord(t, m - 1, k, 0), coord(t, m - 1, k, 1)))
+        df = pd.DataFrame(rows, columns=["video_frame", "mouse_id", "bodypart", "x", "y"])
+        return df.sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+    def meta(lab, video, mice, parts, labelled):
+        row = {"lab_id": lab, "video_id": video}
+        for m in range(1, 5):
+            row[f"mouse{m}_strain"] = "C57Bl/6J" if m <= mice else None
+        row.update(
+            frames_per_second=30.0,
+            video_duration_sec=1.0,
+            pix_per_cm_approx=10.0,
+            video_width_pix=1024,
+            video_height_pix=570,
+            body_parts_tracked=json.dumps(parts),
+            behaviors_labeled=json.dumps(labelled) if labelled is not None else None,
+            tracking_method="DeepLabCut",
+        )
+        return row
+
+    def write(df, path, compression):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        df.to_parquet(path, engine="pyarrow", compression=compression, index=False)
+
+    # Lab 1, video 101: three mice, int8 ids, float32 coordinates, categorical body parts.
+    t101 = tracking(10, 3, bodyparts, absent={(3, 4), (3, 5), (3, 6)})
+    t101["mouse_id"] = t101["mouse_id"].astype("int8")
+    t101[["x", "y"]] = t101[["x", "y"]].astype("float32")
+    t101["bodypart"] = t101["bodypart"].astype("category")
+    write(t101, root / "train_tracking/AdaptableSnail/101.parquet", "snappy")
+    a101 = pd.DataFrame(
+        {
+            "agent_id": [1, 1, 2],
+            "target_id": [2, 1, 3],
+            "action": ["sniff", "selfgroom", "attack"],
+            "start_frame": [0, 5, 2],
+            "stop_frame": [5, 9, 4],
+        }
+    )
+    write(a101, root / "train_annotation/AdaptableSnail/101.parquet", "snappy")
+    # Some releases quote names inside the strings; readers strip the quotes.
+    labelled101 = ["mouse1,mouse2,sniff", "mouse1,self,selfgroom", "'mouse2','mouse3','attack'",
+                   "mouse3,mouse1,attack"]
+    # Lab 1, video 102: two mice, int64 ids, float64, plain strings, zstd; one bout.
+    t102 = tracking(6, 2, bodyparts)
+    write(t102, root / "train_tracking/AdaptableSnail/102.parquet", "zstd")
+    a102 = pd.DataFrame({"agent_id": [2], "target_id": [1], "action": ["sniff"],
+                         "start_frame": [1], "stop_frame": [3]})
+    write(a102, root / "train_annotation/AdaptableSnail/102.parquet", "zstd")
+    labelled102 = ["mouse2,mouse1,sniff", "mouse1,mouse2,sniff"]
+    # Lab 2, video 201: other body parts, no annotation file (tracking only).
+    write(tracking(5, 2, other_parts), root / "train_tracking/CalMS21_task1/201.parquet", "snappy")
+    train = pd.DataFrame([
+        meta("AdaptableSnail", 101, 3, bodyparts, labelled101),
+        meta("AdaptableSnail", 102, 2, bodyparts, labelled102),
+        meta("CalMS21_task1", 201, 2, other_parts, None),
+    ])
+    train.to_csv(root / "train.csv", index=False)
+    # Test: tracking only.
+    write(tracking(4, 2, bodyparts), root / "test_tracking/AdaptableSnail/301.parquet", "snappy")
+    test = pd.DataFrame([meta("AdaptableSnail", 301, 2, bodyparts, ["mouse1,mouse2,sniff"])])
+    test.to_csv(root / "test.csv", index=False)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mabe22-only", action="store_true")
@@ -338,6 +425,7 @@ def main():
     sbea()
     deepethogram()
     pair_r24m()
+    mabe2025()
     print(f"fixtures written under {os.path.relpath(OUT)} (numpy {np.__version__})")
 
 

@@ -61,7 +61,7 @@ pub struct InspectArgs {
     /// Read the file as this format instead of detecting it.
     #[arg(long)]
     pub format: Option<String>,
-    /// Inspect a dataset directory (calms21, mabe22, sbea, deepethogram, pair-r24m).
+    /// Inspect a dataset directory (calms21, mabe22, sbea, deepethogram, pair-r24m, mabe2025).
     #[arg(long)]
     pub dataset: Option<String>,
     /// The dataset's task (e.g. calms21 task1|task2|task3|unlabeled, mabe22 mouse|fly).

@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod label_files;
 pub mod labels;
 pub mod pair_views;
+pub mod parquet_table;
 pub mod pickle;
 pub mod pose;
 pub mod preprocess;

@@ -1,4 +1,4 @@
-//! The five benchmark datasets (docs/datasets.md), loaded from their published files with
+//! The benchmark datasets (docs/datasets.md), loaded from their published files with
 //! their official splits, keypoint order, vocabulary and groups.
 //!
 //! [`load`] reads a whole dataset into a [`Dataset`]; [`for_each`] hands over one
@@ -9,6 +9,7 @@
 
 pub mod calms21;
 pub mod deepethogram;
+pub mod mabe2025;
 pub mod mabe22;
 pub mod mat;
 pub mod pair_r24m;
@@ -23,6 +24,7 @@ pub use summary::{ClassCount, DatasetSummary, SplitCount, SummaryBuilder, Target
 use crate::error::{PoseError, Result};
 use crate::labels::{Labels, Targets};
 use crate::pose::{Pose, Space};
+use crate::role_labels::RoleLabels;
 
 /// One of the five benchmark datasets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -40,21 +42,25 @@ pub enum DatasetKind {
     /// PAIR-R24M: rat pairs, 3D motion capture, behaviour categories per frame.
     #[serde(rename = "pair-r24m")]
     PairR24m,
+    /// MABe 2025: 2–4 mice per video from many labs, who did what to whom (role labels).
+    #[serde(rename = "mabe2025")]
+    Mabe2025,
 }
 
 impl DatasetKind {
     /// Every dataset, in a fixed order.
-    pub fn all() -> [DatasetKind; 5] {
+    pub fn all() -> [DatasetKind; 6] {
         [
             Self::Calms21,
             Self::Mabe22,
             Self::Sbea,
             Self::DeepEthogram,
             Self::PairR24m,
+            Self::Mabe2025,
         ]
     }
 
-    /// The command-line name (`calms21`, `mabe22`, `sbea`, `deepethogram`, `pair-r24m`).
+    /// The command-line name (`calms21`, `mabe22`, `sbea`, `deepethogram`, `pair-r24m`, `mabe2025`).
     pub fn name(self) -> &'static str {
         self.spec().name
     }
@@ -67,6 +73,7 @@ impl DatasetKind {
             Self::Sbea => &sbea::SPEC,
             Self::DeepEthogram => &deepethogram::SPEC,
             Self::PairR24m => &pair_r24m::SPEC,
+            Self::Mabe2025 => &mabe2025::SPEC,
         }
     }
 }
@@ -216,6 +223,8 @@ pub struct Sequence {
     pub extra_labels: Vec<(String, Labels)>,
     /// Numeric per-frame targets with NaN = unlabelled (MABe22's tasks).
     pub targets: Option<Targets>,
+    /// Who did what to whom (MABe 2025's annotations), if the sequence has them.
+    pub roles: Option<RoleLabels>,
     /// Everything else the files say about the sequence (annotator id, dates, file names…).
     pub metadata: BTreeMap<String, serde_json::Value>,
 }
@@ -231,6 +240,7 @@ impl Sequence {
             labels: None,
             extra_labels: Vec::new(),
             targets: None,
+            roles: None,
             metadata: BTreeMap::new(),
         }
     }
@@ -349,6 +359,7 @@ pub fn for_each(
         DatasetKind::Sbea => sbea::for_each(dir, options, &mut limited),
         DatasetKind::DeepEthogram => deepethogram::for_each(dir, options, &mut limited),
         DatasetKind::PairR24m => pair_r24m::for_each(dir, options, &mut limited),
+        DatasetKind::Mabe2025 => mabe2025::for_each(dir, options, &mut limited),
     }
 }
 
@@ -374,6 +385,7 @@ fn task_name(kind: DatasetKind, options: &DatasetOptions) -> String {
         DatasetKind::Mabe22 => options.task_or("mouse"),
         DatasetKind::PairR24m => options.task_or("coarse"),
         DatasetKind::Sbea | DatasetKind::DeepEthogram => "pose".to_string(),
+        DatasetKind::Mabe2025 => "roles".to_string(),
     }
 }
 

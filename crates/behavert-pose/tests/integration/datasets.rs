@@ -1,4 +1,4 @@
-//! The five dataset loaders on format-exact fixtures (written by
+//! The dataset loaders on format-exact fixtures (written by
 //! `scripts/make_dataset_fixtures.py` with the datasets' own writers). Values follow
 //! x = 100·individual + 10·keypoint + frame, y = 500 + …, z = 900 + …, so an axis mix-up
 //! shows as a wrong number.
@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use behavert_pose::datasets::{
-    self, DatasetKind, DatasetOptions, Split, calms21, mabe22, pair_r24m, sbea,
+    self, DatasetKind, DatasetOptions, Split, calms21, mabe22, mabe2025, pair_r24m, sbea,
 };
 use behavert_pose::labels::{FrameLabels, TargetKind};
 use behavert_pose::pose::Pose;
@@ -355,6 +355,146 @@ fn pair_r24m_markers_labels_and_bad_frames() {
         coord(1, 0, 0, 0)
     );
     assert_eq!(kept.vocabulary.len(), 6);
+}
+
+#[test]
+fn mabe2025_parquet_tracking_and_annotations_become_poses_and_roles() {
+    let dir = fixtures("mabe2025");
+    let dataset = datasets::load(DatasetKind::Mabe2025, &dir, &DatasetOptions::default()).unwrap();
+    let ids: Vec<(&str, Split, Option<&str>)> = dataset
+        .sequences
+        .iter()
+        .map(|s| (s.id.as_str(), s.split, s.group.as_deref()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("101", Split::Train, Some("AdaptableSnail")),
+            ("102", Split::Train, Some("AdaptableSnail")),
+            ("201", Split::Train, Some("CalMS21_task1")),
+            ("301", Split::Test, Some("AdaptableSnail")),
+        ]
+    );
+    // Video 101: snappy, int8 ids, float32, dictionary-encoded body parts, shuffled rows.
+    let video = &dataset.sequences[0];
+    let pose = &video.pose;
+    assert_eq!(pose.individuals, ["mouse1", "mouse2", "mouse3"]);
+    assert_eq!(
+        pose.keypoints,
+        ["nose", "ear_left", "ear_right", "tail_base"]
+    );
+    assert_eq!(pose.frames(), 10);
+    assert_eq!(pose.fps, Some(30.0));
+    assert_formula(pose);
+    // Mouse 3 has no rows in frames 4 to 6: out of view, missing.
+    for frame in 0..10 {
+        let missing = pose
+            .positions
+            .slice(ndarray::s![frame, 2, .., ..])
+            .iter()
+            .all(|v| v.is_nan());
+        assert_eq!(missing, (4..=6).contains(&frame), "frame {frame}");
+    }
+    let roles = video.roles.as_ref().unwrap();
+    let bouts: Vec<(&str, Option<&str>, &str, std::ops::Range<usize>)> = roles
+        .bouts
+        .iter()
+        .map(|b| {
+            (
+                b.agent.as_str(),
+                b.target.as_deref(),
+                b.behaviour.as_str(),
+                b.frames.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bouts,
+        [
+            ("mouse1", None, "selfgroom", 5..9),
+            ("mouse1", Some("mouse2"), "sniff", 0..5),
+            ("mouse2", Some("mouse3"), "attack", 2..4),
+        ]
+    );
+    // behaviors_labeled, stray quotes removed; `self` is a solo behaviour.
+    let labelled = video.metadata[mabe2025::BEHAVIORS_LABELED]
+        .as_array()
+        .unwrap();
+    assert_eq!(labelled[2], "mouse2,mouse3,attack");
+    assert_eq!(
+        mabe2025::labelled_triple("mouse1,self,selfgroom"),
+        Some(("mouse1".into(), None, "selfgroom".into()))
+    );
+    // Video 102: zstd, int64 ids, float64, plain strings.
+    let other = &dataset.sequences[1];
+    assert_eq!(other.pose.individuals, ["mouse1", "mouse2"]);
+    assert_formula(&other.pose);
+    assert_eq!(other.roles.as_ref().unwrap().bouts.len(), 1);
+    // No annotation file: pose only; other body parts in their listed order.
+    let unlabelled = &dataset.sequences[2];
+    assert!(unlabelled.roles.is_none());
+    assert_eq!(unlabelled.pose.keypoints, ["nose", "neck", "tail_base"]);
+    assert_formula(&unlabelled.pose);
+    // One lab, one split.
+    let lab = DatasetOptions {
+        group: Some("CalMS21_task1".into()),
+        ..DatasetOptions::default()
+    };
+    let only = datasets::load(DatasetKind::Mabe2025, &dir, &lab).unwrap();
+    assert_eq!(only.sequences.len(), 1);
+    let test = DatasetOptions {
+        split: Some(Split::Test),
+        ..DatasetOptions::default()
+    };
+    assert_eq!(
+        datasets::load(DatasetKind::Mabe2025, &dir, &test)
+            .unwrap()
+            .sequences
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn mabe2025_damaged_files_are_refused_naming_the_place() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    let source = fixtures("mabe2025");
+    std::fs::copy(source.join("train.csv"), dir.join("train.csv")).unwrap();
+    let lab = dir.join("train_tracking/AdaptableSnail");
+    std::fs::create_dir_all(&lab).unwrap();
+    // An annotation file where a tracking file belongs: no `video_frame` column.
+    std::fs::copy(
+        source.join("train_annotation/AdaptableSnail/101.parquet"),
+        lab.join("101.parquet"),
+    )
+    .unwrap();
+    let error = datasets::load(DatasetKind::Mabe2025, dir, &DatasetOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("101.parquet") && error.contains("`video_frame`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("agent_id"),
+        "lists the columns there are: {error}"
+    );
+    // Not Parquet at all.
+    std::fs::write(lab.join("101.parquet"), b"video_frame,mouse_id\n0,1\n").unwrap();
+    let error = datasets::load(DatasetKind::Mabe2025, dir, &DatasetOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("a Parquet file"), "{error}");
+    // A missing tracking file is skipped, with the reason.
+    std::fs::remove_file(lab.join("101.parquet")).unwrap();
+    let loaded = datasets::load(DatasetKind::Mabe2025, dir, &DatasetOptions::default()).unwrap();
+    assert!(loaded.sequences.is_empty());
+    assert!(
+        loaded.skipped[0]
+            .reason
+            .contains("no tracking file for video 101")
+    );
 }
 
 #[test]

@@ -86,7 +86,7 @@ pub struct DataSection {
     pub recordings: usize,
     /// Simulated held-out recordings (different seeds), for validation.
     pub validation_recordings: usize,
-    /// The dataset: calms21, mabe22, sbea, deepethogram or pair-r24m.
+    /// The dataset: calms21, mabe22, sbea, deepethogram, pair-r24m or mabe2025 (role labels, with `roles`).
     pub dataset: Option<DatasetKind>,
     /// The dataset's folder.
     pub data_dir: Option<PathBuf>,
@@ -653,11 +653,11 @@ impl TrainingConfig {
             ));
         }
         d.validate_source("data")?;
-        if d.roles && d.source == DataSource::Dataset {
+        if d.roles && d.source == DataSource::Dataset && d.dataset != Some(DatasetKind::Mabe2025) {
             return Err(Error::config(
-                "data.source",
-                "simulated or files with data.roles = true (no dataset loader gives role labels yet)",
-                "dataset",
+                "data.dataset",
+                "mabe2025 with data.roles = true (the one dataset labelled with roles)",
+                format!("{:?}", d.dataset.map(|k| k.name())),
             ));
         }
         if let Some(slots) = d.slots

@@ -178,7 +178,7 @@ fn dataset(data: &DataSection) -> Result<Sources> {
             id: sequence.id,
             pose: sequence.pose,
             labels: sequence.labels,
-            roles: None,
+            roles: sequence.roles,
             targets: sequence.targets,
             group: sequence.group,
         })
