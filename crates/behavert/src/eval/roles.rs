@@ -102,17 +102,117 @@ fn items<'a>(
         .collect()
 }
 
-/// MABe 2025's score: per lab (or dataset) the macro-F1 of [`role_scores`] over the lab's
-/// recordings and behaviours, then the mean over labs.
-pub fn mabe2025_f1(labs: &[(Vec<ScoredRecording<'_>>, Vec<String>)]) -> Result<f64> {
-    if labs.is_empty() {
-        return Err(Error::empty("labs to score"));
+/// One video as MABe 2025 scores it.
+#[derive(Clone, Copy, Debug)]
+pub struct Mabe2025Video<'a> {
+    /// The lab (or dataset) the video belongs to.
+    pub lab: &'a str,
+    /// The annotated roles.
+    pub truth: &'a RoleLabels,
+    /// The predicted roles.
+    pub predicted: &'a RoleLabels,
+    /// The (agent, target, behaviour) triples annotated in this video (`behaviors_labeled`;
+    /// target `None` for `self`): predictions of any other are not scored.
+    pub labelled: &'a [(String, Option<String>, String)],
+}
+
+/// MABe 2025's score and each lab's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mabe2025Score {
+    /// The mean of the labs' scores.
+    pub f1: f64,
+    /// Per lab, in order of first appearance: its mean F1 over the behaviours annotated in
+    /// its videos, and those behaviours' scores.
+    pub labs: Vec<(String, RoleScores)>,
+}
+
+/// MABe 2025's score, to the challenge's published metric: per lab, each behaviour that the
+/// lab's annotations contain is scored over the frames of every (video, agent, target) (counts
+/// summed over the lab's videos; predictions of triples a video's `behaviors_labeled` does not
+/// list are dropped), F1 averaged over those behaviours; the score is the mean over labs.
+/// Like the challenge, refuses predictions of two behaviours for one agent and target (or
+/// agent alone) in one frame.
+pub fn mabe2025_f1(videos: &[Mabe2025Video<'_>]) -> Result<Mabe2025Score> {
+    if videos.is_empty() {
+        return Err(Error::empty("videos to score"));
     }
-    let mut sum = 0.0;
-    for (recordings, behaviours) in labs {
-        sum += role_scores(recordings, behaviours, Attribution::Pairs)?.macro_f1;
+    let mut labs: Vec<&str> = Vec::new();
+    for video in videos {
+        if !labs.contains(&video.lab) {
+            labs.push(video.lab);
+        }
     }
-    Ok(sum / labs.len() as f64)
+    let mut scored = Vec::with_capacity(labs.len());
+    for lab in labs {
+        let members: Vec<&Mabe2025Video<'_>> = videos.iter().filter(|v| v.lab == lab).collect();
+        let mut behaviours: Vec<String> = members
+            .iter()
+            .flat_map(|v| v.truth.bouts.iter().map(|b| b.behaviour.clone()))
+            .collect();
+        behaviours.sort();
+        behaviours.dedup();
+        let kept: Vec<RoleLabels> = members
+            .iter()
+            .map(|v| scorable_predictions(v))
+            .collect::<Result<_>>()?;
+        let recordings: Vec<ScoredRecording<'_>> = members
+            .iter()
+            .zip(&kept)
+            .map(|(v, predicted)| ScoredRecording {
+                truth: v.truth,
+                predicted,
+            })
+            .collect();
+        let scores = if behaviours.is_empty() {
+            RoleScores {
+                behaviours: Vec::new(),
+                macro_f1: 0.0,
+            }
+        } else {
+            role_scores(&recordings, &behaviours, Attribution::Pairs)?
+        };
+        scored.push((lab.to_string(), scores));
+    }
+    let f1 = scored.iter().map(|(_, s)| s.macro_f1).sum::<f64>() / scored.len() as f64;
+    Ok(Mabe2025Score { f1, labs: scored })
+}
+
+/// A video's predictions the challenge scores: those of its annotated triples, checked for
+/// one behaviour per agent and target in each frame.
+fn scorable_predictions(video: &Mabe2025Video<'_>) -> Result<RoleLabels> {
+    let bouts: Vec<RoleBout> = video
+        .predicted
+        .bouts
+        .iter()
+        .filter(|b| {
+            video
+                .labelled
+                .iter()
+                .any(|(a, t, name)| *a == b.agent && *t == b.target && *name == b.behaviour)
+        })
+        .cloned()
+        .collect();
+    let mut taken: HashSet<(usize, &str, Option<&str>)> = HashSet::new();
+    for bout in &bouts {
+        for frame in bout.frames.clone() {
+            if !taken.insert((frame, &bout.agent, bout.target.as_deref())) {
+                return Err(Error::data(
+                    format!(
+                        "predictions of {} → {} at frame {frame}",
+                        bout.agent,
+                        bout.target.as_deref().unwrap_or("self")
+                    ),
+                    "one behaviour per agent and target in a frame (MABe 2025 scores no more)",
+                    "two or more",
+                ));
+            }
+        }
+    }
+    Ok(RoleLabels {
+        animals: video.predicted.animals.clone(),
+        behaviours: video.predicted.behaviours.clone(),
+        bouts,
+    })
 }
 
 /// The "nearest animal" baseline: `predicted`'s directed behaviours kept only as frames (that
@@ -254,17 +354,83 @@ mod tests {
         assert!((pairs.macro_f1 - 0.5).abs() < 1e-12);
         let frames = role_scores(&recordings, &names, Attribution::Frames).unwrap();
         assert_eq!(frames.behaviours[0].scores.f1, 1.0);
-        // Two labs: the mean of their macro-F1, whatever their sizes.
-        let perfect = [ScoredRecording {
+    }
+
+    /// The examples of the challenge's metric documentation, animals named "1" and "2".
+    #[test]
+    fn mabe2025_f1_gives_the_published_examples() {
+        let animals: Vec<String> = ["1", "2"].map(String::from).to_vec();
+        let roles = |bouts: &[(&str, std::ops::Range<usize>)]| {
+            RoleLabels::from_bouts(
+                &animals,
+                bouts
+                    .iter()
+                    .map(|(action, frames)| RoleBout {
+                        agent: "1".into(),
+                        target: Some("2".into()),
+                        behaviour: action.to_string(),
+                        frames: frames.clone(),
+                    })
+                    .collect(),
+                "test",
+            )
+            .unwrap()
+        };
+        let attack_only = vec![("1".to_string(), Some("2".to_string()), "attack".to_string())];
+        let truth = roles(&[("attack", 0..9), ("mount", 15..24)]);
+        let guess = roles(&[("attack", 0..9)]);
+        let none = roles(&[]);
+        let video = |lab, predicted| Mabe2025Video {
+            lab,
             truth: &truth,
-            predicted: &truth,
-        }];
-        let score = mabe2025_f1(&[
-            (recordings.to_vec(), names.to_vec()),
-            (perfect.to_vec(), vec!["attack".to_string()]),
-        ])
-        .unwrap();
-        assert!((score - 0.75).abs() < 1e-12);
+            predicted,
+            labelled: &attack_only,
+        };
+        // Attack found, mount (annotated though not listed) missed: 0.5.
+        let one = mabe2025_f1(&[video("1", &guess)]).unwrap();
+        assert!((one.f1 - 0.5).abs() < 1e-12, "{one:?}");
+        // A second lab with nothing predicted: the mean of 0.5 and 0.
+        let two = mabe2025_f1(&[video("1", &guess), video("2", &none)]).unwrap();
+        assert!((two.f1 - 0.25).abs() < 1e-12, "{two:?}");
+        // Two touching bouts of one key, one prediction over both: 1.
+        let joined = roles(&[("attack", 0..10), ("attack", 10..20)]);
+        let whole = roles(&[("attack", 0..20)]);
+        let touching = Mabe2025Video {
+            lab: "1",
+            truth: &joined,
+            predicted: &whole,
+            labelled: &attack_only,
+        };
+        assert_eq!(mabe2025_f1(&[touching]).unwrap().f1, 1.0);
+        // Two bouts with a gap, predicted as one: 20 right, 20 wrong, F1 2/3.
+        let apart = roles(&[("attack", 0..10), ("attack", 30..40)]);
+        let long = roles(&[("attack", 0..40)]);
+        let gap = Mabe2025Video {
+            lab: "1",
+            truth: &apart,
+            predicted: &long,
+            labelled: &attack_only,
+        };
+        assert!((mabe2025_f1(&[gap]).unwrap().f1 - 2.0 / 3.0).abs() < 1e-12);
+        // Predictions of triples the video was not annotated for do not count.
+        let mounts = roles(&[("attack", 0..9), ("mount", 15..24)]);
+        let unlisted = mabe2025_f1(&[video("1", &mounts)]).unwrap();
+        assert!((unlisted.f1 - 0.5).abs() < 1e-12);
+        // Two behaviours of one pair in one frame are refused.
+        let both = roles(&[("attack", 0..9), ("sniff", 5..7)]);
+        let listed = vec![
+            ("1".to_string(), Some("2".to_string()), "attack".to_string()),
+            ("1".to_string(), Some("2".to_string()), "sniff".to_string()),
+        ];
+        let error = mabe2025_f1(&[Mabe2025Video {
+            lab: "1",
+            truth: &truth,
+            predicted: &both,
+            labelled: &listed,
+        }])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("1 → 2 at frame 5"), "{error}");
     }
 
     #[test]
