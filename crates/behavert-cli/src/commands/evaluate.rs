@@ -1,9 +1,13 @@
-//! `behavert evaluate`: a checkpoint on labelled pose files or a dataset's test split.
+//! `behavert evaluate`: a checkpoint on labelled pose files or a dataset's test split; a model
+//! of who did what to whom on role labels.
 
 use anyhow::{Context, bail};
-use behavert::infer::{EvaluateOptions, LabelledRecording, Predictor, evaluate};
+use behavert::infer::{
+    EvaluateOptions, LabelledRecording, Predictor, RoleRecording, evaluate, evaluate_roles,
+};
 use behavert::train::sources::labels_for;
-use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split};
+use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split, mabe2025};
+use behavert_pose::role_labels::read_role_labels;
 use burn::tensor::Device;
 
 use super::inputs::{options, read_pose};
@@ -13,6 +17,9 @@ use crate::cli::EvaluateArgs;
 pub fn run(args: &EvaluateArgs, device: &Device) -> anyhow::Result<()> {
     let predictor = Predictor::load(&args.model, device)
         .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    if predictor.info().roles.is_some() {
+        return run_roles(args, &predictor);
+    }
     let (recordings, dataset) = match &args.dataset {
         Some(name) => dataset_recordings(args, name)?,
         None => (file_recordings(args)?, "labelled pose files".to_string()),
@@ -52,6 +59,122 @@ pub fn run(args: &EvaluateArgs, device: &Device) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A model of who did what to whom, on role-labelled files or MABe 2025.
+fn run_roles(args: &EvaluateArgs, predictor: &Predictor) -> anyhow::Result<()> {
+    let recordings = match &args.dataset {
+        Some(name) => dataset_role_recordings(args, name)?,
+        None => file_role_recordings(args)?,
+    };
+    let summary = evaluate_roles(
+        predictor,
+        &recordings,
+        &options(&args.windowing, false),
+        &args.output_dir,
+    )?;
+    println!("{} recordings", recordings.len());
+    println!(
+        "per-pair macro-F1 (agent, target and behaviour right): {:.3}",
+        summary.pairs.macro_f1
+    );
+    println!(
+        "frame-level macro-F1 (whoever did it): {:.3}",
+        summary.frames.macro_f1
+    );
+    println!(
+        "MABe 2025 F1 (mean over {} labs): {:.3}",
+        summary.mabe2025.labs.len(),
+        summary.mabe2025.f1
+    );
+    println!(
+        "wrote {} files into {}",
+        summary.files.len(),
+        args.output_dir.display()
+    );
+    Ok(())
+}
+
+fn file_role_recordings(args: &EvaluateArgs) -> anyhow::Result<Vec<RoleRecording>> {
+    if args.labels.len() != args.input.len() {
+        bail!(
+            "--labels: expected one role labels file per --input ({}), found {}",
+            args.input.len(),
+            args.labels.len()
+        );
+    }
+    args.input
+        .iter()
+        .zip(&args.labels)
+        .map(|(input, labels)| {
+            let pose = read_pose(input, &args.windowing)?;
+            let roles = read_role_labels(labels, &pose.individuals)?;
+            Ok(RoleRecording {
+                name: stem(input),
+                pose,
+                roles,
+                lab: "files".into(),
+                labelled: None,
+            })
+        })
+        .collect()
+}
+
+/// MABe 2025's annotated test videos (every annotated video when none is a test video).
+fn dataset_role_recordings(args: &EvaluateArgs, name: &str) -> anyhow::Result<Vec<RoleRecording>> {
+    let kind: DatasetKind = name.parse()?;
+    let dir = args
+        .data_dir
+        .as_deref()
+        .context("--data-dir is required with --dataset")?;
+    let options = DatasetOptions {
+        task: args.task.clone(),
+        group: args.group.clone(),
+        ..Default::default()
+    };
+    let (mut test, mut other) = (Vec::new(), Vec::new());
+    datasets::for_each(kind, dir, &options, &mut |sequence| {
+        let Some(roles) = sequence.roles else {
+            return Ok(true);
+        };
+        let labelled = sequence
+            .metadata
+            .get(mabe2025::BEHAVIORS_LABELED)
+            .and_then(|v| v.as_array())
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| mabe2025::labelled_triple(e.as_str()?))
+                    .collect()
+            });
+        let recording = RoleRecording {
+            name: sequence.id,
+            pose: sequence.pose,
+            roles,
+            lab: sequence.group.unwrap_or_else(|| kind.to_string()),
+            labelled,
+        };
+        match sequence.split {
+            Split::Test => test.push(recording),
+            _ => other.push(recording),
+        }
+        Ok(true)
+    })?;
+    let recordings = if test.is_empty() { other } else { test };
+    if recordings.is_empty() {
+        bail!(
+            "{}: expected {kind} recordings with role labels, found none",
+            dir.display()
+        );
+    }
+    Ok(recordings)
+}
+
+fn stem(input: &std::path::Path) -> String {
+    input.file_stem().map_or_else(
+        || input.display().to_string(),
+        |s| s.to_string_lossy().into(),
+    )
+}
+
 fn file_recordings(args: &EvaluateArgs) -> anyhow::Result<Vec<LabelledRecording>> {
     if args.labels.len() != args.input.len() {
         bail!(
@@ -67,10 +190,7 @@ fn file_recordings(args: &EvaluateArgs) -> anyhow::Result<Vec<LabelledRecording>
             let pose = read_pose(input, &args.windowing)?;
             let labels = labels_for(labels, pose.frames())?;
             Ok(LabelledRecording {
-                name: input.file_stem().map_or_else(
-                    || input.display().to_string(),
-                    |s| s.to_string_lossy().into(),
-                ),
+                name: stem(input),
                 pose,
                 labels,
             })

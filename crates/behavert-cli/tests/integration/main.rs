@@ -7,4 +7,5 @@ mod dataset_cli;
 mod demo_cli;
 mod documented_commands;
 mod infer_cli;
+mod roles_cli;
 mod train_cli;

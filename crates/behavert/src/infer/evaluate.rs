@@ -405,7 +405,7 @@ fn embedding_plot(scored: &[Scored], vocabulary: &[String]) -> Result<Option<Emb
 }
 
 /// Refuses an output folder with files in it: results never mix with or replace old ones.
-fn refuse_used_output_dir(dir: &Path) -> Result<()> {
+pub(crate) fn refuse_used_output_dir(dir: &Path) -> Result<()> {
     match std::fs::read_dir(dir) {
         Ok(mut entries) => match entries.next() {
             Some(_) => Err(used_output_dir(dir)),
@@ -426,7 +426,7 @@ fn used_output_dir(dir: &Path) -> Error {
 
 /// A new folder beside `dir` (same file system, so publishing it is one rename), named
 /// `.<name>.*.tmp` and removed if the evaluation fails.
-fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
+pub(crate) fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
@@ -435,7 +435,7 @@ fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
 
 /// Gives `staging` the name `dir`. A rename replaces only a missing or empty folder, so the
 /// check and the publishing are one step: a folder that filled meanwhile stays as it was.
-fn publish_dir(staging: tempfile::TempDir, dir: &Path) -> Result<()> {
+pub(crate) fn publish_dir(staging: tempfile::TempDir, dir: &Path) -> Result<()> {
     match std::fs::rename(staging.path(), dir) {
         Ok(()) => {
             // Renamed away: nothing is left for the guard to remove.
@@ -455,7 +455,7 @@ fn publish_dir(staging: tempfile::TempDir, dir: &Path) -> Result<()> {
 }
 
 /// A file name for recording `index` named `name` (dataset ids may hold `/`).
-fn file_name(name: &str, index: usize) -> String {
+pub(crate) fn file_name(name: &str, index: usize) -> String {
     let cleaned: String = name
         .chars()
         .map(|c| {

@@ -3,6 +3,7 @@
 
 mod clip_summary;
 pub mod evaluate;
+mod evaluate_roles;
 mod overlap;
 pub mod predictions;
 mod predictor;
@@ -10,5 +11,6 @@ pub mod roles;
 
 pub use clip_summary::ClipSummary;
 pub use evaluate::{EvaluateOptions, EvaluationSummary, LabelledRecording, evaluate};
+pub use evaluate_roles::{RoleEvaluationSummary, RoleRecording, evaluate_roles};
 pub use overlap::OverlapAverager;
 pub use predictor::{FrameBlock, InferOptions, OutputHead, Predictions, Predictor};

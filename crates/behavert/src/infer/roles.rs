@@ -160,27 +160,47 @@ pub fn predict_roles(
 }
 
 impl RolePredictions {
-    /// The bouts of frames predicted at `threshold` or more, as role labels.
+    /// The predicted bouts, as role labels: in each frame, for each agent and target (and each
+    /// agent alone), the likeliest behaviour if its probability is `threshold` or more. One
+    /// behaviour per pair and frame, as MABe 2025 annotates and scores.
     pub fn decided(&self, threshold: f32) -> Result<RoleLabels> {
+        let mut keys: Vec<(usize, Option<usize>)> =
+            self.tracks.iter().map(|t| (t.agent, t.target)).collect();
+        keys.dedup();
         let mut bouts = Vec::new();
-        for track in &self.tracks {
-            let mut start = None;
+        for (agent, target) in keys {
+            let tracks: Vec<&RoleTrack> = self
+                .tracks
+                .iter()
+                .filter(|t| t.agent == agent && t.target == target)
+                .collect();
+            let mut open: Option<(usize, usize)> = None;
             for f in 0..=self.frames {
-                let on = self
-                    .probability_at(track, f)
-                    .is_some_and(|p| p >= threshold);
-                match (on, start) {
-                    (true, None) => start = Some(f),
-                    (false, Some(s)) => {
-                        bouts.push(RoleBout {
-                            agent: self.animals[track.agent].clone(),
-                            target: track.target.map(|t| self.animals[t].clone()),
-                            behaviour: self.behaviours[track.behaviour].0.clone(),
-                            frames: s..f,
-                        });
-                        start = None;
-                    }
-                    _ => {}
+                let chosen = (f < self.frames)
+                    .then(|| {
+                        tracks
+                            .iter()
+                            .filter_map(|t| {
+                                let p = self.probability_at(t, f)?;
+                                (p >= threshold).then_some((p, t.behaviour))
+                            })
+                            .max_by(|a, b| a.0.total_cmp(&b.0))
+                            .map(|(_, behaviour)| behaviour)
+                    })
+                    .flatten();
+                if let Some((behaviour, start)) = open
+                    && Some(behaviour) != chosen
+                {
+                    bouts.push(RoleBout {
+                        agent: self.animals[agent].clone(),
+                        target: target.map(|t| self.animals[t].clone()),
+                        behaviour: self.behaviours[behaviour].0.clone(),
+                        frames: start..f,
+                    });
+                    open = None;
+                }
+                if open.is_none() {
+                    open = chosen.map(|behaviour| (behaviour, f));
                 }
             }
         }
