@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use behavert::infer::predictions::{BoutTracker, frame_label, prediction_columns};
+use behavert::infer::roles::predict_roles;
 use behavert::infer::{InferOptions, OutputHead, Predictions, Predictor};
 use behavert::model::HeadKind;
 use behavert_pose::pose::Pose;
@@ -107,6 +108,17 @@ impl PoseArrays<'_> {
     }
 }
 
+/// A role model's slots and its behaviours with their roles (`solo`, `directed`).
+type RoleSetup = (usize, Vec<(String, String)>);
+
+/// One agent's (and target's) probabilities of one behaviour per frame.
+type RoleTrack<'py> = (
+    String,
+    Option<String>,
+    String,
+    Bound<'py, numpy::PyArray1<f32>>,
+);
+
 /// A checkpoint loaded for labelling and embedding.
 #[pyclass(module = "behavert._native")]
 struct Model {
@@ -156,6 +168,65 @@ impl Model {
     #[getter]
     fn window_length(&self) -> usize {
         self.window_length
+    }
+
+    /// For a model of who did what to whom: `(slots, [(behaviour, "solo" | "directed")])`.
+    #[getter]
+    fn roles(&self) -> PyResult<Option<RoleSetup>> {
+        let predictor = self.lock()?;
+        Ok(predictor.info().roles.as_ref().map(|model| {
+            let behaviours = model
+                .behaviours
+                .iter()
+                .map(|(name, role)| {
+                    let role = serde_json::json!(role);
+                    (name.clone(), role.as_str().unwrap_or_default().to_string())
+                })
+                .collect();
+            (model.slots, behaviours)
+        }))
+    }
+
+    /// Who did what to whom: per agent and target (target `None` for solo behaviours) and
+    /// behaviour, the probability per frame (float32, NaN where the agent or target is not
+    /// tracked), as `behavert infer` writes them.
+    #[pyo3(signature = (pose, stride=None, batch_size=16))]
+    fn predict_role_tracks<'py>(
+        &self,
+        py: Python<'py>,
+        pose: PoseArrays<'py>,
+        stride: Option<usize>,
+        batch_size: usize,
+    ) -> PyResult<Vec<RoleTrack<'py>>> {
+        let (pose, origin) = pose.into_pose()?;
+        let options = InferOptions {
+            stride,
+            batch_size,
+            embeddings: false,
+        };
+        let predictions = py
+            .detach(|| {
+                let predictor = self
+                    .predictor
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("an earlier call using this model panicked"))?;
+                predict_roles(&predictor, &pose, &origin, &options)
+                    .map_err(|e| anyhow::Error::new(e).context(format!("cannot label {origin}")))
+            })
+            .map_err(raise)?;
+        let names = &predictions.animals;
+        Ok(predictions
+            .tracks
+            .into_iter()
+            .map(|track| {
+                (
+                    names[track.agent].clone(),
+                    track.target.map(|t| names[t].clone()),
+                    predictions.behaviours[track.behaviour].0.clone(),
+                    track.probability.into_pyarray(py),
+                )
+            })
+            .collect())
     }
 
     /// `predictions.csv`'s columns for a pose, in its order: `(name, values)` pairs where
@@ -254,6 +325,13 @@ impl Model {
 }
 
 impl Model {
+    /// The predictor, for one call at a time.
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, Predictor>> {
+        self.predictor
+            .lock()
+            .map_err(|_| raise(anyhow::anyhow!("an earlier call using this model panicked")))
+    }
+
     /// Every frame's outputs, computed without the GIL.
     fn run(
         &self,
@@ -274,6 +352,12 @@ impl Model {
                 .predictor
                 .lock()
                 .map_err(|_| anyhow::anyhow!("an earlier call using this model panicked"))?;
+            if predictor.info().roles.is_some() {
+                anyhow::bail!(
+                    "this model labels who did what to whom (trained with data.roles): use \
+                     Model.predict_roles"
+                );
+            }
             predictor
                 .predict(pose, origin, &options)
                 .map_err(|e| anyhow::Error::new(e).context(format!("cannot label {origin}")))

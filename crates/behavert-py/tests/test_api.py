@@ -189,3 +189,28 @@ def test_finetune_pretrain_and_evaluate(recordings, tmp_path):
     with pytest.raises(behavert.BehavertError, match="learning_rate"):
         behavert.finetune(config, output_dir=tmp_path / "bad", inputs=inputs, labels=labels, learning_rate=-1)
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_role_model_labels_who_did_what_to_whom_as_the_cli_does(recordings, tmp_path):
+    config = REPOSITORY / "configs" / "training" / "roles-sim.toml"
+    run = behavert.finetune(config, output_dir=tmp_path / "roles", max_steps=4, no_progress=True)
+    model = behavert.Model.load(run / "best")
+    roles = model.roles
+    assert roles["slots"] == 4 and roles["behaviours"]["attack"] == "directed"
+    assert roles["behaviours"]["grooming"] == "solo"
+    path = recordings[0][0]
+    table = model.predict_roles(path, fps=FPS)
+    assert list(table.columns) == ["frame", "time_s", "agent", "target", "behaviour", "probability"]
+    assert set(table["agent"]) == {"resident", "intruder"}
+    assert table.loc[table["behaviour"] == "grooming", "target"].isna().all()
+    out = tmp_path / "roles.csv"
+    cli("infer", "--model", run / "best", "--input", path, "--output", out, "--fps", FPS)
+    written = pd.read_csv(out)
+    assert len(written) == len(table)
+    assert written["agent"].tolist() == table["agent"].tolist()
+    assert written["behaviour"].tolist() == table["behaviour"].tolist()
+    assert written["target"].isna().tolist() == table["target"].isna().tolist()
+    assert np.allclose(written["probability"], table["probability"], atol=1e-6)
+    with pytest.raises(behavert.BehavertError, match="predict_roles"):
+        model.predict(path, fps=FPS)
+    assert behavert.Model.load(run / "best").roles is not None

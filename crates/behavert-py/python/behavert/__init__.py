@@ -177,6 +177,53 @@ class Model:
         table["duration_s"] = table["frames"] / rate if rate else np.nan
         return table[["behaviour", "start_frame", "end_frame", "start_s", "duration_s", "mean_probability"]]
 
+    @property
+    def roles(self) -> Optional[dict]:
+        """For a model of who did what to whom (trained with ``data.roles``): its slots (the
+        most animals a recording may have) and each behaviour's role, ``solo`` or
+        ``directed``; ``None`` for a model of frame labels."""
+        roles = self._native.roles
+        if roles is None:
+            return None
+        slots, behaviours = roles
+        return {"slots": slots, "behaviours": dict(behaviours)}
+
+    def predict_roles(
+        self,
+        pose: PoseLike,
+        *,
+        fps: Optional[float] = None,
+        stride: Optional[int] = None,
+        batch_size: int = 16,
+    ) -> pd.DataFrame:
+        """Who did what to whom, in long form as ``behavert infer`` writes it for such a
+        model: ``frame``, ``time_s``, ``agent``, ``target`` (None for solo behaviours),
+        ``behaviour``, ``probability``; frames where the agent or target is untracked have
+        no row."""
+        arrays = _pose_arrays(pose, fps)
+        tracks = self._native.predict_role_tracks(arrays, stride=stride, batch_size=batch_size)
+        rate = arrays["fps"]
+        parts = []
+        for agent, target, behaviour, probability in tracks:
+            frames = np.flatnonzero(np.isfinite(probability))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "frame": frames,
+                        "time_s": frames / rate if rate else np.full(len(frames), np.nan),
+                        "agent": agent,
+                        "target": target,
+                        "behaviour": behaviour,
+                        "probability": probability[frames],
+                    }
+                )
+            )
+        columns = ["frame", "time_s", "agent", "target", "behaviour", "probability"]
+        if not parts:
+            return pd.DataFrame(columns=columns)
+        table = pd.concat(parts, ignore_index=True)
+        return table.sort_values(["frame"], kind="stable").reset_index(drop=True)[columns]
+
     def embed(
         self,
         pose: PoseLike,
