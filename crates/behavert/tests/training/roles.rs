@@ -194,3 +194,98 @@ fn every_pair_is_labelled_and_relabelling_the_animals_permutes_the_outputs_exact
         "{error}"
     );
 }
+
+#[test]
+fn a_role_model_attributes_behaviours_far_better_than_the_nearest_animal() {
+    use behavert::eval::roles::{
+        Attribution, ScoredRecording, nearest_animal_attribution, role_scores,
+    };
+    use behavert_pose::role_labels::Role;
+    use behavert_pose::synth::recording_seed;
+
+    let _turn = turn();
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = TrainingConfig::from_toml(
+        include_str!("../../../../configs/training/roles-sim.toml"),
+        "roles-sim.toml",
+    )
+    .unwrap();
+    // Half the recipe: its three-mouse recordings only.
+    config.data.extra.clear();
+    config.data.simulation.individuals = 3;
+    config.training.progress = false;
+    let run = dir.path().join("run");
+    train(
+        Mode::Finetune,
+        config,
+        &run,
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let predictor = Predictor::load(&run.join("best"), &device).unwrap();
+    let (mut truths, mut predicted, mut nearest) = (Vec::new(), Vec::new(), Vec::new());
+    for index in 0..3 {
+        let recording = simulate(&SimulationConfig {
+            seed: recording_seed(4_242, index),
+            frames: 1200,
+            individuals: 3,
+            agents: Agents::All,
+            leave_rate: 0.0005,
+            ..Default::default()
+        })
+        .unwrap();
+        let roles = predict_roles(
+            &predictor,
+            &recording.pose,
+            "held out",
+            &InferOptions::default(),
+        )
+        .unwrap()
+        .decided(0.5)
+        .unwrap();
+        nearest.push(nearest_animal_attribution(&roles, &recording.pose, 0).unwrap());
+        predicted.push(roles);
+        truths.push(recording.roles);
+    }
+    let directed: Vec<String> = predictor
+        .info()
+        .roles
+        .as_ref()
+        .unwrap()
+        .behaviours
+        .iter()
+        .filter(|(_, role)| *role == Role::Directed)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let score = |guesses: &[behavert_pose::role_labels::RoleLabels], attribution| {
+        let scored: Vec<ScoredRecording<'_>> = truths
+            .iter()
+            .zip(guesses)
+            .map(|(truth, predicted)| ScoredRecording { truth, predicted })
+            .collect();
+        role_scores(&scored, &directed, attribution)
+            .unwrap()
+            .macro_f1
+    };
+    let pairs = score(&predicted, Attribution::Pairs);
+    let frames = score(&predicted, Attribution::Frames);
+    let baseline = score(&nearest, Attribution::Pairs);
+    eprintln!(
+        "directed behaviours: per pair {pairs:.3}, per frame {frames:.3}, nearest animal {baseline:.3}"
+    );
+    assert!(
+        pairs > 0.4,
+        "per-pair F1 {pairs:.3}: the model learnt little"
+    );
+    assert!(
+        pairs > baseline + 0.08,
+        "per pair {pairs:.3} vs nearest animal {baseline:.3}"
+    );
+    assert!(
+        frames - pairs < 0.1,
+        "attribution costs {:.3}",
+        frames - pairs
+    );
+}
