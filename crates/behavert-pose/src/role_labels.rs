@@ -372,6 +372,22 @@ impl Layout {
     }
 }
 
+/// The maximal runs of equal values in a per-frame sequence (`None` = nothing in that frame):
+/// `(value, frames)` in frame order. What turns per-frame decisions into bouts.
+pub fn runs<T: PartialEq + Copy>(
+    per_frame: impl IntoIterator<Item = Option<T>>,
+) -> Vec<(T, Range<usize>)> {
+    let mut runs: Vec<(T, Range<usize>)> = Vec::new();
+    for (frame, value) in per_frame.into_iter().enumerate() {
+        let Some(value) = value else { continue };
+        match runs.last_mut() {
+            Some((last, frames)) if *last == value && frames.end == frame => frames.end += 1,
+            _ => runs.push((value, frame..frame + 1)),
+        }
+    }
+    runs
+}
+
 /// Writes `labels` as one row per labelled frame and role (`frame,agent,target,behaviour`).
 pub fn write_role_frames(path: &Path, labels: &RoleLabels) -> Result<()> {
     write_rows(

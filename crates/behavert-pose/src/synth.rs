@@ -40,7 +40,7 @@ pub use skeleton::Skeleton;
 use crate::error::{PoseError, Result};
 use crate::labels::{FrameLabels, Labels};
 use crate::pose::Pose;
-use crate::role_labels::{RoleBout, RoleLabels};
+use crate::role_labels::{RoleBout, RoleLabels, runs};
 
 /// Name written to [`Pose::software`] for simulated recordings.
 pub const SOFTWARE: &str = "behavert-synth";
@@ -212,30 +212,21 @@ pub fn simulate(config: &SimulationConfig) -> Result<Recording> {
 /// Bouts of the acts `[frames, individuals]` (maximal runs of one behaviour and target per
 /// animal; `other` and unlabelled frames make none).
 fn role_bouts(acts: &[Option<world::Act>], names: &[String]) -> Vec<RoleBout> {
-    let individuals = names.len();
+    let individuals = names.len().max(1);
     let mut bouts = Vec::new();
-    for agent in 0..individuals {
-        let mut open: Option<(world::Act, usize)> = None;
-        let frames = acts.len() / individuals.max(1);
-        for frame in 0..=frames {
-            let act = (frame < frames)
-                .then(|| acts[frame * individuals + agent])
-                .flatten()
-                .filter(|act| act.behaviour != Behaviour::Other);
-            if let Some((current, start)) = open
-                && Some(current) != act
-            {
-                bouts.push(RoleBout {
-                    agent: names[agent].clone(),
-                    target: current.target.map(|t| names[t].clone()),
-                    behaviour: current.behaviour.name().to_string(),
-                    frames: start..frame,
-                });
-                open = None;
-            }
-            if open.is_none() {
-                open = act.map(|act| (act, frame));
-            }
+    for (agent, name) in names.iter().enumerate() {
+        let per_frame = acts
+            .iter()
+            .skip(agent)
+            .step_by(individuals)
+            .map(|act| act.filter(|act| act.behaviour != Behaviour::Other));
+        for (act, frames) in runs(per_frame) {
+            bouts.push(RoleBout {
+                agent: name.clone(),
+                target: act.target.map(|t| names[t].clone()),
+                behaviour: act.behaviour.name().to_string(),
+                frames,
+            });
         }
     }
     bouts

@@ -1,6 +1,8 @@
 //! `behavert evaluate`: a checkpoint on labelled pose files or a dataset's test split; a model
 //! of who did what to whom on role labels.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context, bail};
 use behavert::infer::{
     EvaluateOptions, LabelledRecording, Predictor, RoleRecording, evaluate, evaluate_roles,
@@ -93,17 +95,23 @@ fn run_roles(args: &EvaluateArgs, predictor: &Predictor) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn file_role_recordings(args: &EvaluateArgs) -> anyhow::Result<Vec<RoleRecording>> {
+/// Each `--input` with its `--labels` file (`what` they hold, for the message).
+fn labelled_inputs<'a>(
+    args: &'a EvaluateArgs,
+    what: &str,
+) -> anyhow::Result<impl Iterator<Item = (&'a PathBuf, &'a PathBuf)>> {
     if args.labels.len() != args.input.len() {
         bail!(
-            "--labels: expected one role labels file per --input ({}), found {}",
+            "--labels: expected one {what} file per --input ({}), found {}",
             args.input.len(),
             args.labels.len()
         );
     }
-    args.input
-        .iter()
-        .zip(&args.labels)
+    Ok(args.input.iter().zip(&args.labels))
+}
+
+fn file_role_recordings(args: &EvaluateArgs) -> anyhow::Result<Vec<RoleRecording>> {
+    labelled_inputs(args, "role labels")?
         .map(|(input, labels)| {
             let pose = read_pose(input, &args.windowing)?;
             let roles = read_role_labels(labels, &pose.individuals)?;
@@ -168,7 +176,7 @@ fn dataset_role_recordings(args: &EvaluateArgs, name: &str) -> anyhow::Result<Ve
     Ok(recordings)
 }
 
-fn stem(input: &std::path::Path) -> String {
+fn stem(input: &Path) -> String {
     input.file_stem().map_or_else(
         || input.display().to_string(),
         |s| s.to_string_lossy().into(),
@@ -176,16 +184,7 @@ fn stem(input: &std::path::Path) -> String {
 }
 
 fn file_recordings(args: &EvaluateArgs) -> anyhow::Result<Vec<LabelledRecording>> {
-    if args.labels.len() != args.input.len() {
-        bail!(
-            "--labels: expected one labels file per --input ({}), found {}",
-            args.input.len(),
-            args.labels.len()
-        );
-    }
-    args.input
-        .iter()
-        .zip(&args.labels)
+    labelled_inputs(args, "labels")?
         .map(|(input, labels)| {
             let pose = read_pose(input, &args.windowing)?;
             let labels = labels_for(labels, pose.frames())?;

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use behavert_pose::pose::Pose;
-use behavert_pose::role_labels::{Role, RoleBout, RoleLabels};
+use behavert_pose::role_labels::{Role, RoleBout, RoleLabels, runs};
 use serde::{Deserialize, Serialize};
 
 use super::classification::ClassScores;
@@ -273,25 +273,14 @@ pub fn nearest_animal_attribution(
             .into_iter()
             .map(|(f, _, _)| f)
             .collect();
-        let mut open: Option<((usize, usize), usize)> = None;
-        for f in 0..=frames {
-            let pair = (f < frames && happening.contains(&f))
-                .then(|| nearest_pair(f))
-                .flatten();
-            if let Some((current, start)) = open
-                && Some(current) != pair
-            {
-                bouts.push(RoleBout {
-                    agent: pose.individuals[current.0].clone(),
-                    target: Some(pose.individuals[current.1].clone()),
-                    behaviour: behaviour.to_string(),
-                    frames: start..f,
-                });
-                open = None;
-            }
-            if open.is_none() {
-                open = pair.map(|p| (p, f));
-            }
+        let pairs = (0..frames).map(|f| happening.contains(&f).then(|| nearest_pair(f)).flatten());
+        for ((agent, target), frames) in runs(pairs) {
+            bouts.push(RoleBout {
+                agent: pose.individuals[agent].clone(),
+                target: Some(pose.individuals[target].clone()),
+                behaviour: behaviour.to_string(),
+                frames,
+            });
         }
     }
     Ok(RoleLabels::from_bouts(

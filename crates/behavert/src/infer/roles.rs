@@ -7,7 +7,7 @@ use std::path::Path;
 
 use behavert_pose::pair_views::pair_views;
 use behavert_pose::pose::Pose;
-use behavert_pose::role_labels::{Role, RoleBout, RoleLabels, write_role_bouts};
+use behavert_pose::role_labels::{Role, RoleBout, RoleLabels, runs, write_role_bouts};
 
 use super::predictions::PendingCsv;
 use super::predictor::{InferOptions, Predictor};
@@ -174,34 +174,23 @@ impl RolePredictions {
                 .iter()
                 .filter(|t| t.agent == agent && t.target == target)
                 .collect();
-            let mut open: Option<(usize, usize)> = None;
-            for f in 0..=self.frames {
-                let chosen = (f < self.frames)
-                    .then(|| {
-                        tracks
-                            .iter()
-                            .filter_map(|t| {
-                                let p = self.probability_at(t, f)?;
-                                (p >= threshold).then_some((p, t.behaviour))
-                            })
-                            .max_by(|a, b| a.0.total_cmp(&b.0))
-                            .map(|(_, behaviour)| behaviour)
+            let chosen = (0..self.frames).map(|f| {
+                tracks
+                    .iter()
+                    .filter_map(|t| {
+                        let p = self.probability_at(t, f)?;
+                        (p >= threshold).then_some((p, t.behaviour))
                     })
-                    .flatten();
-                if let Some((behaviour, start)) = open
-                    && Some(behaviour) != chosen
-                {
-                    bouts.push(RoleBout {
-                        agent: self.animals[agent].clone(),
-                        target: target.map(|t| self.animals[t].clone()),
-                        behaviour: self.behaviours[behaviour].0.clone(),
-                        frames: start..f,
-                    });
-                    open = None;
-                }
-                if open.is_none() {
-                    open = chosen.map(|behaviour| (behaviour, f));
-                }
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, behaviour)| behaviour)
+            });
+            for (behaviour, frames) in runs(chosen) {
+                bouts.push(RoleBout {
+                    agent: self.animals[agent].clone(),
+                    target: target.map(|t| self.animals[t].clone()),
+                    behaviour: self.behaviours[behaviour].0.clone(),
+                    frames,
+                });
             }
         }
         Ok(RoleLabels::from_bouts(
