@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use behavert::infer::{
-    EvaluateOptions, LabelledRecording, Predictor, RoleRecording, evaluate, evaluate_roles,
+    EvaluateOptions, LabelledRecording, Predictor, RoleEvaluateOptions, RoleRecording, evaluate,
+    evaluate_roles,
 };
 use behavert::train::sources::labels_for;
 use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split, mabe2025};
@@ -67,10 +68,19 @@ fn run_roles(args: &EvaluateArgs, predictor: &Predictor) -> anyhow::Result<()> {
         Some(name) => dataset_role_recordings(args, name)?,
         None => file_role_recordings(args)?,
     };
+    let dataset = match &args.dataset {
+        Some(name) => format!("{name}, annotated videos"),
+        None => "role-labelled pose files".to_string(),
+    };
     let summary = evaluate_roles(
         predictor,
         &recordings,
-        &options(&args.windowing, false),
+        &RoleEvaluateOptions {
+            infer: options(&args.windowing, false),
+            model: args.model.display().to_string(),
+            dataset,
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+        },
         &args.output_dir,
     )?;
     println!("{} recordings", recordings.len());

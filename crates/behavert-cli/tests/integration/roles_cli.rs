@@ -93,6 +93,16 @@ fn a_role_model_trains_labels_pairs_and_is_scored_per_pair() {
         "{table}"
     );
     assert!(out.join("ethogram.png").is_file() && out.join("three_mice_bouts.csv").is_file());
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for part in [
+        "Per-pair macro F1",
+        "MABe 2025 F1",
+        "F1 per frame",
+        "<svg",
+        "resident → intruder_1",
+    ] {
+        assert!(report.contains(part), "report.html shows {part}");
+    }
 
     // Role labels naming an animal the pose does not have are refused with the line.
     let wrong = dir.path().join("wrong_roles.csv");

@@ -36,8 +36,10 @@ use super::output::write_atomic;
 use super::plots::format::thousands;
 use super::plots::{self, EmbeddingPlot, Ethogram, PlotInputs, palette};
 use super::report::{MacroRow, MetricsReport};
+use super::roles::{Mabe2025Score, RoleScores};
 use super::training_log::TrainingLog;
 use crate::error::Result;
+use behavert_pose::role_labels::Role;
 
 /// How the evaluated predictions were made, shown at the top and bottom of the report.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -136,6 +138,142 @@ pub fn render_report(inputs: &ReportInputs) -> Result<String> {
         page,
         "<footer>Made by BehavERT {} · metrics follow scikit-learn and the CalMS21 protocol \
          (unlabelled frames ignored).</footer>\n</main>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    Ok(page)
+}
+
+/// Everything the report of a model of who did what to whom shows.
+#[derive(Clone, Copy, Debug)]
+pub struct RoleReportInputs<'a> {
+    /// Per behaviour over (frame, agent, target).
+    pub pairs: &'a RoleScores,
+    /// The same predictions per behaviour over frames, whoever did it.
+    pub frames: &'a RoleScores,
+    /// MABe 2025's score and each lab's.
+    pub mabe2025: &'a Mabe2025Score,
+    /// Each behaviour's role, by name.
+    pub roles: &'a [(String, Role)],
+    /// One recording, truth above prediction for every agent and target.
+    pub ethogram: &'a Ethogram,
+    /// How the run was made.
+    pub run_info: &'a RunInfo,
+}
+
+/// Writes the report of a role model's evaluation (self-contained, like [`write_report`]).
+pub fn write_role_report(path: &Path, inputs: &RoleReportInputs) -> Result<()> {
+    let html = render_role_report(inputs)?;
+    write_atomic(path, html.as_bytes())
+}
+
+/// The report of a role model's evaluation as an HTML string: the three headline scores,
+/// per-behaviour scores with and without attribution, each lab's MABe 2025 score, the
+/// ethogram with one row per agent and target, and the run.
+pub fn render_role_report(inputs: &RoleReportInputs) -> Result<String> {
+    let info = inputs.run_info;
+    let title = "BehavERT evaluation: who did what to whom";
+    let mut page = String::with_capacity(64 * 1024);
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n\
+         <header>\n<h1>{title}</h1>\n<p class=\"sub\">{}</p>\n</header>\n",
+        subtitle(info)
+    );
+    let cards = [
+        (
+            "Per-pair macro F1",
+            inputs.pairs.macro_f1,
+            "agent, target and behaviour right".to_string(),
+        ),
+        (
+            "Frame-level macro F1",
+            inputs.frames.macro_f1,
+            "the same predictions, whoever did it".to_string(),
+        ),
+        (
+            "MABe 2025 F1",
+            inputs.mabe2025.f1,
+            format!("mean over {} labs", inputs.mabe2025.labs.len()),
+        ),
+    ];
+    page.push_str("<section class=\"cards\">\n");
+    for (name, value, note) in cards {
+        let _ = writeln!(
+            page,
+            "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div>\
+             <div class=\"note\">{}</div></div>",
+            escape(name),
+            fmt3(Some(value)),
+            escape(&note)
+        );
+    }
+    page.push_str("</section>\n");
+    page.push_str(
+        "<section>\n<h2>Per-behaviour metrics</h2>\n<table class=\"metrics\">\n<thead><tr>\
+         <th class=\"l\">behaviour</th><th>role</th><th>frames</th><th>predicted</th>\
+         <th>precision</th><th>recall</th><th>F1 per pair</th><th>F1 per frame</th></tr>\
+         </thead>\n<tbody>\n",
+    );
+    for (pair, frame) in inputs
+        .pairs
+        .behaviours
+        .iter()
+        .zip(&inputs.frames.behaviours)
+    {
+        let role = inputs
+            .roles
+            .iter()
+            .find(|(name, _)| *name == pair.behaviour)
+            .map_or("", |(_, role)| match role {
+                Role::Solo => "solo",
+                Role::Directed => "directed",
+            });
+        let s = &pair.scores;
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"l\">{}</td><td>{role}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&pair.behaviour),
+            thousands(s.support as u64),
+            thousands(s.predicted as u64),
+            fmt3(Some(s.precision)),
+            fmt3(Some(s.recall)),
+            fmt3(Some(s.f1)),
+            fmt3(Some(frame.scores.f1)),
+        );
+    }
+    page.push_str("</tbody>\n</table>\n</section>\n");
+    page.push_str(
+        "<section>\n<h2>MABe 2025 score per lab</h2>\n<table class=\"metrics\">\n\
+         <thead><tr><th class=\"l\">lab</th><th>behaviours</th><th>mean F1</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    for (lab, scores) in &inputs.mabe2025.labs {
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(lab),
+            scores.behaviours.len(),
+            fmt3(Some(scores.macro_f1))
+        );
+    }
+    page.push_str("</tbody>\n</table>\n</section>\n");
+    let svg = plots::render_svg(inputs.ethogram)?;
+    let _ = write!(
+        page,
+        "<section class=\"plot\" id=\"ethogram\">\n<h2>Ethogram</h2>\n<figure>\n{}\n\
+         <figcaption>One recording: for every agent and target (or agent alone), the annotated \
+         behaviour above the predicted one.</figcaption>\n</figure>\n</section>\n",
+        strip_xml_declaration(&svg)
+    );
+    page.push_str(&run_table(info));
+    let _ = write!(
+        page,
+        "<footer>Made by BehavERT {} · a frame counts for a pair only with the right agent, \
+         target and behaviour; MABe 2025 as the challenge scores it.</footer>\n</main>\n\
+         </body>\n</html>\n",
         env!("CARGO_PKG_VERSION")
     );
     Ok(page)

@@ -1,8 +1,8 @@
 //! `evaluate` for a model of who did what to whom (`data.roles`): each recording labelled pair
 //! by pair, scored per behaviour over pairs and over frames (attribution's cost), and MABe
 //! 2025's score over labs. Writes `metrics.json`, `per_behaviour.csv`, each recording's
-//! predicted bouts and an ethogram with one row per agent and target; the folder is published
-//! whole, as `evaluate`'s is.
+//! predicted bouts, an ethogram with one row per agent and target, and `report.html`; the
+//! folder is published whole, as `evaluate`'s is.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,7 @@ use super::evaluate::{file_name, publish_dir, refuse_used_output_dir, staging_di
 use super::predictor::{InferOptions, Predictor};
 use super::roles::{predict_roles, role_model};
 use crate::error::{Error, Result};
+use crate::eval::html::{RoleReportInputs, RunInfo, utc_now, write_role_report};
 use crate::eval::plots::{Ethogram, EthogramTrack, write_plot};
 use crate::eval::roles::{
     Attribution, Mabe2025Score, Mabe2025Video, RoleScores, ScoredRecording, mabe2025_f1,
@@ -51,14 +52,28 @@ pub struct RoleEvaluationSummary {
     pub files: Vec<PathBuf>,
 }
 
+/// How a role evaluation runs, and what its report says about it.
+#[derive(Clone, Debug, Default)]
+pub struct RoleEvaluateOptions {
+    /// Windows.
+    pub infer: InferOptions,
+    /// The model, as the report names it.
+    pub model: String,
+    /// What was evaluated (dataset and split, or files).
+    pub dataset: String,
+    /// The command line, for the report.
+    pub command: String,
+}
+
 /// Scores `predictor` (a `data.roles` model) on `recordings` into `output_dir` (new or
 /// empty), decisions at probability 0.5.
 pub fn evaluate_roles(
     predictor: &Predictor,
     recordings: &[RoleRecording],
-    infer: &InferOptions,
+    options: &RoleEvaluateOptions,
     output_dir: &Path,
 ) -> Result<RoleEvaluationSummary> {
+    let infer = &options.infer;
     let model = role_model(predictor)?;
     if recordings.is_empty() {
         return Err(Error::data(
@@ -150,6 +165,33 @@ pub fn evaluate_roles(
     let shown = &recordings[0];
     let ethogram = role_ethogram(&names, shown, &predicted[0])?;
     files.extend(write_plot(&ethogram, dir)?);
+    let run_info = RunInfo {
+        model: options.model.clone(),
+        dataset: options.dataset.clone(),
+        date: utc_now(),
+        command: options.command.clone(),
+        extra: vec![
+            ("recordings".to_string(), recordings.len().to_string()),
+            ("ethogram".to_string(), shown.name.clone()),
+            (
+                "decision".to_string(),
+                "the likeliest behaviour at 0.5 or more per agent and target".to_string(),
+            ),
+        ],
+    };
+    let report = dir.join("report.html");
+    write_role_report(
+        &report,
+        &RoleReportInputs {
+            pairs: &pairs,
+            frames: &frames,
+            mabe2025: &mabe2025,
+            roles: &model.behaviours,
+            ethogram: &ethogram,
+            run_info: &run_info,
+        },
+    )?;
+    files.push(report);
 
     publish_dir(staging, output_dir)?;
     let files = files

@@ -11,6 +11,8 @@ pub mod roles;
 
 pub use clip_summary::ClipSummary;
 pub use evaluate::{EvaluateOptions, EvaluationSummary, LabelledRecording, evaluate};
-pub use evaluate_roles::{RoleEvaluationSummary, RoleRecording, evaluate_roles};
+pub use evaluate_roles::{
+    RoleEvaluateOptions, RoleEvaluationSummary, RoleRecording, evaluate_roles,
+};
 pub use overlap::OverlapAverager;
 pub use predictor::{FrameBlock, InferOptions, OutputHead, Predictions, Predictor};
