@@ -106,6 +106,13 @@ struct Plan {
     mount_side: f32,
 }
 
+impl Plan {
+    /// Whether this bout leads, or approaches to lead, a social bout towards animal `i`.
+    fn seeks(&self, i: usize) -> bool {
+        self.partner == i && (self.behaviour.is_social() || self.approach_for.is_some())
+    }
+}
+
 /// What every animal looked like at the start of the frame; all react to this, so update
 /// order does not matter.
 #[derive(Clone, Copy)]
@@ -313,12 +320,15 @@ impl<'a> World<'a> {
             .plans
             .get(i)
             .is_some_and(|p| p.behaviour.is_social() || p.approach_for.is_some());
-        leads
-            || self.plans.iter().enumerate().any(|(agent, p)| {
-                agent != i
-                    && p.partner == i
-                    && (p.behaviour.is_social() || p.approach_for.is_some())
-            })
+        leads || self.sought_by_another(i, i)
+    }
+
+    /// Whether an animal other than `i` and `besides` seeks a social bout with `i`.
+    fn sought_by_another(&self, i: usize, besides: usize) -> bool {
+        self.plans
+            .iter()
+            .enumerate()
+            .any(|(agent, p)| agent != i && agent != besides && p.seeks(i))
     }
 
     /// Animals out of view come back when their time is up; a free animal in view may leave.
@@ -443,11 +453,7 @@ impl<'a> World<'a> {
             .filter(|&i| {
                 self.plans.len() == 1
                     || (self.absent_left[i] == 0
-                        && !self.plans.iter().enumerate().any(|(other, p)| {
-                            other != agent
-                                && p.partner == i
-                                && (p.behaviour.is_social() || p.approach_for.is_some())
-                        })
+                        && !self.sought_by_another(i, agent)
                         && !self.plans[i]
                             .approach_for
                             .is_some_and(|b| b != Behaviour::Investigation)
