@@ -27,3 +27,22 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     regular_file(path)?;
     std::fs::read(path).map_err(|e| PoseError::io(path, e))
 }
+
+/// Opens the CSV file `path` (an ordinary file holding `what`) and reads its header row;
+/// `flexible` lets rows have other lengths than the header.
+pub(crate) fn open_csv(
+    path: &Path,
+    what: &str,
+    flexible: bool,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord)> {
+    regular_file(path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(flexible)
+        .from_path(path)
+        .map_err(|e| PoseError::format(path, "file", what, e.to_string()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| PoseError::format(path, "line 1", "a header row", e.to_string()))?
+        .clone();
+    Ok((reader, header))
+}

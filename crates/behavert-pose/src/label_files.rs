@@ -27,15 +27,7 @@ pub(crate) fn frame_number(path: &Path, place: String, cell: &str) -> Result<usi
 /// unlabelled) or DeepEthogram's one-hot layout. One-hot rows with exactly one behaviour on
 /// become single labels.
 pub fn read_labels(path: &Path) -> Result<Labels> {
-    crate::input_file::regular_file(path)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| PoseError::format(path, "file", "a labels CSV", e.to_string()))?;
-    let header = reader
-        .headers()
-        .map_err(|e| PoseError::format(path, "line 1", "a header row", e.to_string()))?
-        .clone();
+    let (mut reader, header) = crate::input_file::open_csv(path, "a labels CSV", true)?;
     let column = |name: &str| {
         header
             .iter()

@@ -213,13 +213,8 @@ impl RoleLabels {
 
 /// Reads role labels in either layout (told apart by the header) for a recording of `animals`.
 pub fn read_role_labels(path: &Path, animals: &[String]) -> Result<RoleLabels> {
-    crate::input_file::regular_file(path)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(path)
-        .map_err(|e| PoseError::format(path, "file", "a role labels CSV", e.to_string()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| PoseError::format(path, "line 1", "a header row", e.to_string()))?
+    let (mut reader, header) = crate::input_file::open_csv(path, "a role labels CSV", false)?;
+    let header: Vec<String> = header
         .iter()
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();

@@ -147,31 +147,15 @@ fn read_video(
 
 /// Read a DeepEthogram label CSV; its columns must be the project's classes, in order.
 pub fn read_labels(path: &Path, class_names: &[String]) -> Result<Labels> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| PoseError::format(path, "file", "a label CSV", e.to_string()))?;
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
-            return Err(PoseError::format(
-                path,
-                "line 1",
-                "a header row",
-                e.to_string(),
-            ));
-        }
-        None => {
-            return Err(PoseError::format(
-                path,
-                "line 1",
-                "a header row",
-                "an empty file",
-            ));
-        }
-    };
+    let (mut reader, header) = crate::input_file::open_csv(path, "a label CSV", true)?;
+    if header.is_empty() {
+        return Err(PoseError::format(
+            path,
+            "line 1",
+            "a header row",
+            "an empty file",
+        ));
+    }
     let columns: Vec<String> = header.iter().skip(1).map(str::to_string).collect();
     if !class_names.is_empty() && columns != class_names {
         return Err(PoseError::format(
@@ -190,7 +174,7 @@ pub fn read_labels(path: &Path, class_names: &[String]) -> Result<Labels> {
         ));
     }
     let mut rows = Vec::new();
-    for (i, record) in records.enumerate() {
+    for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = record.map_err(|e| {
             PoseError::format(path, format!("line {line}"), "a CSV row", e.to_string())

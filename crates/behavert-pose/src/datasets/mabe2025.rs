@@ -126,14 +126,9 @@ struct Video {
 }
 
 fn read_metadata(path: &Path) -> Result<Vec<Video>> {
-    crate::input_file::regular_file(path)?;
-    let mut reader = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (mut reader, header) =
+        crate::input_file::open_csv(path, "a MABe 2025 metadata CSV", false)?;
+    let header: Vec<String> = header.iter().map(str::to_string).collect();
     let column = |name: &str| header.iter().position(|h| h == name);
     let (Some(lab), Some(video)) = (column("lab_id"), column("video_id")) else {
         return Err(PoseError::format(

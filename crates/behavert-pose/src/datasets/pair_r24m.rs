@@ -189,16 +189,8 @@ struct Session {
 
 /// Read one `markerDataset.csv`.
 fn read_session(path: &Path, keep_bad_frames: bool) -> Result<Session> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_path(path)
-        .map_err(|e| PoseError::io(path, e.into()))?;
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| PoseError::format(path, "line 1", "a header row", e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (mut reader, headers) = crate::input_file::open_csv(path, "a PAIR-R24M marker CSV", false)?;
+    let headers: Vec<String> = headers.iter().map(str::to_string).collect();
     // Markers in header order, from animal 1's absolute positions.
     let mut markers: Vec<String> = Vec::new();
     let mut slots = Vec::new(); // (column, animal, marker, axis)
