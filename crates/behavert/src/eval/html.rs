@@ -95,17 +95,7 @@ pub fn write_report(path: &Path, inputs: &ReportInputs) -> Result<()> {
 pub fn render_report(inputs: &ReportInputs) -> Result<String> {
     let m = inputs.metrics;
     let info = inputs.run_info;
-    let mut page = String::with_capacity(64 * 1024);
-    let title = escape(inputs.title);
-    // `write!` into a String cannot fail; the results are ignored on purpose below.
-    let _ = write!(
-        page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n\
-         <header>\n<h1>{title}</h1>\n<p class=\"sub\">{}</p>\n</header>\n",
-        subtitle(info)
-    );
+    let mut page = page_head(inputs.title, info);
     page.push_str(&summary_cards(m));
     page.push_str(&class_table(m));
     let figures = plots::figures(&inputs.plot_inputs())?;
@@ -133,12 +123,10 @@ pub fn render_report(inputs: &ReportInputs) -> Result<String> {
             id = plots::Plot::name(figure),
         );
     }
-    page.push_str(&run_table(info));
-    let _ = write!(
-        page,
-        "<footer>Made by BehavERT {} · metrics follow scikit-learn and the CalMS21 protocol \
-         (unlabelled frames ignored).</footer>\n</main>\n</body>\n</html>\n",
-        env!("CARGO_PKG_VERSION")
+    page_end(
+        &mut page,
+        info,
+        "metrics follow scikit-learn and the CalMS21 protocol (unlabelled frames ignored).",
     );
     Ok(page)
 }
@@ -171,45 +159,24 @@ pub fn write_role_report(path: &Path, inputs: &RoleReportInputs) -> Result<()> {
 /// ethogram with one row per agent and target, and the run.
 pub fn render_role_report(inputs: &RoleReportInputs) -> Result<String> {
     let info = inputs.run_info;
-    let title = "BehavERT evaluation: who did what to whom";
-    let mut page = String::with_capacity(64 * 1024);
-    let _ = write!(
-        page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n\
-         <header>\n<h1>{title}</h1>\n<p class=\"sub\">{}</p>\n</header>\n",
-        subtitle(info)
-    );
-    let cards = [
+    let mut page = page_head("BehavERT evaluation: who did what to whom", info);
+    page.push_str(&cards(&[
         (
             "Per-pair macro F1",
-            inputs.pairs.macro_f1,
+            fmt3(Some(inputs.pairs.macro_f1)),
             "agent, target and behaviour right".to_string(),
         ),
         (
             "Frame-level macro F1",
-            inputs.frames.macro_f1,
+            fmt3(Some(inputs.frames.macro_f1)),
             "the same predictions, whoever did it".to_string(),
         ),
         (
             "MABe 2025 F1",
-            inputs.mabe2025.f1,
+            fmt3(Some(inputs.mabe2025.f1)),
             format!("mean over {} labs", inputs.mabe2025.labs.len()),
         ),
-    ];
-    page.push_str("<section class=\"cards\">\n");
-    for (name, value, note) in cards {
-        let _ = writeln!(
-            page,
-            "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div>\
-             <div class=\"note\">{}</div></div>",
-            escape(name),
-            fmt3(Some(value)),
-            escape(&note)
-        );
-    }
-    page.push_str("</section>\n");
+    ]));
     page.push_str(
         "<section>\n<h2>Per-behaviour metrics</h2>\n<table class=\"metrics\">\n<thead><tr>\
          <th class=\"l\">behaviour</th><th>role</th><th>frames</th><th>predicted</th>\
@@ -268,13 +235,11 @@ pub fn render_role_report(inputs: &RoleReportInputs) -> Result<String> {
          behaviour above the predicted one.</figcaption>\n</figure>\n</section>\n",
         strip_xml_declaration(&svg)
     );
-    page.push_str(&run_table(info));
-    let _ = write!(
-        page,
-        "<footer>Made by BehavERT {} · a frame counts for a pair only with the right agent, \
-         target and behaviour; MABe 2025 as the challenge scores it.</footer>\n</main>\n\
-         </body>\n</html>\n",
-        env!("CARGO_PKG_VERSION")
+    page_end(
+        &mut page,
+        info,
+        "a frame counts for a pair only with the right agent, target and behaviour; \
+         MABe 2025 as the challenge scores it.",
     );
     Ok(page)
 }
@@ -322,7 +287,7 @@ fn summary_cards(m: &MetricsReport) -> String {
         .map(|r| format!("without {}", r.excluded.join(", ")))
         .unwrap_or_else(|| "no catch-all class".into());
     let map_row = excl.unwrap_or(&m.macro_all);
-    let cards = [
+    cards(&[
         (
             "Macro F1",
             fmt3(Some(m.macro_all.f1)),
@@ -351,7 +316,27 @@ fn summary_cards(m: &MetricsReport) -> String {
                 "needs probabilities".into()
             },
         ),
-    ];
+    ])
+}
+
+/// The start of a report page up to its header: `title` and the run's subtitle.
+fn page_head(title: &str, info: &RunInfo) -> String {
+    let title = escape(title);
+    let mut page = String::with_capacity(64 * 1024);
+    // `write!` into a String cannot fail; the results are ignored on purpose in this file.
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n\
+         <header>\n<h1>{title}</h1>\n<p class=\"sub\">{}</p>\n</header>\n",
+        subtitle(info)
+    );
+    page
+}
+
+/// The headline numbers as cards: name, formatted value, note.
+fn cards(cards: &[(&str, String, String)]) -> String {
     let mut out = String::from("<section class=\"cards\">\n");
     for (name, value, note) in cards {
         let _ = writeln!(
@@ -360,11 +345,22 @@ fn summary_cards(m: &MetricsReport) -> String {
              <div class=\"note\">{}</div></div>",
             escape(name),
             value,
-            escape(&note)
+            escape(note)
         );
     }
     out.push_str("</section>\n");
     out
+}
+
+/// The end of a report page: the run's table and a footer saying how it was scored.
+fn page_end(page: &mut String, info: &RunInfo, scoring: &str) {
+    page.push_str(&run_table(info));
+    let _ = write!(
+        page,
+        "<footer>Made by BehavERT {} · {}</footer>\n</main>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(scoring)
+    );
 }
 
 fn class_table(m: &MetricsReport) -> String {
