@@ -9,7 +9,7 @@ use behavert::infer::{
     evaluate_roles,
 };
 use behavert::train::sources::labels_for;
-use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Split, mabe2025};
+use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Sequence, Split, mabe2025};
 use behavert_pose::role_labels::read_role_labels;
 use burn::tensor::Device;
 
@@ -64,13 +64,12 @@ pub fn run(args: &EvaluateArgs, device: &Device) -> anyhow::Result<()> {
 
 /// A model of who did what to whom, on role-labelled files or MABe 2025.
 fn run_roles(args: &EvaluateArgs, predictor: &Predictor) -> anyhow::Result<()> {
-    let recordings = match &args.dataset {
+    let (recordings, dataset) = match &args.dataset {
         Some(name) => dataset_role_recordings(args, name)?,
-        None => file_role_recordings(args)?,
-    };
-    let dataset = match &args.dataset {
-        Some(name) => format!("{name}, annotated videos"),
-        None => "role-labelled pose files".to_string(),
+        None => (
+            file_role_recordings(args)?,
+            "role-labelled pose files".to_string(),
+        ),
     };
     let summary = evaluate_roles(
         predictor,
@@ -137,53 +136,35 @@ fn file_role_recordings(args: &EvaluateArgs) -> anyhow::Result<Vec<RoleRecording
 }
 
 /// MABe 2025's annotated test videos (every annotated video when none is a test video).
-fn dataset_role_recordings(args: &EvaluateArgs, name: &str) -> anyhow::Result<Vec<RoleRecording>> {
-    let kind: DatasetKind = name.parse()?;
-    let dir = args
-        .data_dir
-        .as_deref()
-        .context("--data-dir is required with --dataset")?;
-    let options = DatasetOptions {
-        task: args.task.clone(),
-        group: args.group.clone(),
-        ..Default::default()
-    };
-    let (mut test, mut other) = (Vec::new(), Vec::new());
-    datasets::for_each(kind, dir, &options, &mut |sequence| {
-        let Some(roles) = sequence.roles else {
-            return Ok(true);
-        };
-        let labelled = sequence
-            .metadata
-            .get(mabe2025::BEHAVIORS_LABELED)
-            .and_then(|v| v.as_array())
-            .map(|entries| {
-                entries
-                    .iter()
-                    .filter_map(|e| mabe2025::labelled_triple(e.as_str()?))
-                    .collect()
-            });
-        let recording = RoleRecording {
-            name: sequence.id,
-            pose: sequence.pose,
-            roles,
-            lab: sequence.group.unwrap_or_else(|| kind.to_string()),
-            labelled,
-        };
-        match sequence.split {
-            Split::Test => test.push(recording),
-            _ => other.push(recording),
-        }
-        Ok(true)
-    })?;
-    let recordings = if test.is_empty() { other } else { test };
-    if recordings.is_empty() {
-        bail!(
-            "{}: expected {kind} recordings with role labels, found none",
-            dir.display()
-        );
-    }
-    Ok(recordings)
+fn dataset_role_recordings(
+    args: &EvaluateArgs,
+    name: &str,
+) -> anyhow::Result<(Vec<RoleRecording>, String)> {
+    dataset_test_sequences(
+        args,
+        name,
+        "sequences with role labels",
+        |kind, sequence| {
+            let roles = sequence.roles?;
+            let labelled = sequence
+                .metadata
+                .get(mabe2025::BEHAVIORS_LABELED)
+                .and_then(|v| v.as_array())
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .filter_map(|e| mabe2025::labelled_triple(e.as_str()?))
+                        .collect()
+                });
+            Some(RoleRecording {
+                name: sequence.id,
+                pose: sequence.pose,
+                roles,
+                lab: sequence.group.unwrap_or_else(|| kind.to_string()),
+                labelled,
+            })
+        },
+    )
 }
 
 fn stem(input: &Path) -> String {
@@ -212,6 +193,23 @@ fn dataset_recordings(
     args: &EvaluateArgs,
     name: &str,
 ) -> anyhow::Result<(Vec<LabelledRecording>, String)> {
+    dataset_test_sequences(args, name, "labelled sequences", |_, sequence| {
+        Some(LabelledRecording {
+            name: sequence.id,
+            pose: sequence.pose,
+            labels: sequence.labels?,
+        })
+    })
+}
+
+/// The sequences of dataset `name` that `recording` accepts, the test split's when it has one
+/// (else all of them, `what` naming them in the error), with a description for the report.
+fn dataset_test_sequences<T>(
+    args: &EvaluateArgs,
+    name: &str,
+    what: &str,
+    mut recording: impl FnMut(DatasetKind, Sequence) -> Option<T>,
+) -> anyhow::Result<(Vec<T>, String)> {
     let kind: DatasetKind = name.parse()?;
     let dir = args
         .data_dir
@@ -225,13 +223,9 @@ fn dataset_recordings(
     let mut test = Vec::new();
     let mut other = Vec::new();
     datasets::for_each(kind, dir, &options, &mut |sequence| {
-        if let Some(labels) = sequence.labels {
-            let recording = LabelledRecording {
-                name: sequence.id,
-                pose: sequence.pose,
-                labels,
-            };
-            match sequence.split {
+        let split = sequence.split;
+        if let Some(recording) = recording(kind, sequence) {
+            match split {
                 Split::Test => test.push(recording),
                 _ => other.push(recording),
             }
@@ -247,12 +241,9 @@ fn dataset_recordings(
     }
     if other.is_empty() {
         bail!(
-            "{}: expected labelled sequences of {kind}{task}, found none",
+            "{}: expected {what} of {kind}{task}, found none",
             dir.display()
         );
     }
-    Ok((
-        other,
-        format!("{kind}{task}, all labelled sequences (no test split)"),
-    ))
+    Ok((other, format!("{kind}{task}, all {what} (no test split)")))
 }
