@@ -8,7 +8,9 @@ AdamW; inference is eval mode without autograd. After `--warmup` untimed repetit
     pip install -r scripts/reference/requirements.txt
     python scripts/reference/torch_bench.py --size small --batch 16 --frames 256 --mode train
 
-Sizes are configs/model/*.toml: tiny, small, base.
+Sizes are configs/model/*.toml: tiny, small, base. `--profile` prints, instead, where the
+timed steps spend their time per operation (torch.profiler, self CPU time), the PyTorch column
+of the per-operation profile in docs/benchmarks.md.
 """
 
 import argparse
@@ -56,6 +58,8 @@ def main():
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--attention", choices=["sdpa", "eager"], default="sdpa")
+    parser.add_argument("--profile", action="store_true",
+                        help="print self CPU time per operation instead of the JSON line")
     parser.add_argument("--threads", type=int,
                         default=int(os.environ.get("RAYON_NUM_THREADS", "2")))
     args = parser.parse_args()
@@ -95,6 +99,9 @@ def main():
             with torch.inference_mode():
                 model(keypoints, attention_mask, masked)["frame_logits.frame"].sum().item()
 
+    if args.profile:
+        profile(args, step)
+        return
     median = timed(args.iters, args.warmup, step)
     print(json.dumps({
         "impl": "pytorch", "torch": torch.__version__, "size": args.size, "mode": args.mode,
@@ -102,6 +109,23 @@ def main():
         "median_ms": round(median * 1e3, 2), "frames_per_s": round(batch * frames / median, 1),
         "params": sum(p.numel() for p in model.parameters()),
     }))
+
+
+def profile(args, step):
+    """Self CPU time per operation over `--iters` steps after `--warmup`, largest first."""
+    for _ in range(args.warmup):
+        step()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(args.iters):
+            step()
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(e.self_cpu_time_total for e in events)
+    events.sort(key=lambda e: e.self_cpu_time_total, reverse=True)
+    print(f"{args.size} {args.batch}x{args.frames} {args.mode}: "
+          f"{total / 1e3 / args.iters:.1f} ms per step (self CPU time)")
+    for event in events[:20]:
+        share = 100 * event.self_cpu_time_total / total
+        print(f"{share:5.1f}%  {event.self_cpu_time_total / 1e3 / args.iters:8.2f} ms  {event.key}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 //! Data flows one way: pose files are read by `behavert-pose`, turned into tensors here, and
 //! the `behavert` command line drives both.
 
+pub mod allocator;
 pub mod checkpoint;
 
 pub mod device;

@@ -79,6 +79,6 @@ impl Embeddings {
             .slice(0..frames + 1)
             .unsqueeze_dim::<3>(0);
         let tokens = Tensor::cat(vec![cls, tokens], 1) + positions;
-        self.dropout.forward(self.layer_norm.forward(tokens))
+        super::dropout::dropout(&self.dropout, self.layer_norm.forward(tokens))
     }
 }

@@ -3,7 +3,10 @@
 //! tensor names (checkpoints themselves are [`crate::checkpoint`]).
 
 pub mod config;
+mod dropout;
 pub mod embeddings;
+mod encoder;
+mod gelu;
 pub mod heads;
 mod init;
 pub mod network;

@@ -2,9 +2,7 @@
 
 use burn::module::Module;
 use burn::nn::DropoutConfig;
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 use super::config::{HeadLevel, ModelConfig};
@@ -58,7 +56,8 @@ pub struct ModelOutput {
 pub struct BehavErt {
     /// Frames to tokens.
     pub embeddings: Embeddings,
-    /// burn's stock encoder in post-LN form: the structure of a BERT layer.
+    /// burn's stock encoder in post-LN form: the structure of a BERT layer (run by
+    /// [`super::encoder`]).
     pub encoder: TransformerEncoder,
     /// Output heads.
     pub heads: Heads,
@@ -71,6 +70,9 @@ impl BehavErt {
     /// A freshly initialised network (BERT initialisation) on `device`.
     pub fn new(config: &ModelConfig, device: &Device) -> Result<Self> {
         config.validate("model config")?;
+        // Every run that trains or labels builds a network first: from here on, the
+        // megabyte tensors' memory is reused rather than given back and zeroed again.
+        crate::allocator::retain_freed_memory();
         let mut encoder = TransformerEncoderConfig::new(
             config.hidden_size,
             config.intermediate_size,
@@ -120,9 +122,7 @@ impl BehavErt {
             &tokens.device(),
         );
         let padding = Tensor::cat(vec![cls_is_real, input.valid.clone().bool_not()], 1);
-        Ok(self
-            .encoder
-            .forward(TransformerEncoderInput::new(tokens).mask_pad(padding)))
+        Ok(super::encoder::encode(&self.encoder, tokens, padding))
     }
 
     /// Frame tokens `[batch, frames, hidden]`: the hidden states without the CLS token.
