@@ -22,7 +22,7 @@ use behavert_pose::preprocess::{NormalisationStats, PoseLayout, Preprocessor};
 use behavert_pose::synth::{SimulationConfig, simulate, vocabulary};
 use behavert_pose::{Format, formats};
 use burn::tensor::{Device, Distribution, Tensor};
-use common::{THREADS, TorchCase, median, peak_rss_mb, run_torch};
+use common::{THREADS, TorchCase, cpu_model, median, peak_rss_mb, run_torch};
 
 const FINETUNE: &str = include_str!("../../../configs/training/finetune-sim.toml");
 const WINDOW: usize = 64;
@@ -69,8 +69,9 @@ fn main() {
     };
 
     println!(
-        "\nbehavert infer, small, window {WINDOW}, stride {}, batch {BATCH}, {THREADS} threads:",
-        WINDOW / 2
+        "\nbehavert infer, small, window {WINDOW}, stride {}, batch {BATCH}, {THREADS} threads on {}:",
+        WINDOW / 2,
+        cpu_model()
     );
     println!("  read DLC CSV       {:>8.2} s", value("read_s"));
     println!("  preprocess         {:>8.2} s", value("prepare_s"));

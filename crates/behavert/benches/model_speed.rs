@@ -15,7 +15,9 @@ use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInpu
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
-use common::{Measurement, THREADS, TorchCase, median, parse_result, peak_rss_mb, run_torch};
+use common::{
+    Measurement, THREADS, TorchCase, cpu_model, median, parse_result, peak_rss_mb, run_torch,
+};
 
 const FEATURES: usize = 28;
 const CLASSES: usize = 4;
@@ -61,7 +63,8 @@ fn main() {
         args
     };
     println!(
-        "BehavERT (burn 0.22.1, Flex CPU) vs PyTorch reference; {THREADS} threads, fp32, median of {ITERS} steps after {WARMUP} warm-up"
+        "BehavERT (burn 0.22.1, Flex CPU) vs PyTorch reference on {}; {THREADS} threads, fp32, median of {ITERS} steps after {WARMUP} warm-up",
+        cpu_model()
     );
     println!(
         "{:<14} {:<6} {:>11} {:>11} {:>7} {:>12} {:>12} {:>9} {:>9} {:>6}",

@@ -4,7 +4,7 @@
 
 use burn::nn::Dropout;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use rand::{RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// `x` with each element zeroed with the layer's probability and the rest scaled up, while
@@ -22,16 +22,13 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     // u32 draws below `threshold` keep their element: P = threshold / 2^32 = keep.
     let threshold = (keep * 4_294_967_296.0).min(u32::MAX as f64) as u32;
     let scale = (1.0 / keep) as f32;
-    let mut stream = ChaCha8Rng::seed_from_u64(device_seed(&device));
     let shape = x.shape();
-    let mask: Vec<f32> = (0..shape.num_elements())
-        .map(|_| {
-            if stream.next_u32() < threshold {
-                scale
-            } else {
-                0.0
-            }
-        })
+    // Drawn in one call, then turned into factors in a loop that vectorises.
+    let mut draws = vec![0u32; shape.num_elements()];
+    ChaCha8Rng::seed_from_u64(device_seed(&device)).fill(&mut draws[..]);
+    let mask: Vec<f32> = draws
+        .iter()
+        .map(|&draw| if draw < threshold { scale } else { 0.0 })
         .collect();
     x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
 }
