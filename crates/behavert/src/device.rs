@@ -54,6 +54,13 @@ pub fn parse_device(name: &str) -> Result<Device> {
     }
 }
 
+/// Whether `device` is the CPU (Flex) backend, with or without autodiff: where the model's
+/// own CPU kernels apply.
+pub fn is_cpu(device: &Device) -> bool {
+    let cpu = Device::flex();
+    *device == cpu || *device == cpu.autodiff()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     if !layer.training.is_enabled() || !device.is_autodiff() || layer.prob == 0.0 {
         return x;
     }
-    if !is_cpu(&device) {
+    if !crate::device::is_cpu(&device) {
         // A mask made on the host would cross the bus every step: the GPU draws its own.
         return layer.forward(x);
     }
@@ -44,8 +44,39 @@ fn device_seed(device: &Device) -> u64 {
         .fold(0u64, |seed, half| (seed << 32) | u64::from(half.to_bits()))
 }
 
-/// Whether `device` is the CPU (Flex) backend, with or without autodiff.
-pub fn is_cpu(device: &Device) -> bool {
-    let cpu = Device::flex();
-    *device == cpu || *device == cpu.autodiff()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::DropoutConfig;
+
+    fn dropped(layer: &Dropout, device: &Device) -> Vec<f32> {
+        dropout(layer, Tensor::<1>::ones([100_000], device))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn drops_the_layer_s_share_scales_the_rest_and_repeats_with_the_seed() {
+        let device = Device::flex().autodiff();
+        let layer = DropoutConfig::new(0.25).init();
+        device.seed(7);
+        let first = dropped(&layer, &device);
+        let zeros = first.iter().filter(|v| **v == 0.0).count() as f64 / first.len() as f64;
+        assert!((zeros - 0.25).abs() < 0.01, "dropped share {zeros}");
+        assert!(
+            first
+                .iter()
+                .all(|v| *v == 0.0 || (*v - 1.0 / 0.75).abs() < 1e-6)
+        );
+        assert_ne!(first, dropped(&layer, &device), "a new mask per call");
+        device.seed(7);
+        assert_eq!(
+            first,
+            dropped(&layer, &device),
+            "the same seed, the same masks"
+        );
+        // Outside autodiff (inference) dropout is the identity.
+        assert!(dropped(&layer, &Device::flex()).iter().all(|v| *v == 1.0));
+    }
 }

@@ -7,7 +7,7 @@ use burn::nn::Linear;
 use burn::tensor::module::linear;
 use burn::tensor::{DType, Tensor};
 
-use super::dropout::is_cpu;
+use crate::device::is_cpu;
 
 /// `gelu(linear(x))` (the exact, erf form), fused where it can be: a CPU tensor outside
 /// autodiff in f32; elsewhere burn's two passes.
@@ -21,16 +21,19 @@ pub fn linear_gelu(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
     let bias = layer.bias.as_ref().map(|b| b.val().into_data());
     let bias = bias.as_ref().and_then(|b| b.as_slice::<f32>().ok());
     let mut data = product.into_data();
-    if let Ok(values) = data.as_mut_slice::<f32>() {
-        for row in values.chunks_exact_mut(width) {
-            match bias {
-                Some(bias) => row
-                    .iter_mut()
-                    .zip(bias)
-                    .for_each(|(v, b)| *v = gelu(*v + b)),
-                None => row.iter_mut().for_each(|v| *v = gelu(*v)),
-            }
-        }
+    let (Ok(values), Some(bias)) = (data.as_mut_slice::<f32>(), bias) else {
+        // Not plain f32 memory after all, or no bias: burn's passes.
+        let product = Tensor::from_data(data, &device);
+        let product = match &layer.bias {
+            Some(bias) => product + bias.val().unsqueeze(),
+            None => product,
+        };
+        return burn::tensor::activation::gelu(product);
+    };
+    for row in values.chunks_exact_mut(width) {
+        row.iter_mut()
+            .zip(bias)
+            .for_each(|(v, b)| *v = gelu(*v + b));
     }
     Tensor::from_data(data, &device)
 }
