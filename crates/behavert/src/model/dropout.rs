@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 /// the layer trains on an autodiff device; `x` itself otherwise.
 pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     let device = x.device();
-    if !layer.training.is_enabled() || !device.is_autodiff() || layer.prob == 0.0 {
+    if !applies(layer, &device) {
         return x;
     }
     if !crate::device::is_cpu(&device) {
@@ -31,6 +31,12 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
         .map(|&draw| if draw < threshold { scale } else { 0.0 })
         .collect();
     x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
+}
+
+/// Whether `layer` drops anything on `device`: while it trains, on an autodiff device, with a
+/// probability above 0 (burn's own condition).
+pub fn applies(layer: &Dropout, device: &Device) -> bool {
+    layer.training.is_enabled() && device.is_autodiff() && layer.prob > 0.0
 }
 
 /// A seed from the device's generator, so `Device::seed` makes a run repeatable.

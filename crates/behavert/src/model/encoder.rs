@@ -12,7 +12,7 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Tensor};
 
-use super::dropout::dropout;
+use super::dropout::{self, dropout};
 use super::gelu::linear_gelu;
 
 /// Hidden states `[batch, positions, hidden]` after every layer; `padding` `[batch,
@@ -70,9 +70,7 @@ fn self_attention(
     };
     let (query, key, value) = (heads(&mha.query), heads(&mha.key), heads(&mha.value));
     let padding = padding.map(|p| p.clone().reshape([batch, 1, 1, positions]));
-    let weights_dropped =
-        mha.dropout.training.is_enabled() && x.device().is_autodiff() && mha.dropout.prob > 0.0;
-    let context = if weights_dropped {
+    let context = if dropout::applies(&mha.dropout, &x.device()) {
         // Dropout acts on the attention weights themselves, so they must exist as a tensor.
         // Scaling the queries touches frames × width numbers, scaling the scores frames².
         let mut scores = query
