@@ -2,7 +2,8 @@
 //! checkpoints' tensor names, stay burn's). Attention weights that no dropout touches go
 //! through burn's fused attention op (on the CPU one kernel per head: scores, mask, softmax and
 //! product without a `[batch, heads, frames, frames]` tensor between them); dropout draws its
-//! masks in bulk ([`super::dropout`]).
+//! masks in bulk ([`super::dropout`]). With bf16 packing ([`super::bf16`]) the linear maps run
+//! on the packed weights instead of burn's.
 
 use burn::nn::activation::Activation;
 use burn::nn::attention::MultiHeadAttention;
@@ -12,6 +13,7 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Tensor};
 
+use super::bf16::{Bf16Encoder, Bf16Layer};
 use super::dropout::{self, dropout};
 use super::gelu::linear_gelu;
 
@@ -19,6 +21,7 @@ use super::gelu::linear_gelu;
 /// positions]` is true where a position is padding (never attended to).
 pub fn encode(
     encoder: &TransformerEncoder,
+    bf16: Option<&Bf16Encoder>,
     tokens: Tensor<3>,
     padding: Tensor<2, Bool>,
 ) -> Tensor<3> {
@@ -32,43 +35,64 @@ pub fn encode(
     encoder
         .layers
         .iter()
-        .fold(tokens, |x, layer| encode_layer(layer, x, padding.as_ref()))
+        .enumerate()
+        .fold(tokens, |x, (i, layer)| {
+            let packed = bf16.map(|bf16| &bf16.layers[i]);
+            encode_layer(layer, packed, x, padding.as_ref())
+        })
 }
 
 /// One BERT layer: attention, dropout, residual, LayerNorm; feed-forward, dropout, residual,
-/// LayerNorm.
+/// LayerNorm. `packed`: the layer's linear maps in bf16.
 fn encode_layer(
     layer: &TransformerEncoderLayer,
+    packed: Option<&Bf16Layer>,
     x: Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {
-    let attended = self_attention(&layer.mha, x.clone(), padding);
+    let attended = self_attention(&layer.mha, packed, x.clone(), padding);
     let x = layer.norm_1.forward(x + dropout(&layer.dropout, attended));
     let pwff = &layer.pwff;
-    let inner = match pwff.activation {
-        Activation::Gelu(_) => linear_gelu(&pwff.linear_inner, x.clone()),
-        _ => pwff
-            .activation
-            .forward(pwff.linear_inner.forward(x.clone())),
+    let inner = match (packed, &pwff.activation) {
+        (Some(packed), Activation::Gelu(_)) => packed.inner.forward_gelu(x.clone()),
+        (Some(packed), activation) => activation.forward(packed.inner.forward(x.clone())),
+        (None, Activation::Gelu(_)) => linear_gelu(&pwff.linear_inner, x.clone()),
+        (None, activation) => activation.forward(pwff.linear_inner.forward(x.clone())),
     };
-    let fed = pwff.linear_outer.forward(dropout(&pwff.dropout, inner));
+    let inner = dropout(&pwff.dropout, inner);
+    let fed = match packed {
+        Some(packed) => packed.outer.forward(inner),
+        None => pwff.linear_outer.forward(inner),
+    };
     layer.norm_2.forward(x + dropout(&layer.dropout, fed))
 }
 
 /// Multi-head self-attention of `x` `[batch, positions, hidden]`.
 fn self_attention(
     mha: &MultiHeadAttention,
+    packed: Option<&Bf16Layer>,
     x: Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {
     let [batch, positions, hidden] = x.dims();
-    let heads = |linear: &burn::nn::Linear| {
-        linear
-            .forward(x.clone())
+    let heads = |projected: Tensor<3>| {
+        projected
             .reshape([batch, positions, mha.n_heads, mha.d_k])
             .swap_dims(1, 2)
     };
-    let (query, key, value) = (heads(&mha.query), heads(&mha.key), heads(&mha.value));
+    let (query, key, value) = match packed {
+        Some(packed) => {
+            let projected = packed.query_key_value.forward(x.clone());
+            let [query, key, value] = <[_; 3]>::try_from(projected.chunk(3, 2))
+                .unwrap_or_else(|_| unreachable!("three maps side by side"));
+            (heads(query), heads(key), heads(value))
+        }
+        None => (
+            heads(mha.query.forward(x.clone())),
+            heads(mha.key.forward(x.clone())),
+            heads(mha.value.forward(x.clone())),
+        ),
+    };
     let padding = padding.map(|p| p.clone().reshape([batch, 1, 1, positions]));
     let context = if dropout::applies(&mha.dropout, &x.device()) {
         // Dropout acts on the attention weights themselves, so they must exist as a tensor.
@@ -91,5 +115,8 @@ fn self_attention(
         )
     };
     let context = context.swap_dims(1, 2).reshape([batch, positions, hidden]);
-    mha.output.forward(context)
+    match packed {
+        Some(packed) => packed.output.forward(context),
+        None => mha.output.forward(context),
+    }
 }

@@ -38,6 +38,11 @@ pub fn linear_gelu(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
     Tensor::from_data(data, &device)
 }
 
+/// Exact GELU of every value, in place.
+pub fn gelu_in_place(values: &mut [f32]) {
+    values.iter_mut().for_each(|v| *v = gelu(*v));
+}
+
 /// `x Φ(x) = x (1 + erf(x / √2)) / 2`.
 #[inline(always)]
 fn gelu(x: f32) -> f32 {

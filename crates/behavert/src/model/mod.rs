@@ -2,6 +2,7 @@
 //! encoder and output heads, and the mapping of its parameters to the PyTorch reference's
 //! tensor names (checkpoints themselves are [`crate::checkpoint`]).
 
+mod bf16;
 pub mod config;
 mod dropout;
 pub mod embeddings;
@@ -10,9 +11,11 @@ mod gelu;
 pub mod heads;
 mod init;
 pub mod network;
+mod precision;
 pub(crate) mod tensor_names;
 
 pub use config::{
     Activation, Architecture, HeadConfig, HeadKind, HeadLevel, ModelConfig, ModelSize,
 };
 pub use network::{BehavErt, ModelInput, ModelOutput};
+pub use precision::Precision;

@@ -1,14 +1,18 @@
 //! The whole network: embeddings, post-LN BERT encoder, heads.
 
+use std::sync::Arc;
+
 use burn::module::Module;
 use burn::nn::DropoutConfig;
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
+use super::bf16::Bf16Encoder;
 use super::config::{HeadLevel, ModelConfig};
 use super::embeddings::Embeddings;
 use super::heads::Heads;
 use super::init::bert_normal;
+use super::precision::Precision;
 use crate::error::{Error, Result};
 
 /// One batch of clips for the network.
@@ -64,6 +68,10 @@ pub struct BehavErt {
     /// The hyper-parameters the network was built from.
     #[module(skip)]
     pub config: ModelConfig,
+    /// The encoder's weights packed for bf16 inference, when asked for
+    /// ([`Self::set_precision`]).
+    #[module(skip)]
+    bf16: Option<Arc<Bf16Encoder>>,
 }
 
 impl BehavErt {
@@ -93,7 +101,26 @@ impl BehavErt {
             encoder,
             heads: Heads::new(config, device),
             config: config.clone(),
+            bf16: None,
         })
+    }
+
+    /// The arithmetic of inference passes from here on (training is always f32). bf16 packs
+    /// the encoder's current weights: set it after loading them.
+    pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
+        self.bf16 = match precision {
+            Precision::F32 => None,
+            Precision::Bf16 => Some(Arc::new(Bf16Encoder::new(&self.encoder)?)),
+        };
+        Ok(())
+    }
+
+    /// The arithmetic of inference passes.
+    pub fn precision(&self) -> Precision {
+        match self.bf16 {
+            Some(_) => Precision::Bf16,
+            None => Precision::F32,
+        }
     }
 
     /// Position of the head `name` among the heads of its level.
@@ -122,7 +149,12 @@ impl BehavErt {
             &tokens.device(),
         );
         let padding = Tensor::cat(vec![cls_is_real, input.valid.clone().bool_not()], 1);
-        Ok(super::encoder::encode(&self.encoder, tokens, padding))
+        // Gradients flow through burn's layers only.
+        let bf16 = self
+            .bf16
+            .as_deref()
+            .filter(|_| !tokens.device().is_autodiff());
+        Ok(super::encoder::encode(&self.encoder, bf16, tokens, padding))
     }
 
     /// Frame tokens `[batch, frames, hidden]`: the hidden states without the CLS token.

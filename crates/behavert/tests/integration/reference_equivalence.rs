@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use behavert::checkpoint::{load_checkpoint, save_checkpoint};
-use behavert::model::{BehavErt, HeadLevel, ModelInput, ModelOutput};
+use behavert::model::{BehavErt, HeadLevel, ModelInput, ModelOutput, Precision};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 use crate::common::{
@@ -123,6 +123,34 @@ fn forward_matches(dir: &Path) {
             error <= TOLERANCE,
             "{name}: relative error {error:e} > {TOLERANCE:e}"
         );
+    }
+}
+
+/// Largest relative error of bf16 inference (`--precision bf16`) against the f32 reference;
+/// the measured values are in docs/benchmarks.md.
+const BF16_TOLERANCE: f64 = 2e-2;
+
+#[test]
+fn bf16_forward_stays_near_the_pytorch_reference() {
+    for dir in fixtures() {
+        let device = Device::flex();
+        let mut model = load_checkpoint(&dir, &device).unwrap();
+        if let Err(error) = model.set_precision(Precision::Bf16) {
+            println!("skipped: {error}");
+            return;
+        }
+        let output = model.forward(&reference_input(&dir, &device)).unwrap();
+        let expected = read_safetensors(&dir.join("expected.safetensors"));
+        println!("{} in bf16", dir.display());
+        for (name, _, out) in named_outputs(&model, output) {
+            let error = relative_error(&out, &expected_output(&expected, &name).values);
+            println!("{name}: relative error {error:.3e}");
+            // Above f32's error: the rounding happened, so the bf16 kernel ran.
+            assert!(
+                error > 1e-5 && error <= BF16_TOLERANCE,
+                "{name}: relative error {error:e} outside (1e-5, {BF16_TOLERANCE:e}]"
+            );
+        }
     }
 }
 

@@ -1,0 +1,262 @@
+//! `C = A·B (+ bias)` with A rounded to bf16 on the fly and B packed once as bf16 pairs,
+//! accumulated in f32 by AVX-512 BF16's `vdpbf16ps`: two products per f32 lane per instruction,
+//! twice an f32 FMA's work.
+//!
+//! A (activations) becomes `[rows, pairs]` of `u32`, each the bf16 of columns `2p` (low half)
+//! and `2p + 1` (high half), as `vdpbf16ps` reads a lane; B is laid out by
+//! [`super::packing::pack`]. A tile of [`ROWS`] × [`PANEL`] outputs lives in 24 of the 32
+//! vector registers while the depth is run through.
+
+use std::arch::x86_64::*;
+
+use rayon::prelude::*;
+
+use super::packing::PANEL;
+
+/// Output rows per tile: 6 × 4 accumulators, 4 panel vectors and a broadcast fit 32 registers.
+const ROWS: usize = 6;
+/// Depth pairs per pass over a panel: 256 × 64 × 4 bytes = 64 KiB of panel, kept in L2 while
+/// every tile of a chunk reads it.
+const DEPTH: usize = 256;
+/// Rows per parallel task.
+const CHUNK_ROWS: usize = ROWS * 16;
+
+/// Proof that this CPU has AVX-512 F and BF16: the only way to reach the kernels.
+#[derive(Clone, Copy, Debug)]
+pub struct Kernel(());
+
+/// How a tile's accumulators start.
+#[derive(Clone, Copy)]
+enum Start {
+    /// From the bias (the first pass over the depth).
+    Bias(*const f32),
+    /// From what earlier depth passes stored.
+    Stored,
+}
+
+impl Kernel {
+    /// The kernels, if this CPU runs them.
+    pub fn detect() -> Option<Self> {
+        (is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16"))
+            .then_some(Self(()))
+    }
+
+    /// Rows of `x` (`[rows, depth]` f32) as bf16 pairs `[rows, ceil(depth / 2)]`, rounded to
+    /// nearest even; an odd depth's last pair is padded with zero.
+    pub fn to_pairs(self, x: &[f32], depth: usize) -> Vec<u32> {
+        let pairs = depth.div_ceil(2);
+        let rows = x.len() / depth.max(1);
+        let mut out = vec![0u32; rows * pairs];
+        out.par_chunks_mut(pairs * 256)
+            .zip(x.par_chunks(depth * 256))
+            .for_each(|(out, x)| {
+                for (out, x) in out.chunks_exact_mut(pairs).zip(x.chunks_exact(depth)) {
+                    // SAFETY: `self` proves AVX-512 F and BF16.
+                    unsafe { row_to_pairs(x, out) }
+                }
+            });
+        out
+    }
+
+    /// `c = a · panels + bias`, `c` being `[rows, width]`; `a` from [`Self::to_pairs`] with
+    /// `pairs` per row, `panels` from [`super::packing::pack`], `bias` padded to whole panels.
+    pub fn multiply(
+        self,
+        a: &[u32],
+        pairs: usize,
+        panels: &[u32],
+        bias: &[f32],
+        c: &mut [f32],
+        width: usize,
+    ) {
+        let panel_count = width.div_ceil(PANEL);
+        assert!(
+            pairs > 0
+                && width > 0
+                && panels.len() == panel_count * pairs * PANEL
+                && bias.len() == panel_count * PANEL
+                && c.len().is_multiple_of(width)
+                && a.len() == c.len() / width * pairs,
+            "bf16 multiply: operands of inconsistent sizes"
+        );
+        if c.is_empty() {
+            return;
+        }
+        c.par_chunks_mut(CHUNK_ROWS * width)
+            .zip(a.par_chunks(CHUNK_ROWS * pairs))
+            .for_each(|(c, a)| {
+                let rows = c.len() / width;
+                for panel in 0..panel_count {
+                    let columns = width - panel * PANEL;
+                    let masks = column_masks(columns.min(PANEL));
+                    let panel_start = panel * pairs * PANEL;
+                    for depth_start in (0..pairs).step_by(DEPTH) {
+                        let depth = DEPTH.min(pairs - depth_start);
+                        let start = if depth_start == 0 {
+                            Start::Bias(bias[panel * PANEL..].as_ptr())
+                        } else {
+                            Start::Stored
+                        };
+                        for row in (0..rows).step_by(ROWS) {
+                            let tile = Tile {
+                                a: a[row * pairs + depth_start..].as_ptr(),
+                                a_stride: pairs,
+                                panel: panels[panel_start + depth_start * PANEL..].as_ptr(),
+                                depth,
+                                c: c[row * width + panel * PANEL..].as_mut_ptr(),
+                                c_stride: width,
+                                masks,
+                                start,
+                            };
+                            // SAFETY: `self` proves the CPU features; the tile's reads and
+                            // writes stay inside `a`, `panels` and `c` (sizes checked above,
+                            // partial columns masked, partial rows by the row count).
+                            unsafe {
+                                match (rows - row).min(ROWS) {
+                                    6 => tile.run::<6>(),
+                                    5 => tile.run::<5>(),
+                                    4 => tile.run::<4>(),
+                                    3 => tile.run::<3>(),
+                                    2 => tile.run::<2>(),
+                                    _ => tile.run::<1>(),
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+    }
+}
+
+/// Per output vector of a panel, which of its 16 columns exist.
+fn column_masks(columns: usize) -> [__mmask16; 4] {
+    std::array::from_fn(|v| {
+        let present = columns.saturating_sub(16 * v).min(16);
+        ((1u32 << present) - 1) as __mmask16
+    })
+}
+
+/// One row of f32 as bf16 pairs.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn row_to_pairs(x: &[f32], out: &mut [u32]) {
+    for (block, out) in x.chunks(32).zip(out.chunks_mut(16)) {
+        let mask = |from: usize| ((1u32 << block.len().saturating_sub(from).min(16)) - 1) as u16;
+        // SAFETY: masked loads and stores touch only the block's elements.
+        unsafe {
+            let low = _mm512_maskz_loadu_ps(mask(0), block.as_ptr());
+            let high = _mm512_maskz_loadu_ps(mask(16), block.as_ptr().add(16));
+            let pairs: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(high, low));
+            let stored = ((1u32 << out.len()) - 1) as u16;
+            _mm512_mask_storeu_epi32(out.as_mut_ptr().cast(), stored, pairs);
+        }
+    }
+}
+
+/// One tile's operands: up to [`ROWS`] rows of A against one panel, over `depth` pairs.
+struct Tile {
+    a: *const u32,
+    a_stride: usize,
+    panel: *const u32,
+    depth: usize,
+    c: *mut f32,
+    c_stride: usize,
+    masks: [__mmask16; 4],
+    start: Start,
+}
+
+impl Tile {
+    /// The tile's `R` rows: accumulate in registers, store once.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    unsafe fn run<const R: usize>(&self) {
+        // SAFETY (whole body): the caller keeps every pointer's range inside its slice.
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); 4]; R];
+            for (r, acc) in acc.iter_mut().enumerate() {
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    *acc = match self.start {
+                        Start::Bias(bias) => _mm512_loadu_ps(bias.add(16 * v)),
+                        Start::Stored => _mm512_maskz_loadu_ps(
+                            self.masks[v],
+                            self.c.add(r * self.c_stride + 16 * v),
+                        ),
+                    };
+                }
+            }
+            for pair in 0..self.depth {
+                let panel = self.panel.add(pair * PANEL);
+                let b: [__m512bh; 4] = std::array::from_fn(|v| {
+                    std::mem::transmute(_mm512_loadu_si512(panel.add(16 * v).cast()))
+                });
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let a: __m512bh = std::mem::transmute(_mm512_set1_epi32(
+                        *self.a.add(r * self.a_stride + pair) as i32,
+                    ));
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = _mm512_dpbf16_ps(*acc, a, b[v]);
+                    }
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                for (v, acc) in acc.iter().enumerate() {
+                    _mm512_mask_storeu_ps(
+                        self.c.add(r * self.c_stride + 16 * v),
+                        self.masks[v],
+                        *acc,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::packing::{pack, to_bf16};
+    use super::*;
+
+    fn bf16_value(x: f32) -> f64 {
+        f64::from(f32::from_bits(u32::from(to_bf16(x)) << 16))
+    }
+
+    /// Every shape edge at once: rows not a multiple of a tile or a chunk, an odd depth of more
+    /// than one depth pass, a width that ends inside a panel's second vector.
+    #[test]
+    fn multiply_equals_the_sum_of_bf16_products() {
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512 BF16");
+            return;
+        };
+        let (rows, depth, width) = (103, 2 * DEPTH + 77, 83);
+        let value = |i: usize, scale: f32| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * scale;
+        let a: Vec<f32> = (0..rows * depth).map(|i| value(i, 4.0)).collect();
+        let b: Vec<f32> = (0..depth * width).map(|i| value(i * 31 + 5, 0.2)).collect();
+        let mut bias: Vec<f32> = (0..width).map(|i| value(i * 13, 1.0)).collect();
+        let expected: Vec<f64> = (0..rows * width)
+            .map(|at| {
+                let (r, n) = (at / width, at % width);
+                (0..depth)
+                    .map(|k| bf16_value(a[r * depth + k]) * bf16_value(b[k * width + n]))
+                    .sum::<f64>()
+                    + f64::from(bias[n])
+            })
+            .collect();
+        bias.resize(width.div_ceil(PANEL) * PANEL, 0.0);
+        let pairs = kernel.to_pairs(&a, depth);
+        assert_eq!(pairs.len(), rows * depth.div_ceil(2));
+        let mut c = vec![f32::NAN; rows * width];
+        kernel.multiply(
+            &pairs,
+            depth.div_ceil(2),
+            &pack(&b, depth, width),
+            &bias,
+            &mut c,
+            width,
+        );
+        let worst = c
+            .iter()
+            .zip(&expected)
+            .map(|(&got, &want)| (f64::from(got) - want).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-4, "largest difference {worst:e}");
+    }
+}

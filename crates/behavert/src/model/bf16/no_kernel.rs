@@ -1,0 +1,22 @@
+//! Where there is no AVX-512 BF16 kernel (not x86-64): nothing to detect.
+
+/// Never constructed off x86-64.
+#[derive(Clone, Copy, Debug)]
+pub enum Kernel {}
+
+impl Kernel {
+    /// None: no kernel on this architecture.
+    pub fn detect() -> Option<Self> {
+        None
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn to_pairs(self, _: &[f32], _: usize) -> Vec<u32> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn multiply(self, _: &[u32], _: usize, _: &[u32], _: &[f32], _: &mut [f32], _: usize) {
+        match self {}
+    }
+}

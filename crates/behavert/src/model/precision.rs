@@ -1,0 +1,36 @@
+//! The arithmetic of inference: f32 (the default, equal to the reference) or bf16.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How the encoder's linear layers compute at inference.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// f32 throughout: equal to the PyTorch reference.
+    #[default]
+    F32,
+    /// Activations and weights of the encoder's linear layers rounded to bf16, products
+    /// accumulated in f32 (CPUs with AVX-512 BF16).
+    Bf16,
+}
+
+impl FromStr for Precision {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "f32" | "fp32" => Ok(Self::F32),
+            "bf16" => Ok(Self::Bf16),
+            _ => Err(format!("expected f32 or bf16, found {name:?}")),
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+        })
+    }
+}
