@@ -58,6 +58,8 @@ def main():
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--attention", choices=["sdpa", "eager"], default="sdpa")
+    parser.add_argument("--precision", choices=["f32", "bf16"], default="f32",
+                        help="inference arithmetic: bf16 runs the forward under CPU autocast")
     parser.add_argument("--profile", action="store_true",
                         help="print self CPU time per operation instead of the JSON line")
     parser.add_argument("--threads", type=int,
@@ -95,8 +97,10 @@ def main():
     else:
         model.eval()
 
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
+
         def step():
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast:
                 model(keypoints, attention_mask, masked)["frame_logits.frame"].sum().item()
 
     if args.profile:
@@ -105,6 +109,7 @@ def main():
     median = timed(args.iters, args.warmup, step)
     print(json.dumps({
         "impl": "pytorch", "torch": torch.__version__, "size": args.size, "mode": args.mode,
+        "precision": args.precision,
         "batch": batch, "frames": frames, "threads": args.threads,
         "median_ms": round(median * 1e3, 2), "frames_per_s": round(batch * frames / median, 1),
         "params": sum(p.numel() for p in model.parameters()),

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use behavert::model::ModelSize;
+use behavert::model::{ModelSize, Precision};
 use clap::{Args, Parser, Subcommand};
 
 /// Learn animal behaviour from pose tracks with a BERT-style transformer.
@@ -182,7 +182,8 @@ pub struct EvaluateArgs {
     pub windowing: WindowingArgs,
 }
 
-/// How pose files are read and laid into windows (shared by `infer` and `embed`).
+/// How pose files are read, laid into windows and run through the model (shared by `infer`,
+/// `evaluate` and `embed`).
 #[derive(Debug, Args)]
 pub struct WindowingArgs {
     /// Read the inputs as this format instead of detecting it.
@@ -197,6 +198,10 @@ pub struct WindowingArgs {
     /// Windows per forward pass.
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
+    /// Arithmetic of the encoder's matrix products: f32 (equal to the reference) or bf16
+    /// (faster, on CPUs with AVX-512 BF16; accuracy in docs/benchmarks.md).
+    #[arg(long, default_value_t = Precision::F32)]
+    pub precision: Precision,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,

@@ -1,7 +1,8 @@
 //! `behavert infer` speed: frames per second for the `small` model over a one-hour recording
 //! (read a DeepLabCut CSV, preprocess, overlapping windows, write predictions and bouts), and
 //! the latency of one new frame in a streaming window — beside the PyTorch reference's
-//! forward pass at the same shapes, in one run.
+//! forward pass at the same shapes, in one run; in f32, then in bf16 where the CPU has AVX-512
+//! BF16 (PyTorch under CPU autocast).
 //!
 //! `cargo bench -p behavert --bench infer_speed [-- MINUTES]` (default 60 minutes at 30 fps).
 //! The model has random weights: speed does not depend on them.
@@ -16,7 +17,7 @@ use behavert::checkpoint::save_checkpoint;
 use behavert::checkpoint::{HeadVocabulary, TRAINING_FILE, TrainingInfo};
 use behavert::infer::predictions::PredictionWriter;
 use behavert::infer::{InferOptions, Predictor};
-use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput};
+use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput, Precision};
 use behavert::train::TrainingConfig;
 use behavert_pose::preprocess::{NormalisationStats, PoseLayout, Preprocessor};
 use behavert_pose::synth::{SimulationConfig, simulate, vocabulary};
@@ -35,7 +36,8 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     if args.first().map(String::as_str) == Some("--child") {
-        child(Path::new(&args[1]), Path::new(&args[2]));
+        let precision = args[3].parse().expect("precision");
+        child(Path::new(&args[1]), Path::new(&args[2]), precision);
         return;
     }
     let minutes: f64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(60.0);
@@ -49,9 +51,27 @@ fn main() {
         "prepared a {minutes}-minute recording ({frames} frames, 2 mice, {features} features) and a random `small` checkpoint in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    for precision in [Precision::F32, Precision::Bf16] {
+        if let Err(error) = precision.check() {
+            println!("\n{precision}: skipped ({error})");
+            continue;
+        }
+        measure(precision, &model, &csv, frames, features);
+    }
+    println!("ratio = Rust time / PyTorch time (below 1 is faster)");
+}
+
+/// Runs the child in `precision` and prints its times beside PyTorch's in the same precision
+/// (bf16: CPU autocast).
+fn measure(precision: Precision, model: &Path, csv: &Path, frames: usize, features: usize) {
     let exe = std::env::current_exe().expect("bench executable");
     let output = Command::new(exe)
-        .args(["--child", model.to_str().unwrap(), csv.to_str().unwrap()])
+        .args([
+            "--child",
+            model.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            &precision.to_string(),
+        ])
         .env("RAYON_NUM_THREADS", THREADS)
         .output()
         .expect("run the Rust measurement");
@@ -69,7 +89,7 @@ fn main() {
     };
 
     println!(
-        "\nbehavert infer, small, window {WINDOW}, stride {}, batch {BATCH}, {THREADS} threads on {}:",
+        "\nbehavert infer --precision {precision}, small, window {WINDOW}, stride {}, batch {BATCH}, {THREADS} threads on {}:",
         WINDOW / 2,
         cpu_model()
     );
@@ -84,7 +104,7 @@ fn main() {
         value("peak_mb")
     );
 
-    println!("\nforward passes (median), Rust vs PyTorch reference:");
+    println!("forward passes (median), Rust vs PyTorch reference, both {precision}:");
     println!(
         "{:<26} {:>10} {:>10} {:>7}",
         "shape", "Rust ms", "torch ms", "ratio"
@@ -104,6 +124,7 @@ fn main() {
             classes: vocabulary().len(),
             warmup: 3,
             iters: 20,
+            precision: &precision.to_string(),
         });
         let (torch_ms, ratio) = torch.map_or(("-".into(), "-".into()), |t| {
             (
@@ -118,7 +139,6 @@ fn main() {
         };
         println!("{what:<26} {rust:>10.2} {torch_ms:>10} {ratio:>7}");
     }
-    println!("ratio = Rust time / PyTorch time (below 1 is faster)");
 }
 
 /// Writes the recording as a DeepLabCut CSV and a `small` checkpoint fitted to its layout;
@@ -173,9 +193,10 @@ fn prepare_inputs(frames: usize, csv: &Path, model_dir: &Path) -> usize {
 }
 
 /// What `behavert infer` does, timed by phase, then single forward passes.
-fn child(model_dir: &Path, csv: &Path) {
+fn child(model_dir: &Path, csv: &Path, precision: Precision) {
     let device = Device::flex();
-    let predictor = Predictor::load(model_dir, &device).expect("load");
+    let mut predictor = Predictor::load(model_dir, &device).expect("load");
+    predictor.set_precision(precision).expect("precision");
     let t = Instant::now();
     let pose = formats::read_one(csv, None).expect("read");
     println!("read_s {}", t.elapsed().as_secs_f64());
@@ -196,7 +217,8 @@ fn child(model_dir: &Path, csv: &Path) {
     println!("model_s {}", t.elapsed().as_secs_f64());
     println!("peak_mb {}", peak_rss_mb());
 
-    let model = behavert::checkpoint::load_checkpoint(model_dir, &device).expect("model");
+    let mut model = behavert::checkpoint::load_checkpoint(model_dir, &device).expect("model");
+    model.set_precision(precision).expect("precision");
     let features = model.config.input_dim;
     for (batch, length, key) in [
         (BATCH, WINDOW, "batch_ms"),

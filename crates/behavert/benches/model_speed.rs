@@ -2,7 +2,9 @@
 //! side by side with the PyTorch reference (`scripts/reference/torch_bench.py`) in one run.
 //!
 //! `cargo bench -p behavert --bench model_speed [-- SIZE:BATCHxFRAMES ...]`
-//! Default cases: small and base at 16×256 and 4×256. Each measurement runs in its own
+//! Default cases: small and base at 16×256 and 4×256; training in f32, inference in f32 and in
+//! bf16 (PyTorch under CPU autocast; skipped where the CPU has no AVX-512 BF16). Each
+//! measurement runs in its own
 //! process so its peak resident memory is its own. Set `BEHAVERT_BENCH_PYTHON` to choose the
 //! Python interpreter (default `python3`); without torch installed, only Rust is measured.
 
@@ -11,7 +13,7 @@ mod common;
 use std::process::Command;
 use std::time::Instant;
 
-use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput};
+use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput, Precision};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
@@ -51,7 +53,8 @@ fn main() {
         .collect();
     if args.first().map(String::as_str) == Some("--child") {
         let case = Case::parse(&args[1]).expect("child case");
-        let median_ms = measure_rust(case, &args[2]);
+        let precision = args[3].parse().expect("precision");
+        let median_ms = measure_rust(case, &args[2], precision);
         println!("RESULT {median_ms} {}", peak_rss_mb());
         return;
     }
@@ -63,11 +66,11 @@ fn main() {
         args
     };
     println!(
-        "BehavERT (burn 0.22.1, Flex CPU) vs PyTorch reference on {}; {THREADS} threads, fp32, median of {ITERS} steps after {WARMUP} warm-up",
+        "BehavERT (burn 0.22.1, Flex CPU) vs PyTorch reference on {}; {THREADS} threads, median of {ITERS} steps after {WARMUP} warm-up",
         cpu_model()
     );
     println!(
-        "{:<14} {:<6} {:>11} {:>11} {:>7} {:>12} {:>12} {:>9} {:>9} {:>6}",
+        "{:<14} {:<10} {:>11} {:>11} {:>7} {:>12} {:>12} {:>9} {:>9} {:>6}",
         "case",
         "mode",
         "rust ms",
@@ -82,8 +85,11 @@ fn main() {
     for text in &cases {
         let case = Case::parse(text)
             .unwrap_or_else(|| panic!("case {text:?}: expected SIZE:BATCHxFRAMES"));
-        for mode in ["train", "infer"] {
-            let rust = run_child(text, mode);
+        for (mode, precision) in [("train", "f32"), ("infer", "f32"), ("infer", "bf16")] {
+            let Some(rust) = run_child(text, mode, precision) else {
+                println!("{text:<14} {mode}-{precision}: skipped, no AVX-512 BF16 on this CPU");
+                continue;
+            };
             let torch = run_torch(&TorchCase {
                 size: case.size,
                 batch: case.batch,
@@ -93,6 +99,7 @@ fn main() {
                 classes: CLASSES,
                 warmup: WARMUP,
                 iters: ITERS,
+                precision,
             });
             let frames = (case.batch * case.frames) as f64;
             let (torch_ms, torch_fps, torch_mb, ratio, mem_ratio) = match &torch {
@@ -106,9 +113,9 @@ fn main() {
                 None => Default::default(),
             };
             println!(
-                "{:<14} {:<6} {:>11.1} {:>11} {:>7} {:>12.0} {:>12} {:>9.0} {:>9} {:>6}",
+                "{:<14} {:<10} {:>11.1} {:>11} {:>7} {:>12.0} {:>12} {:>9.0} {:>9} {:>6}",
                 text,
-                mode,
+                format!("{mode} {precision}"),
                 rust.median_ms,
                 torch_ms,
                 ratio,
@@ -125,24 +132,29 @@ fn main() {
     );
 }
 
-fn run_child(case: &str, mode: &str) -> Measurement {
+/// The Rust measurement in its own process; `None` where this CPU cannot run `precision`.
+fn run_child(case: &str, mode: &str, precision: &str) -> Option<Measurement> {
+    if precision.parse::<Precision>().ok()?.check().is_err() {
+        return None;
+    }
     let exe = std::env::current_exe().expect("bench executable");
     let output = Command::new(exe)
-        .args(["--child", case, mode])
+        .args(["--child", case, mode, precision])
         .env("RAYON_NUM_THREADS", THREADS)
         .output()
         .expect("run the Rust measurement");
-    parse_result(&output.stdout).unwrap_or_else(|| {
+    let measurement = parse_result(&output.stdout).unwrap_or_else(|| {
         panic!(
             "Rust measurement failed: {}",
             String::from_utf8_lossy(&output.stderr)
         )
-    })
+    });
+    Some(measurement)
 }
 
 /// Same work as the PyTorch script: forward, frame cross-entropy + masked-frame MSE, backward,
-/// AdamW (train); or an eval-mode forward of every head (infer).
-fn measure_rust(case: Case, mode: &str) -> f64 {
+/// AdamW (train); or an eval-mode forward of every head (infer) in `precision`.
+fn measure_rust(case: Case, mode: &str, precision: Precision) -> f64 {
     let mut architecture =
         Architecture::preset(case.size.parse().expect("model size")).expect("model size");
     architecture.max_position_embeddings = case.frames + 1;
@@ -175,6 +187,7 @@ fn measure_rust(case: Case, mode: &str) -> f64 {
         ..ModelInput::unpadded(keypoints.clone())
     };
     let mut model = BehavErt::new(&config, &device).expect("model");
+    model.set_precision(precision).expect("precision");
     let mut times = Vec::new();
     if mode == "train" {
         let mut optimizer = AdamWConfig::new().with_weight_decay(0.01).init();

@@ -11,7 +11,7 @@ use behavert_pose::formats::npy;
 use burn::tensor::Device;
 use ndarray::{Array2, Axis, concatenate};
 
-use super::inputs::{frame_progress, options, output_paths, read_pose};
+use super::inputs::{frame_progress, load_predictor, options, output_paths, read_pose};
 use crate::cli::EmbedArgs;
 
 /// Frames the submission's PCA is fitted on: plenty for 128 directions.
@@ -19,8 +19,7 @@ const PCA_FRAMES: usize = 50_000;
 
 /// Embeds the inputs (or the dataset) with the model's last encoder layer.
 pub fn run(args: &EmbedArgs, device: &Device) -> anyhow::Result<()> {
-    let predictor = Predictor::load(&args.model, device)
-        .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    let predictor = load_predictor(&args.model, &args.windowing, device)?;
     if let Some(submission) = &args.mabe22_submission {
         return submit(args, &predictor, submission);
     }

@@ -13,13 +13,12 @@ use behavert_pose::datasets::{self, DatasetKind, DatasetOptions, Sequence, Split
 use behavert_pose::role_labels::read_role_labels;
 use burn::tensor::Device;
 
-use super::inputs::{options, read_pose};
+use super::inputs::{load_predictor, options, read_pose};
 use crate::cli::EvaluateArgs;
 
 /// Predicts every recording, scores it and writes metrics, plots and the report.
 pub fn run(args: &EvaluateArgs, device: &Device) -> anyhow::Result<()> {
-    let predictor = Predictor::load(&args.model, device)
-        .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    let predictor = load_predictor(&args.model, &args.windowing, device)?;
     if predictor.info().roles.is_some() {
         return run_roles(args, &predictor);
     }

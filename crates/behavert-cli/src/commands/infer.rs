@@ -3,18 +3,17 @@
 //! agent's and pair's behaviours in long form and their bouts.
 
 use anyhow::Context;
+use behavert::infer::ClipSummary;
 use behavert::infer::predictions::{PredictionWriter, bouts_path, refuse_existing};
 use behavert::infer::roles::predict_roles;
-use behavert::infer::{ClipSummary, Predictor};
 use burn::tensor::Device;
 
-use super::inputs::{frame_progress, options, output_paths, read_pose};
+use super::inputs::{frame_progress, load_predictor, options, output_paths, read_pose};
 use crate::cli::InferArgs;
 
 /// Labels every input, streaming rows to its predictions CSV as windows finish.
 pub fn run(args: &InferArgs, device: &Device) -> anyhow::Result<()> {
-    let predictor = Predictor::load(&args.model, device)
-        .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    let predictor = load_predictor(&args.model, &args.windowing, device)?;
     let outputs = output_paths(&args.input, &args.output, "csv")?;
     // Refuse before any work, not after the first of many files.
     for output in &outputs {

@@ -1,15 +1,28 @@
-//! What `infer`, `embed` and `evaluate` share: reading pose files, one output per input, and
-//! a frame progress bar.
+//! What `infer`, `embed` and `evaluate` share: loading the model, reading pose files, one
+//! output per input, and a frame progress bar.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use behavert::infer::InferOptions;
+use behavert::infer::{InferOptions, Predictor};
 use behavert_pose::pose::Pose;
 use behavert_pose::{Format, formats};
+use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::WindowingArgs;
+
+/// The checkpoint `model` on `device`, computing in the precision the flags ask for.
+pub fn load_predictor(
+    model: &Path,
+    windowing: &WindowingArgs,
+    device: &Device,
+) -> anyhow::Result<Predictor> {
+    let mut predictor = Predictor::load(model, device)
+        .with_context(|| format!("cannot load the model {}", model.display()))?;
+    predictor.set_precision(windowing.precision)?;
+    Ok(predictor)
+}
 
 /// Reads `path` (format detected unless given), with `--fps` filling in a missing rate.
 pub fn read_pose(path: &Path, windowing: &WindowingArgs) -> anyhow::Result<Pose> {

@@ -159,6 +159,37 @@ fn evaluate_command_on_the_demo_files() {
         demo["frame"]["confusion_matrix"]
     );
 
+    // bf16 arithmetic labels the held-out files as well as f32 does, or says why this CPU
+    // cannot run it.
+    let bf16 = dir.path().join("eval-bf16");
+    let (ok, text) = behavert(&[
+        "evaluate",
+        "--model",
+        arg(&out.join("finetune/best")),
+        "--input",
+        arg(&data.join("mouse_0.csv")),
+        arg(&data.join("mouse_1.csv")),
+        "--labels",
+        arg(&data.join("mouse_0_labels.csv")),
+        arg(&data.join("mouse_1_labels.csv")),
+        "--precision",
+        "bf16",
+        "--output-dir",
+        arg(&bf16),
+    ]);
+    if ok {
+        let f1 =
+            |metrics: &serde_json::Value| metrics["frame"]["macro_all"]["f1"].as_f64().unwrap();
+        let bf16_f1 = f1(&read(&bf16.join("metrics.json")));
+        assert!(
+            (bf16_f1 - f1(&ours)).abs() <= 0.005,
+            "bf16 macro-F1 {bf16_f1} against f32 {}",
+            f1(&ours)
+        );
+    } else {
+        assert!(text.contains("AVX-512 BF16"), "{text}");
+    }
+
     // Two evaluations started together into one new folder: exactly one publishes its
     // whole folder, the other says why it wrote nothing, and no staging folder is left.
     let raced = dir.path().join("raced");

@@ -23,6 +23,8 @@ pub struct TorchCase<'a> {
     pub classes: usize,
     pub warmup: usize,
     pub iters: usize,
+    /// `f32`, or `bf16` (inference under CPU autocast).
+    pub precision: &'a str,
 }
 
 /// Runs the reference's benchmark script and reads its median; reports the peak RSS of the
@@ -45,11 +47,12 @@ pub fn run_torch(case: &TorchCase) -> Option<Measurement> {
         classes,
         warmup,
         iters,
+        precision,
     } = case;
     let wrapper = format!(
         "import json, resource, runpy, sys, io, contextlib\n\
          sys.argv = ['torch_bench.py', '--size', '{size}', '--batch', '{batch}', '--frames', '{frames}', '--mode', '{mode}', \
-         '--iters', '{iters}', '--warmup', '{warmup}', '--threads', '{THREADS}', '--classes', '{classes}', '--features', '{features}']\n\
+         '--iters', '{iters}', '--warmup', '{warmup}', '--threads', '{THREADS}', '--classes', '{classes}', '--features', '{features}', '--precision', '{precision}']\n\
          out = io.StringIO()\n\
          with contextlib.redirect_stdout(out):\n    runpy.run_path({script:?}, run_name='__main__')\n\
          line = json.loads(out.getvalue().strip().splitlines()[-1])\n\

@@ -67,6 +67,8 @@ pub struct EvaluationSummary {
 #[derive(Serialize)]
 struct MetricsFile<'a> {
     model: String,
+    /// The arithmetic of the forward passes: f32 or bf16.
+    precision: String,
     head: &'a str,
     vocabulary: &'a [String],
     recordings: Vec<RecordingEntry>,
@@ -200,6 +202,7 @@ fn write_evaluation(
     let metrics_path = output_dir.join("metrics.json");
     let json = serde_json::to_string_pretty(&MetricsFile {
         model: model_dir.display().to_string(),
+        precision: predictor.precision().to_string(),
         head: head.name(),
         vocabulary: &vocabulary,
         recordings: entries,
@@ -248,6 +251,7 @@ fn write_evaluation(
     let extra = vec![
         ("recordings".to_string(), recordings.len().to_string()),
         ("head".to_string(), head.name().to_string()),
+        ("precision".to_string(), predictor.precision().to_string()),
         (
             format!("smoothed macro-F1 (Viterbi, min bout {min_bout} frames)"),
             format!("{:.3}", smoothed.macro_all.f1),

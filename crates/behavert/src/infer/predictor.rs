@@ -12,7 +12,7 @@ use ndarray::Array2;
 use super::overlap::OverlapAverager;
 use crate::checkpoint::{HeadVocabulary, TRAINING_FILE, TrainingInfo, load_checkpoint};
 use crate::error::{Error, Result};
-use crate::model::{BehavErt, HeadKind, HeadLevel, ModelInput};
+use crate::model::{BehavErt, HeadKind, HeadLevel, ModelInput, Precision};
 
 /// How windows are laid over a recording.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +180,16 @@ impl Predictor {
             device: device.clone(),
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// The arithmetic of the forward passes from here on ([`BehavErt::set_precision`]).
+    pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
+        self.model.set_precision(precision)
+    }
+
+    /// The arithmetic of the forward passes.
+    pub fn precision(&self) -> Precision {
+        self.model.precision()
     }
 
     /// What training recorded: vocabularies, preprocessing, window length.

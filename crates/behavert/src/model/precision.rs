@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::Result;
+
 /// How the encoder's linear layers compute at inference.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Precision {
@@ -14,10 +16,20 @@ pub enum Precision {
     Bf16,
 }
 
+impl Precision {
+    /// Whether this machine computes in this precision; if not, why not.
+    pub fn check(self) -> Result<()> {
+        match self {
+            Self::F32 => Ok(()),
+            Self::Bf16 => super::bf16::detect().map(|_| ()),
+        }
+    }
+}
+
 impl FromStr for Precision {
     type Err = String;
 
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
+    fn from_str(name: &str) -> std::result::Result<Self, Self::Err> {
         match name {
             "f32" | "fp32" => Ok(Self::F32),
             "bf16" => Ok(Self::Bf16),

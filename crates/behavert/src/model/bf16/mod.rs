@@ -63,7 +63,7 @@ impl Bf16Encoder {
 }
 
 /// The kernel, or why bf16 cannot run here.
-fn detect() -> Result<Kernel> {
+pub(super) fn detect() -> Result<Kernel> {
     Kernel::detect().ok_or_else(|| Error::Device {
         name: "cpu".into(),
         reason: "--precision bf16 needs a CPU with AVX-512 BF16 instructions (AMD Zen 4 and \
