@@ -50,7 +50,10 @@ fn encode_layer(
     x: Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {
-    let attended = self_attention(&layer.mha, packed, x.clone(), padding);
+    let attended = match packed {
+        Some(packed) => packed.self_attention(x.clone(), layer.mha.n_heads, padding),
+        None => self_attention(&layer.mha, x.clone(), padding),
+    };
     let x = layer.norm_1.forward(x + dropout(&layer.dropout, attended));
     let pwff = &layer.pwff;
     let inner = match (packed, &pwff.activation) {
@@ -70,7 +73,6 @@ fn encode_layer(
 /// Multi-head self-attention of `x` `[batch, positions, hidden]`.
 fn self_attention(
     mha: &MultiHeadAttention,
-    packed: Option<&Bf16Layer>,
     x: Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {
@@ -80,19 +82,11 @@ fn self_attention(
             .reshape([batch, positions, mha.n_heads, mha.d_k])
             .swap_dims(1, 2)
     };
-    let (query, key, value) = match packed {
-        Some(packed) => {
-            let projected = packed.query_key_value.forward(x.clone());
-            let [query, key, value] = <[_; 3]>::try_from(projected.chunk(3, 2))
-                .unwrap_or_else(|_| unreachable!("three maps side by side"));
-            (heads(query), heads(key), heads(value))
-        }
-        None => (
-            heads(mha.query.forward(x.clone())),
-            heads(mha.key.forward(x.clone())),
-            heads(mha.value.forward(x.clone())),
-        ),
-    };
+    let (query, key, value) = (
+        heads(mha.query.forward(x.clone())),
+        heads(mha.key.forward(x.clone())),
+        heads(mha.value.forward(x.clone())),
+    );
     let padding = padding.map(|p| p.clone().reshape([batch, 1, 1, positions]));
     let context = if dropout::applies(&mha.dropout, &x.device()) {
         // Dropout acts on the attention weights themselves, so they must exist as a tensor.
@@ -115,8 +109,5 @@ fn self_attention(
         )
     };
     let context = context.swap_dims(1, 2).reshape([batch, positions, hidden]);
-    match packed {
-        Some(packed) => packed.output.forward(context),
-        None => mha.output.forward(context),
-    }
+    mha.output.forward(context)
 }

@@ -39,6 +39,7 @@ pub fn linear_gelu(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
 }
 
 /// Exact GELU of every value, in place.
+#[inline(always)]
 pub fn gelu_in_place(values: &mut [f32]) {
     values.iter_mut().for_each(|v| *v = gelu(*v));
 }

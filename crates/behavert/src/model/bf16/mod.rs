@@ -2,6 +2,7 @@
 //! bf16-rounded activations by weights packed once as bf16 ([`kernel`]), accumulating in f32.
 //! Attention scores, softmax, LayerNorm, residuals and the heads stay f32.
 
+mod attention;
 #[cfg_attr(not(target_arch = "x86_64"), path = "no_kernel.rs")]
 mod kernel;
 mod packing;
@@ -10,7 +11,7 @@ use std::fmt;
 
 use burn::nn::Linear;
 use burn::nn::transformer::TransformerEncoder;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Bool, Tensor, TensorData};
 
 use self::kernel::Kernel;
 use self::packing::{PANEL, pack};
@@ -59,6 +60,42 @@ impl Bf16Encoder {
             })
             .collect();
         Ok(Self { layers })
+    }
+}
+
+impl Bf16Layer {
+    /// Multi-head self-attention of `x` `[batch, positions, hidden]` with `heads` heads, the
+    /// output projection included; `padding` `[batch, positions]` is true where a position is
+    /// never attended to.
+    pub fn self_attention(
+        &self,
+        x: Tensor<3>,
+        heads: usize,
+        padding: Option<&Tensor<2, Bool>>,
+    ) -> Tensor<3> {
+        let device = x.device();
+        let [batch, positions, hidden] = x.dims();
+        let projected = self.query_key_value.forward(x).into_data();
+        let padding = padding.map(|p| p.clone().into_data());
+        let shape = attention::Shape {
+            batch,
+            positions,
+            heads,
+            head_width: hidden / heads,
+        };
+        let context = attention::attention(
+            self.query_key_value.kernel,
+            projected.as_slice::<f32>().expect("the kernel writes f32"),
+            shape,
+            padding
+                .as_ref()
+                .map(|p| p.as_slice::<bool>().expect("a bool mask")),
+        );
+        let context = Tensor::from_data(
+            TensorData::new(context, [batch, positions, hidden]),
+            &device,
+        );
+        self.output.forward(context)
     }
 }
 
@@ -115,29 +152,31 @@ impl PackedLinear {
 
     /// `x W + b` for `x` `[batch, positions, depth]` f32.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.forward_then(x, |_| {})
+        self.forward_then(x, &|_| {})
     }
 
     /// `gelu(x W + b)` (exact GELU), the activation applied in place.
     pub fn forward_gelu(&self, x: Tensor<3>) -> Tensor<3> {
-        self.forward_then(x, gelu_in_place)
+        let kernel = self.kernel;
+        self.forward_then(x, &move |values| {
+            kernel.vectorised(|| gelu_in_place(values))
+        })
     }
 
     /// `x W + b`, then `activation` over the values in place.
-    fn forward_then(&self, x: Tensor<3>, activation: fn(&mut [f32])) -> Tensor<3> {
+    fn forward_then(&self, x: Tensor<3>, activation: &(dyn Fn(&mut [f32]) + Sync)) -> Tensor<3> {
         let device = x.device();
         let [batch, positions, depth] = x.dims();
         assert_eq!(depth, self.depth, "bf16 linear: input width");
         let x = x.into_data().convert::<f32>();
         let x = x.as_slice::<f32>().expect("f32 after convert");
         let mut y = vec![0.0f32; batch * positions * self.width];
-        self.multiply(x, &mut y);
-        activation(&mut y);
+        self.multiply(x, &mut y, activation);
         Tensor::from_data(TensorData::new(y, [batch, positions, self.width]), &device)
     }
 
-    /// `y = x W + b` on rows of f32.
-    fn multiply(&self, x: &[f32], y: &mut [f32]) {
+    /// `y = activation(x W + b)` on rows of f32.
+    fn multiply(&self, x: &[f32], y: &mut [f32], activation: &(dyn Fn(&mut [f32]) + Sync)) {
         let pairs = self.kernel.to_pairs(x, self.depth);
         self.kernel.multiply(
             &pairs,
@@ -146,6 +185,7 @@ impl PackedLinear {
             &self.bias,
             y,
             self.width,
+            activation,
         );
     }
 }

@@ -16,7 +16,42 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
-    pub fn multiply(self, _: &[u32], _: usize, _: &[u32], _: &[f32], _: &mut [f32], _: usize) {
+    #[allow(clippy::too_many_arguments)]
+    pub fn multiply(
+        self,
+        _: &[u32],
+        _: usize,
+        _: &[u32],
+        _: &[f32],
+        _: &mut [f32],
+        _: usize,
+        _: &(dyn Fn(&mut [f32]) + Sync),
+    ) {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    #[allow(clippy::too_many_arguments)]
+    pub fn multiply_rows(
+        self,
+        _: &[u32],
+        _: usize,
+        _: &[u32],
+        _: &[f32],
+        _: &mut [f32],
+        _: usize,
+        _: &(dyn Fn(&mut [f32]) + Sync),
+    ) {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn vectorised<R>(self, _: impl FnOnce() -> R) -> R {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn row_to_pairs(self, _: &[f32], _: &mut [u32]) {
         match self {}
     }
 }

@@ -1,0 +1,206 @@
+//! Self-attention on the bf16 kernel, straight from the query/key/value projection
+//! `[batch, positions, 3 × hidden]` (no reshaping into heads): per sequence and head, scores
+//! `Q·Kᵀ` (bf16 products, f32 sums), a softmax in f32, then `weights·V`. Sequences and heads
+//! are spread over the cores.
+
+use rayon::prelude::*;
+
+use super::kernel::Kernel;
+use super::packing::{PANEL, pack_with};
+
+/// What one attention call needs to know about its input.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Sequences in the batch.
+    pub batch: usize,
+    /// Positions per sequence.
+    pub positions: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Width of one head.
+    pub head_width: usize,
+}
+
+/// The context `[batch, positions, hidden]` of `projected` (`[batch, positions, 3 × hidden]`,
+/// query, key and value side by side); `padding[b × positions + t]` is true where position `t`
+/// of sequence `b` must not be attended to.
+pub fn attention(
+    kernel: Kernel,
+    projected: &[f32],
+    shape: Shape,
+    padding: Option<&[bool]>,
+) -> Vec<f32> {
+    let Shape {
+        batch,
+        positions,
+        heads,
+        head_width,
+    } = shape;
+    let hidden = heads * head_width;
+    assert_eq!(
+        projected.len(),
+        batch * positions * 3 * hidden,
+        "attention input"
+    );
+    let per_head: Vec<Vec<f32>> = (0..batch * heads)
+        .into_par_iter()
+        .map(|sequence_head| {
+            let (b, h) = (sequence_head / heads, sequence_head % heads);
+            let sequence = &projected[b * positions * 3 * hidden..][..positions * 3 * hidden];
+            let padding = padding.map(|p| &p[b * positions..][..positions]);
+            head(kernel, sequence, shape, h, padding)
+        })
+        .collect();
+    let mut context = vec![0.0; batch * positions * hidden];
+    for (sequence_head, out) in per_head.iter().enumerate() {
+        let (b, h) = (sequence_head / heads, sequence_head % heads);
+        for (t, row) in out.chunks_exact(head_width).enumerate() {
+            context[(b * positions + t) * hidden + h * head_width..][..head_width]
+                .copy_from_slice(row);
+        }
+    }
+    context
+}
+
+/// Head `h` of one sequence: `[positions, head_width]`.
+fn head(
+    kernel: Kernel,
+    sequence: &[f32],
+    shape: Shape,
+    h: usize,
+    padding: Option<&[bool]>,
+) -> Vec<f32> {
+    let (positions, width) = (shape.positions, shape.head_width);
+    let hidden = shape.heads * width;
+    let part =
+        |which: usize, t: usize| &sequence[t * 3 * hidden + which * hidden + h * width..][..width];
+
+    let query_pairs = width.div_ceil(2);
+    let mut query = vec![0u32; positions * query_pairs];
+    for (t, out) in query.chunks_exact_mut(query_pairs).enumerate() {
+        kernel.row_to_pairs(part(0, t), out);
+    }
+    let keys = pack_with(width, positions, |k, n| part(1, n)[k]);
+    // Padding enters as a bias of the lowest f32 on its columns: its weight comes out 0.
+    let mut mask = vec![0.0; positions.div_ceil(PANEL) * PANEL];
+    if let Some(padding) = padding {
+        mask.iter_mut()
+            .zip(padding)
+            .filter(|(_, padded)| **padded)
+            .for_each(|(m, _)| *m = f32::MIN);
+    }
+    let mut scores = vec![0.0; positions * positions];
+    let scale = 1.0 / (width as f32).sqrt();
+    kernel.multiply_rows(
+        &query,
+        query_pairs,
+        &keys,
+        &mask,
+        &mut scores,
+        positions,
+        &|_| {},
+    );
+
+    let weight_pairs = positions.div_ceil(2);
+    let mut weights = vec![0u32; positions * weight_pairs];
+    kernel.vectorised(|| {
+        scores
+            .chunks_exact_mut(positions)
+            .for_each(|row| softmax(row, scale))
+    });
+    for (row, out) in scores
+        .chunks_exact(positions)
+        .zip(weights.chunks_exact_mut(weight_pairs))
+    {
+        kernel.row_to_pairs(row, out);
+    }
+    let values = pack_with(positions, width, |k, n| part(2, k)[n]);
+    let mut out = vec![0.0; positions * width];
+    let no_bias = vec![0.0; width.div_ceil(PANEL) * PANEL];
+    kernel.multiply_rows(
+        &weights,
+        weight_pairs,
+        &values,
+        &no_bias,
+        &mut out,
+        width,
+        &|_| {},
+    );
+    out
+}
+
+/// `softmax(scale × row)` in place. The maximum and the sum run in 16 lanes: a single running
+/// total is a chain of dependent additions the compiler may not reorder into vectors.
+#[inline(always)]
+fn softmax(row: &mut [f32], scale: f32) {
+    let mut lanes = [f32::MIN; 16];
+    for chunk in row.chunks(16) {
+        lanes
+            .iter_mut()
+            .zip(chunk)
+            .for_each(|(l, &v)| *l = l.max(v));
+    }
+    let largest = lanes.iter().fold(f32::MIN, |m, &l| m.max(l));
+    row.iter_mut()
+        .for_each(|v| *v = exp((*v - largest) * scale));
+    let mut sums = [0.0f32; 16];
+    for chunk in row.chunks(16) {
+        sums.iter_mut().zip(chunk).for_each(|(s, &v)| *s += v);
+    }
+    let inverse = 1.0 / sums.iter().sum::<f32>();
+    row.iter_mut().for_each(|v| *v *= inverse);
+}
+
+/// eˣ for x ≤ 0 within 2 ulp, branch-free so loops over it vectorise (libm's `expf` is a call
+/// per element): 2ⁿ from the exponent bits times a polynomial on the remainder.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    // Not `max`, which would turn a NaN into a weight.
+    let x = if x < -87.0 { -87.0 } else { x };
+    // Round to nearest by the 1.5 × 2²³ trick: `round` is a libm call without SSE4.1.
+    let n = (x * std::f32::consts::LOG2_E + 12_582_912.0) - 12_582_912.0;
+    // ln 2 in two parts, so n ln 2 is exact enough to subtract.
+    let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
+    let p = [
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ]
+    .iter()
+    .fold(0.0f32, |acc, &c| acc * r + c);
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_matches_the_standard_library() {
+        let mut worst = 0.0f64;
+        for i in 0..=870_000 {
+            let x = -(i as f32) * 1e-4;
+            let exact = f64::from(x).exp();
+            worst = worst.max((f64::from(exp(x)) - exact).abs() / exact);
+        }
+        assert!(worst < 3e-7, "largest relative error {worst:e}");
+        assert!(exp(f32::MIN) < 1e-37);
+        assert!(exp(f32::NAN).is_nan(), "a NaN stays visible");
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_ignores_the_lowest_float() {
+        let mut row = vec![1.0, 2.0, f32::MIN, 3.0];
+        softmax(&mut row, 0.5);
+        let expected: Vec<f64> = [0.5f64, 1.0, 1.5].iter().map(|v| v.exp()).collect();
+        let total: f64 = expected.iter().sum();
+        for (got, want) in [row[0], row[1], row[3]].iter().zip(&expected) {
+            assert!((f64::from(*got) - want / total).abs() < 1e-6);
+        }
+        assert!(row[2] < 1e-30);
+    }
+}
