@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use behavert::infer::predictions::{BoutTracker, frame_label, prediction_columns};
 use behavert::infer::roles::predict_roles;
 use behavert::infer::{InferOptions, OutputHead, Predictions, Predictor};
-use behavert::model::HeadKind;
+use behavert::model::{HeadKind, Precision};
 use behavert_pose::pose::Pose;
 use behavert_pose::{Format, formats};
 use ndarray::{Array3, Array4};
@@ -133,14 +133,24 @@ struct Model {
 impl Model {
     /// Loads a checkpoint folder (`config.json`, `model.safetensors`, `training.json`).
     #[staticmethod]
-    #[pyo3(signature = (path, device="cpu"))]
-    fn load(py: Python<'_>, path: PathBuf, device: &str) -> PyResult<Self> {
+    #[pyo3(signature = (path, device="cpu", precision="f32"))]
+    fn load(py: Python<'_>, path: PathBuf, device: &str, precision: &str) -> PyResult<Self> {
         let device = behavert::device::parse_device(device).map_err(raise)?;
-        let predictor = py.detach(|| Predictor::load(&path, &device)).map_err(|e| {
-            raise(
-                anyhow::Error::new(e).context(format!("cannot load the model {}", path.display())),
-            )
-        })?;
+        let precision: Precision = precision
+            .parse()
+            .map_err(|e: String| raise(anyhow::anyhow!("precision: {e}")))?;
+        let predictor = py
+            .detach(|| {
+                let mut predictor = Predictor::load(&path, &device)?;
+                predictor.set_precision(precision)?;
+                Ok::<_, behavert::Error>(predictor)
+            })
+            .map_err(|e| {
+                raise(
+                    anyhow::Error::new(e)
+                        .context(format!("cannot load the model {}", path.display())),
+                )
+            })?;
         Ok(Self {
             heads: predictor.heads().to_vec(),
             window_length: predictor.window_length(),

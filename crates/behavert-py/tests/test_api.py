@@ -106,6 +106,21 @@ def test_predict_equals_the_cli(model, model_dir, recordings, tmp_path):
     assert bouts["end_frame"].iloc[-1] == len(ours) - 1
 
 
+def test_bf16_labels_as_f32_does_or_says_why_not(model, model_dir, recordings):
+    pose_file = recordings[0][0]
+    try:
+        fast = behavert.Model.load(model_dir, precision="bf16")
+    except behavert.BehavertError as error:
+        assert "AVX-512 BF16" in str(error)
+        return
+    ours, theirs = fast.predict(pose_file, fps=FPS), model.predict(pose_file, fps=FPS)
+    probabilities = [c for c in ours.columns if c.startswith("p_")]
+    np.testing.assert_allclose(ours[probabilities], theirs[probabilities], atol=0.02)
+    assert (ours["label"] == theirs["label"]).mean() > 0.99
+    with pytest.raises(behavert.BehavertError, match="expected f32 or bf16"):
+        behavert.Model.load(model_dir, precision="fp8")
+
+
 def test_embed_equals_the_cli(model, model_dir, recordings, tmp_path):
     pose_file = recordings[0][0]
     out = tmp_path / "embeddings.npy"

@@ -203,7 +203,7 @@ fn child(model_dir: &Path, csv: &Path, precision: Precision) {
     let t = Instant::now();
     let prepared = predictor.prepare(&pose, "recording").expect("prepare");
     println!("prepare_s {}", t.elapsed().as_secs_f64());
-    let out = csv.with_file_name("predictions.csv");
+    let out = csv.with_file_name(format!("predictions-{precision}.csv"));
     let t = Instant::now();
     let mut writer = PredictionWriter::create(&out, predictor.heads(), Some(FPS)).expect("writer");
     let options = InferOptions {
