@@ -13,6 +13,7 @@ use super::embeddings::Embeddings;
 use super::heads::Heads;
 use super::init::bert_normal;
 use super::precision::Precision;
+use crate::device::is_cpu;
 use crate::error::{Error, Result};
 
 /// One batch of clips for the network.
@@ -110,7 +111,16 @@ impl BehavErt {
     pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
         self.bf16 = match precision {
             Precision::F32 => None,
-            Precision::Bf16 => Some(Arc::new(Bf16Encoder::new(&self.encoder)?)),
+            Precision::Bf16 => {
+                let device = self.embeddings.keypoint_projection.weight.device();
+                if !is_cpu(&device) {
+                    return Err(Error::Device {
+                        name: format!("{device:?}"),
+                        reason: "--precision bf16 runs on the CPU only (--device cpu)".into(),
+                    });
+                }
+                Some(Arc::new(Bf16Encoder::new(&self.encoder)?))
+            }
         };
         Ok(())
     }

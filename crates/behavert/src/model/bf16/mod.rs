@@ -1,6 +1,7 @@
 //! bf16 inference on CPUs with AVX-512 BF16: every linear layer of the encoder multiplies
-//! bf16-rounded activations by weights packed once as bf16 ([`kernel`]), accumulating in f32.
-//! Attention scores, softmax, LayerNorm, residuals and the heads stay f32.
+//! bf16-rounded activations by weights packed once as bf16 ([`kernel`]), accumulating in f32;
+//! attention's two products run on the same kernel ([`attention`]). Softmax, GELU, LayerNorm,
+//! residuals, the embeddings and the heads stay f32.
 
 mod attention;
 #[cfg_attr(not(target_arch = "x86_64"), path = "no_kernel.rs")]
