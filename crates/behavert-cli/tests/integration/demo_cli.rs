@@ -130,22 +130,26 @@ fn evaluate_command_on_the_demo_files() {
     let (ok, text) = behavert(&["demo", "--quick", "--output-dir", arg(&out)]);
     assert!(ok, "{text}");
     let data = out.join("data");
+    // Two held-out files, evaluated into `output_dir` with `flags` added.
+    let evaluate_held_out = |output_dir: &Path, flags: &[&str]| {
+        let model = out.join("finetune/best");
+        let (inputs, labels) = (
+            [data.join("mouse_0.csv"), data.join("mouse_1.csv")],
+            [
+                data.join("mouse_0_labels.csv"),
+                data.join("mouse_1_labels.csv"),
+            ],
+        );
+        let mut args = vec!["evaluate", "--model", arg(&model), "--input"];
+        args.extend(inputs.iter().map(|p| arg(p)));
+        args.push("--labels");
+        args.extend(labels.iter().map(|p| arg(p)));
+        args.extend(["--output-dir", arg(output_dir)]);
+        args.extend(flags);
+        behavert(&args)
+    };
     let eval = dir.path().join("eval");
-    let (ok, text) = behavert(&[
-        "evaluate",
-        "--model",
-        arg(&out.join("finetune/best")),
-        "--input",
-        arg(&data.join("mouse_0.csv")),
-        arg(&data.join("mouse_1.csv")),
-        "--labels",
-        arg(&data.join("mouse_0_labels.csv")),
-        arg(&data.join("mouse_1_labels.csv")),
-        "--fps",
-        "30",
-        "--output-dir",
-        arg(&eval),
-    ]);
+    let (ok, text) = evaluate_held_out(&eval, &["--fps", "30"]);
     assert!(ok, "{text}");
     assert!(text.contains("macro-F1"), "{text}");
     // Same model, same files, same windows: the demo's own evaluation numbers.
@@ -162,21 +166,7 @@ fn evaluate_command_on_the_demo_files() {
     // bf16 arithmetic labels the held-out files as well as f32 does, or says why this CPU
     // cannot run it.
     let bf16 = dir.path().join("eval-bf16");
-    let (ok, text) = behavert(&[
-        "evaluate",
-        "--model",
-        arg(&out.join("finetune/best")),
-        "--input",
-        arg(&data.join("mouse_0.csv")),
-        arg(&data.join("mouse_1.csv")),
-        "--labels",
-        arg(&data.join("mouse_0_labels.csv")),
-        arg(&data.join("mouse_1_labels.csv")),
-        "--precision",
-        "bf16",
-        "--output-dir",
-        arg(&bf16),
-    ]);
+    let (ok, text) = evaluate_held_out(&bf16, &["--precision", "bf16"]);
     if ok {
         let f1 =
             |metrics: &serde_json::Value| metrics["frame"]["macro_all"]["f1"].as_f64().unwrap();

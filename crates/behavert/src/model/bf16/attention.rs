@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use super::kernel::Kernel;
-use super::packing::{PANEL, pack_with};
+use super::packing::Packed;
 
 /// What one attention call needs to know about its input.
 #[derive(Clone, Copy, Debug)]
@@ -80,26 +80,18 @@ fn head(
     for (t, out) in query.chunks_exact_mut(query_pairs).enumerate() {
         kernel.row_to_pairs(part(0, t), out);
     }
-    let keys = pack_with(width, positions, |k, n| part(1, n)[k]);
     // Padding enters as a bias of the lowest f32 on its columns: its weight comes out 0.
-    let mut mask = vec![0.0; positions.div_ceil(PANEL) * PANEL];
-    if let Some(padding) = padding {
-        mask.iter_mut()
-            .zip(padding)
-            .filter(|(_, padded)| **padded)
-            .for_each(|(m, _)| *m = f32::MIN);
-    }
+    let mask: Vec<f32> = match padding {
+        Some(padding) => padding
+            .iter()
+            .map(|&p| if p { f32::MIN } else { 0.0 })
+            .collect(),
+        None => Vec::new(),
+    };
+    let keys = Packed::new(width, positions, |k, n| part(1, n)[k], &mask);
     let mut scores = vec![0.0; positions * positions];
     let scale = 1.0 / (width as f32).sqrt();
-    kernel.multiply_rows(
-        &query,
-        query_pairs,
-        &keys,
-        &mask,
-        &mut scores,
-        positions,
-        &|_| {},
-    );
+    kernel.multiply_rows(&query, &keys, &mut scores, &|_| {});
 
     let weight_pairs = positions.div_ceil(2);
     let mut weights = vec![0u32; positions * weight_pairs];
@@ -114,18 +106,9 @@ fn head(
     {
         kernel.row_to_pairs(row, out);
     }
-    let values = pack_with(positions, width, |k, n| part(2, k)[n]);
+    let values = Packed::new(positions, width, |k, n| part(2, k)[n], &[]);
     let mut out = vec![0.0; positions * width];
-    let no_bias = vec![0.0; width.div_ceil(PANEL) * PANEL];
-    kernel.multiply_rows(
-        &weights,
-        weight_pairs,
-        &values,
-        &no_bias,
-        &mut out,
-        width,
-        &|_| {},
-    );
+    kernel.multiply_rows(&weights, &values, &mut out, &|_| {});
     out
 }
 

@@ -3,15 +3,15 @@
 //! twice an f32 FMA's work.
 //!
 //! A (activations) becomes `[rows, pairs]` of `u32`, each the bf16 of columns `2p` (low half)
-//! and `2p + 1` (high half), as `vdpbf16ps` reads a lane; B is laid out by
-//! [`super::packing::pack`]. A tile of [`ROWS`] × [`PANEL`] outputs lives in 24 of the 32
-//! vector registers while the depth is run through.
+//! and `2p + 1` (high half), as `vdpbf16ps` reads a lane; B is laid out by [`Packed`]. A
+//! tile of [`ROWS`] × [`PANEL`] outputs lives in 24 of the 32 vector registers while the
+//! depth is run through.
 
 use std::arch::x86_64::*;
 
 use rayon::prelude::*;
 
-use super::packing::PANEL;
+use super::packing::{PANEL, Packed};
 
 /// Output rows per tile: 6 × 4 accumulators, 4 panel vectors and a broadcast fit 32 registers.
 const ROWS: usize = 6;
@@ -57,20 +57,16 @@ impl Kernel {
         out
     }
 
-    /// `c = activation(a · panels + bias)`, `c` being `[rows, width]`; `a` from
-    /// [`Self::to_pairs`] with `pairs` per row, `panels` from [`super::packing::pack`], `bias`
-    /// padded to whole panels. Rows are split over the cores.
-    #[allow(clippy::too_many_arguments)]
+    /// `c = activation(a · b + bias)`, `c` being `[rows, b.width]` and `a` the rows' bf16
+    /// pairs ([`Self::to_pairs`]). Rows are split over the cores.
     pub fn multiply(
         self,
         a: &[u32],
-        pairs: usize,
-        panels: &[u32],
-        bias: &[f32],
+        b: &Packed,
         c: &mut [f32],
-        width: usize,
         activation: &(dyn Fn(&mut [f32]) + Sync),
     ) {
+        let (pairs, width) = (b.pairs(), b.width);
         assert!(
             pairs > 0 && width > 0 && a.len() * width == c.len() * pairs,
             "bf16 multiply: {} pairs for {} outputs",
@@ -79,22 +75,19 @@ impl Kernel {
         );
         c.par_chunks_mut(CHUNK_ROWS * width)
             .zip(a.par_chunks(CHUNK_ROWS * pairs))
-            .for_each(|(c, a)| self.multiply_rows(a, pairs, panels, bias, c, width, activation));
+            .for_each(|(c, a)| self.multiply_rows(a, b, c, activation));
     }
 
     /// [`Self::multiply`] on this thread; `activation` runs over each finished block of outputs
     /// while it is still in cache.
-    #[allow(clippy::too_many_arguments)]
     pub fn multiply_rows(
         self,
         a: &[u32],
-        pairs: usize,
-        panels: &[u32],
-        bias: &[f32],
+        b: &Packed,
         c: &mut [f32],
-        width: usize,
         activation: &(dyn Fn(&mut [f32]) + Sync),
     ) {
+        let (pairs, width, panels, bias) = (b.pairs(), b.width, &b.panels, &b.bias);
         let panel_count = width.div_ceil(PANEL);
         assert!(
             pairs > 0
@@ -251,7 +244,7 @@ impl Tile {
 
 #[cfg(test)]
 mod tests {
-    use super::super::packing::{pack, to_bf16};
+    use super::super::packing::to_bf16;
     use super::*;
 
     fn bf16_value(x: f32) -> f64 {
@@ -270,7 +263,7 @@ mod tests {
         let value = |i: usize, scale: f32| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * scale;
         let a: Vec<f32> = (0..rows * depth).map(|i| value(i, 4.0)).collect();
         let b: Vec<f32> = (0..depth * width).map(|i| value(i * 31 + 5, 0.2)).collect();
-        let mut bias: Vec<f32> = (0..width).map(|i| value(i * 13, 1.0)).collect();
+        let bias: Vec<f32> = (0..width).map(|i| value(i * 13, 1.0)).collect();
         let expected: Vec<f64> = (0..rows * width)
             .map(|at| {
                 let (r, n) = (at / width, at % width);
@@ -280,19 +273,11 @@ mod tests {
                     + f64::from(bias[n])
             })
             .collect();
-        bias.resize(width.div_ceil(PANEL) * PANEL, 0.0);
         let pairs = kernel.to_pairs(&a, depth);
         assert_eq!(pairs.len(), rows * depth.div_ceil(2));
+        let packed = Packed::new(depth, width, |k, n| b[k * width + n], &bias);
         let mut c = vec![f32::NAN; rows * width];
-        kernel.multiply(
-            &pairs,
-            depth.div_ceil(2),
-            &pack(&b, depth, width),
-            &bias,
-            &mut c,
-            width,
-            &|_| {},
-        );
+        kernel.multiply(&pairs, &packed, &mut c, &|_| {});
         let worst = c
             .iter()
             .zip(&expected)

@@ -15,7 +15,7 @@ use burn::nn::transformer::TransformerEncoder;
 use burn::tensor::{Bool, Tensor, TensorData};
 
 use self::kernel::Kernel;
-use self::packing::{PANEL, pack};
+use self::packing::Packed;
 use super::gelu::gelu_in_place;
 use crate::error::{Error, Result};
 
@@ -114,10 +114,7 @@ pub(super) fn detect() -> Result<Kernel> {
 /// A linear map `x W + b` with `W` packed as bf16.
 pub struct PackedLinear {
     kernel: Kernel,
-    depth: usize,
-    width: usize,
-    panels: Vec<u32>,
-    bias: Vec<f32>,
+    map: Packed,
 }
 
 impl PackedLinear {
@@ -140,14 +137,9 @@ impl PackedLinear {
                 None => vec![0.0; l.weight.dims()[1]],
             })
             .collect();
-        let mut bias = bias;
-        bias.resize(width.div_ceil(PANEL) * PANEL, 0.0);
         Self {
             kernel,
-            depth,
-            width,
-            panels: pack(weights, depth, width),
-            bias,
+            map: Packed::new(depth, width, |k, n| weights[k * width + n], &bias),
         }
     }
 
@@ -168,25 +160,15 @@ impl PackedLinear {
     fn forward_then(&self, x: Tensor<3>, activation: &(dyn Fn(&mut [f32]) + Sync)) -> Tensor<3> {
         let device = x.device();
         let [batch, positions, depth] = x.dims();
-        assert_eq!(depth, self.depth, "bf16 linear: input width");
+        assert_eq!(depth, self.map.depth, "bf16 linear: input width");
         let x = x.into_data().convert::<f32>();
         let x = x.as_slice::<f32>().expect("f32 after convert");
-        let mut y = vec![0.0f32; batch * positions * self.width];
-        self.multiply(x, &mut y, activation);
-        Tensor::from_data(TensorData::new(y, [batch, positions, self.width]), &device)
-    }
-
-    /// `y = activation(x W + b)` on rows of f32.
-    fn multiply(&self, x: &[f32], y: &mut [f32], activation: &(dyn Fn(&mut [f32]) + Sync)) {
-        let pairs = self.kernel.to_pairs(x, self.depth);
-        self.kernel.multiply(
-            &pairs,
-            self.depth.div_ceil(2),
-            &self.panels,
-            &self.bias,
-            y,
-            self.width,
-            activation,
-        );
+        let pairs = self.kernel.to_pairs(x, depth);
+        let mut y = vec![0.0f32; batch * positions * self.map.width];
+        self.kernel.multiply(&pairs, &self.map, &mut y, activation);
+        Tensor::from_data(
+            TensorData::new(y, [batch, positions, self.map.width]),
+            &device,
+        )
     }
 }

@@ -1,5 +1,7 @@
 //! Where there is no AVX-512 BF16 kernel (not x86-64): nothing to detect.
 
+use super::packing::Packed;
+
 /// Never constructed off x86-64.
 #[derive(Clone, Copy, Debug)]
 pub enum Kernel {}
@@ -16,30 +18,16 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
-    #[allow(clippy::too_many_arguments)]
-    pub fn multiply(
-        self,
-        _: &[u32],
-        _: usize,
-        _: &[u32],
-        _: &[f32],
-        _: &mut [f32],
-        _: usize,
-        _: &(dyn Fn(&mut [f32]) + Sync),
-    ) {
+    pub fn multiply(self, _: &[u32], _: &Packed, _: &mut [f32], _: &(dyn Fn(&mut [f32]) + Sync)) {
         match self {}
     }
 
     /// Unreachable: no `Kernel` exists.
-    #[allow(clippy::too_many_arguments)]
     pub fn multiply_rows(
         self,
         _: &[u32],
-        _: usize,
-        _: &[u32],
-        _: &[f32],
+        _: &Packed,
         _: &mut [f32],
-        _: usize,
         _: &(dyn Fn(&mut [f32]) + Sync),
     ) {
         match self {}

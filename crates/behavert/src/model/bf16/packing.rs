@@ -5,32 +5,58 @@
 /// Output columns per packed panel: four vectors of 16 f32.
 pub const PANEL: usize = 64;
 
-/// `weights` (`[depth, width]` f32, row-major) as bf16 panels (see the module documentation).
-pub fn pack(weights: &[f32], depth: usize, width: usize) -> Vec<u32> {
-    pack_with(depth, width, |k, n| weights[k * width + n])
+/// A `[depth, width]` matrix and a bias of `width`, packed for the kernel.
+pub struct Packed {
+    /// Rows of the matrix: the depth of the products.
+    pub(super) depth: usize,
+    /// Columns: the outputs of a product row.
+    pub(super) width: usize,
+    /// The matrix as bf16 panels (see the module documentation).
+    pub(super) panels: Vec<u32>,
+    /// The bias, zero-padded to whole panels.
+    pub(super) bias: Vec<f32>,
 }
 
-/// The `[depth, width]` matrix whose element `(k, n)` is `value(k, n)`, as bf16 panels.
-#[inline(always)]
-pub fn pack_with(depth: usize, width: usize, value: impl Fn(usize, usize) -> f32) -> Vec<u32> {
-    let pairs = depth.div_ceil(2);
-    let panel_count = width.div_ceil(PANEL);
-    let mut panels = vec![0u32; panel_count * pairs * PANEL];
-    let at = |k: usize, n: usize| {
-        if k < depth {
-            u32::from(to_bf16(value(k, n)))
-        } else {
-            0
+impl Packed {
+    /// The matrix whose element `(k, n)` is `value(k, n)`, and `bias` (empty: zeros).
+    #[inline(always)]
+    pub fn new(
+        depth: usize,
+        width: usize,
+        value: impl Fn(usize, usize) -> f32,
+        bias: &[f32],
+    ) -> Self {
+        let pairs = depth.div_ceil(2);
+        let panel_count = width.div_ceil(PANEL);
+        let mut panels = vec![0u32; panel_count * pairs * PANEL];
+        let at = |k: usize, n: usize| {
+            if k < depth {
+                u32::from(to_bf16(value(k, n)))
+            } else {
+                0
+            }
+        };
+        for pair in 0..pairs {
+            for n in 0..width {
+                let (panel, column) = (n / PANEL, n % PANEL);
+                panels[(panel * pairs + pair) * PANEL + column] =
+                    at(2 * pair, n) | (at(2 * pair + 1, n) << 16);
+            }
         }
-    };
-    for pair in 0..pairs {
-        for n in 0..width {
-            let (panel, column) = (n / PANEL, n % PANEL);
-            panels[(panel * pairs + pair) * PANEL + column] =
-                at(2 * pair, n) | (at(2 * pair + 1, n) << 16);
+        let mut padded = vec![0.0; panel_count * PANEL];
+        padded[..bias.len()].copy_from_slice(bias);
+        Self {
+            depth,
+            width,
+            panels,
+            bias: padded,
         }
     }
-    panels
+
+    /// Pairs of depth rows: the length of an operand row in bf16 pairs.
+    pub fn pairs(&self) -> usize {
+        self.depth.div_ceil(2)
+    }
 }
 
 /// The bf16 nearest `x` (ties to even) as `vcvtneps2bf16` rounds; NaN stays NaN. Branch-free
