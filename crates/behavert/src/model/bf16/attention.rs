@@ -75,11 +75,7 @@ fn head(
     let part =
         |which: usize, t: usize| &sequence[t * 3 * hidden + which * hidden + h * width..][..width];
 
-    let query_pairs = width.div_ceil(2);
-    let mut query = vec![0u32; positions * query_pairs];
-    for (t, out) in query.chunks_exact_mut(query_pairs).enumerate() {
-        kernel.row_to_pairs(part(0, t), out);
-    }
+    let query = kernel.rows_to_pairs((0..positions).map(|t| part(0, t)), width);
     // Padding enters as a bias of the lowest f32 on its columns: its weight comes out 0.
     let mask: Vec<f32> = match padding {
         Some(padding) => padding
@@ -93,19 +89,12 @@ fn head(
     let scale = 1.0 / (width as f32).sqrt();
     kernel.multiply_rows(&query, &keys, &mut scores, &|_| {});
 
-    let weight_pairs = positions.div_ceil(2);
-    let mut weights = vec![0u32; positions * weight_pairs];
     kernel.vectorised(|| {
         scores
             .chunks_exact_mut(positions)
             .for_each(|row| softmax(row, scale))
     });
-    for (row, out) in scores
-        .chunks_exact(positions)
-        .zip(weights.chunks_exact_mut(weight_pairs))
-    {
-        kernel.row_to_pairs(row, out);
-    }
+    let weights = kernel.rows_to_pairs(scores.chunks_exact(positions), positions);
     let values = Packed::new(positions, width, |k, n| part(2, k)[n], &[]);
     let mut out = vec![0.0; positions * width];
     kernel.multiply_rows(&weights, &values, &mut out, &|_| {});

@@ -153,6 +153,22 @@ impl Kernel {
         unsafe { wide(work) }
     }
 
+    /// `rows` of `width` f32 each as bf16 pairs `[rows, ceil(width / 2)]`, on this thread.
+    pub fn rows_to_pairs<'a>(
+        self,
+        rows: impl Iterator<Item = &'a [f32]>,
+        width: usize,
+    ) -> Vec<u32> {
+        let pairs = width.div_ceil(2);
+        let mut out = Vec::with_capacity(rows.size_hint().0 * pairs);
+        for row in rows {
+            out.resize(out.len() + pairs, 0);
+            let end = out.len();
+            self.row_to_pairs(row, &mut out[end - pairs..]);
+        }
+        out
+    }
+
     /// One row of f32 as bf16 pairs (`out` holds `ceil(len / 2)`).
     pub fn row_to_pairs(self, x: &[f32], out: &mut [u32]) {
         assert_eq!(out.len(), x.len().div_ceil(2), "bf16 pairs of a row");

@@ -39,6 +39,11 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
+    pub fn rows_to_pairs<'a>(self, _: impl Iterator<Item = &'a [f32]>, _: usize) -> Vec<u32> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
     pub fn row_to_pairs(self, _: &[f32], _: &mut [u32]) {
         match self {}
     }
