@@ -2,7 +2,8 @@
 (behavert_torch.py, PyTorch's fused "sdpa" attention) on the CPU, with the same thread count.
 
 One training step is forward, frame cross-entropy plus masked-frame squared error, backward and
-AdamW; inference is eval mode without autograd. After `--warmup` untimed repetitions it times
+AdamW; inference is eval mode without autograd; `matmul` is the feed-forward layer's matrix
+product alone (every position of the batch, CLS included, times the inner weight) in f32. After `--warmup` untimed repetitions it times
 `--iters` and prints one JSON line with the median.
 
     pip install -r scripts/reference/requirements.txt
@@ -54,7 +55,7 @@ def main():
     parser.add_argument("--frames", type=int, default=256)
     parser.add_argument("--features", type=int, default=28)
     parser.add_argument("--classes", type=int, default=4)
-    parser.add_argument("--mode", choices=["train", "infer"], default="train")
+    parser.add_argument("--mode", choices=["train", "infer", "matmul"], default="train")
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--attention", choices=["sdpa", "eager"], default="sdpa")
@@ -94,6 +95,13 @@ def main():
             squared = ((out["reconstruction"] - keypoints) ** 2 * hidden).sum()
             (classes + squared / (hidden.sum() * features)).backward()
             optimizer.step()
+    elif args.mode == "matmul":
+        tokens = torch.randn(batch * (frames + 1), SIZES[args.size]["hidden_size"])
+        weight = torch.randn(SIZES[args.size]["hidden_size"], SIZES[args.size]["intermediate_size"])
+
+        def step():
+            with torch.inference_mode():
+                torch.mm(tokens, weight)
     else:
         model.eval()
 

@@ -3,8 +3,9 @@
 //!
 //! `cargo bench -p behavert --bench model_speed [-- SIZE:BATCHxFRAMES ...]`
 //! Default cases: small and base at 16×256 and 4×256; training in f32, inference in f32 and in
-//! bf16 (PyTorch under CPU autocast; skipped where the CPU has no AVX-512 BF16). Each
-//! measurement runs in its own
+//! bf16 (PyTorch under CPU autocast; skipped where the CPU has no AVX-512 BF16), and the
+//! case's largest matrix product alone (the feed-forward layer's, f32): the ceiling that the
+//! matrix-product library of each side reaches on this CPU. Each measurement runs in its own
 //! process so its peak resident memory is its own. Set `BEHAVERT_BENCH_PYTHON` to choose the
 //! Python interpreter (default `python3`); without torch installed, only Rust is measured.
 
@@ -35,6 +36,50 @@ struct Case<'a> {
 }
 
 impl<'a> Case<'a> {
+    /// The architecture of `size`, with positions for this case's frames.
+    fn architecture(&self) -> Architecture {
+        let mut architecture =
+            Architecture::preset(self.size.parse().expect("model size")).expect("model size");
+        architecture.max_position_embeddings = self.frames + 1;
+        architecture
+    }
+
+    /// The matrix product of a `matmul` row: every position of the batch (CLS included) through
+    /// the feed-forward layer's inner map, `[tokens, hidden] × [hidden, intermediate]`.
+    fn matmul_shape(&self) -> [usize; 3] {
+        let architecture = self.architecture();
+        [
+            self.batch * (self.frames + 1),
+            architecture.hidden_size,
+            architecture.intermediate_size,
+        ]
+    }
+
+    /// Billions of floating-point operations (a multiply-add counts two) in the matrix products
+    /// of one `mode` step: the encoder's linear maps and attention's two products per layer;
+    /// the embedding and the heads are left out (under 0.1% here).
+    fn gflop(&self, mode: &str) -> f64 {
+        if mode == "matmul" {
+            let [m, k, n] = self.matmul_shape();
+            return 2.0 * (m * k * n) as f64 / 1e9;
+        }
+        let architecture = self.architecture();
+        let (width, inner) = (
+            architecture.hidden_size as f64,
+            architecture.intermediate_size as f64,
+        );
+        let positions = (self.frames + 1) as f64;
+        let tokens = self.batch as f64 * positions;
+        let linear = 2.0 * tokens * (4.0 * width * width + 2.0 * width * inner);
+        let attention = 2.0 * 2.0 * tokens * positions * width;
+        let forward = architecture.num_hidden_layers as f64 * (linear + attention) / 1e9;
+        if mode == "train" {
+            3.0 * forward
+        } else {
+            forward
+        }
+    }
+
     fn parse(text: &'a str) -> Option<Self> {
         let (size, shape) = text.split_once(':')?;
         let (batch, frames) = shape.split_once('x')?;
@@ -54,7 +99,10 @@ fn main() {
     if args.first().map(String::as_str) == Some("--child") {
         let case = Case::parse(&args[1]).expect("child case");
         let precision = args[3].parse().expect("precision");
-        let median_ms = measure_rust(case, &args[2], precision);
+        let median_ms = match args[2].as_str() {
+            "matmul" => measure_matmul(case),
+            mode => measure_rust(case, mode, precision),
+        };
         println!("RESULT {median_ms} {}", peak_rss_mb());
         return;
     }
@@ -70,7 +118,7 @@ fn main() {
         cpu_model()
     );
     println!(
-        "{:<14} {:<10} {:>11} {:>11} {:>7} {:>12} {:>12} {:>9} {:>9} {:>6}",
+        "{:<14} {:<12} {:>11} {:>11} {:>7} {:>12} {:>12} {:>9} {:>9} {:>9} {:>9} {:>6}",
         "case",
         "mode",
         "rust ms",
@@ -78,6 +126,8 @@ fn main() {
         "ratio",
         "rust fr/s",
         "torch fr/s",
+        "rust GF/s",
+        "torch GF/s",
         "rust MB",
         "torch MB",
         "mem×"
@@ -85,7 +135,13 @@ fn main() {
     for text in &cases {
         let case = Case::parse(text)
             .unwrap_or_else(|| panic!("case {text:?}: expected SIZE:BATCHxFRAMES"));
-        for (mode, precision) in [("train", "f32"), ("infer", "f32"), ("infer", "bf16")] {
+        let modes = [
+            ("train", "f32"),
+            ("infer", "f32"),
+            ("infer", "bf16"),
+            ("matmul", "f32"),
+        ];
+        for (mode, precision) in modes {
             let Some(rust) = run_child(text, mode, precision) else {
                 println!("{text:<14} {mode}-{precision}: skipped, no AVX-512 BF16 on this CPU");
                 continue;
@@ -102,10 +158,12 @@ fn main() {
                 precision,
             });
             let frames = (case.batch * case.frames) as f64;
-            let (torch_ms, torch_fps, torch_mb, ratio, mem_ratio) = match &torch {
+            let gflop = case.gflop(mode);
+            let (torch_ms, torch_fps, torch_gflops, torch_mb, ratio, mem_ratio) = match &torch {
                 Some(t) => (
                     format!("{:.1}", t.median_ms),
                     format!("{:.0}", frames / t.median_ms * 1e3),
+                    format!("{:.1}", gflop / t.median_ms * 1e3),
                     format!("{:.0}", t.peak_mb),
                     format!("{:.2}x", rust.median_ms / t.median_ms),
                     format!("{:.2}x", rust.peak_mb / t.peak_mb),
@@ -113,7 +171,7 @@ fn main() {
                 None => Default::default(),
             };
             println!(
-                "{:<14} {:<10} {:>11.1} {:>11} {:>7} {:>12.0} {:>12} {:>9.0} {:>9} {:>6}",
+                "{:<14} {:<12} {:>11.1} {:>11} {:>7} {:>12.0} {:>12} {:>9.1} {:>9} {:>9.0} {:>9} {:>6}",
                 text,
                 format!("{mode} {precision}"),
                 rust.median_ms,
@@ -121,6 +179,8 @@ fn main() {
                 ratio,
                 frames / rust.median_ms * 1e3,
                 torch_fps,
+                gflop / rust.median_ms * 1e3,
+                torch_gflops,
                 rust.peak_mb,
                 torch_mb,
                 mem_ratio
@@ -128,7 +188,11 @@ fn main() {
         }
     }
     println!(
-        "ratio = Rust time / PyTorch time (below 1 is faster); mem× = Rust peak RSS / PyTorch peak RSS"
+        "ratio = Rust time / PyTorch time (below 1 is faster); mem× = Rust peak RSS / PyTorch peak RSS;\n\
+         GF/s = billions of floating-point operations per second (a multiply-add counts two) in the\n\
+         encoder's matrix products (a training step counts three passes: forward, and the two\n\
+         products of each backward), or in the one product of a matmul row (whose frames/s means\n\
+         nothing)"
     );
 }
 
@@ -155,9 +219,7 @@ fn run_child(case: &str, mode: &str, precision: &str) -> Option<Measurement> {
 /// Same work as the PyTorch script: forward, frame cross-entropy + masked-frame MSE, backward,
 /// AdamW (train); or an eval-mode forward of every head (infer) in `precision`.
 fn measure_rust(case: Case, mode: &str, precision: Precision) -> f64 {
-    let mut architecture =
-        Architecture::preset(case.size.parse().expect("model size")).expect("model size");
-    architecture.max_position_embeddings = case.frames + 1;
+    let architecture = case.architecture();
     let heads = vec![
         HeadConfig::frame("frame", CLASSES),
         HeadConfig::sequence("sequence", 2),
@@ -219,5 +281,25 @@ fn measure_rust(case: Case, mode: &str, precision: Precision) -> f64 {
             }
         }
     }
+    median(times)
+}
+
+/// The case's feed-forward matrix product alone, on burn's f32 kernels (the `gemm` crate).
+fn measure_matmul(case: Case) -> f64 {
+    let [m, k, n] = case.matmul_shape();
+    let device = Device::flex();
+    device.seed(0);
+    let tokens = Tensor::<2>::random([m, k], Distribution::Normal(0.0, 1.0), &device);
+    let weight = Tensor::<2>::random([k, n], Distribution::Normal(0.0, 1.0), &device);
+    let times = (0..WARMUP + ITERS)
+        .map(|_| {
+            let start = Instant::now();
+            let product = tokens.clone().matmul(weight.clone());
+            device.sync().expect("sync");
+            drop(product);
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .skip(WARMUP)
+        .collect();
     median(times)
 }
