@@ -3,8 +3,9 @@
 
 One training step is forward, frame cross-entropy plus masked-frame squared error, backward and
 AdamW; inference is eval mode without autograd; `matmul` is the feed-forward layer's matrix
-product alone (every position of the batch, CLS included, times the inner weight) in f32. After `--warmup` untimed repetitions it times
-`--iters` and prints one JSON line with the median.
+product alone (every position of the batch, CLS included, times the inner weight) in f32.
+After `--warmup` untimed repetitions it times `--iters` and prints one JSON line with the
+median.
 
     pip install -r scripts/reference/requirements.txt
     python scripts/reference/torch_bench.py --size small --batch 16 --frames 256 --mode train
@@ -96,8 +97,9 @@ def main():
             (classes + squared / (hidden.sum() * features)).backward()
             optimizer.step()
     elif args.mode == "matmul":
-        tokens = torch.randn(batch * (frames + 1), SIZES[args.size]["hidden_size"])
-        weight = torch.randn(SIZES[args.size]["hidden_size"], SIZES[args.size]["intermediate_size"])
+        width, inner = SIZES[args.size]["hidden_size"], SIZES[args.size]["intermediate_size"]
+        tokens = torch.randn(batch * (frames + 1), width)
+        weight = torch.randn(width, inner)
 
         def step():
             with torch.inference_mode():
