@@ -8,10 +8,16 @@
 //! depth is run through.
 
 use std::arch::x86_64::*;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::amx::{self, Amx};
 use super::packing::{PANEL, Packed};
+
+/// Set (to anything), bf16 products stay off the AMX tiles: to compare the two paths, or to
+/// rule the tiles out when something looks wrong.
+pub const NO_AMX: &str = "BEHAVERT_NO_AMX";
 
 /// Output rows per tile: 6 × 4 accumulators, 4 panel vectors and a broadcast fit 32 registers.
 const ROWS: usize = 6;
@@ -21,9 +27,12 @@ const DEPTH: usize = 256;
 /// Rows per parallel task.
 const CHUNK_ROWS: usize = ROWS * 16;
 
-/// Proof that this CPU has AVX-512 F and BF16: the only way to reach the kernels.
+/// Proof that this CPU has AVX-512 F and BF16: the only way to reach the kernels. Where it
+/// also has AMX tiles, whole blocks of a product run on them.
 #[derive(Clone, Copy, Debug)]
-pub struct Kernel(());
+pub struct Kernel {
+    amx: Option<Amx>,
+}
 
 /// How a tile's accumulators start.
 #[derive(Clone, Copy)]
@@ -37,8 +46,25 @@ enum Start {
 impl Kernel {
     /// The kernels, if this CPU runs them.
     pub fn detect() -> Option<Self> {
-        (is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16"))
-            .then_some(Self(()))
+        (is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16")).then(
+            || Self {
+                amx: Amx::detect().filter(|_| std::env::var_os(NO_AMX).is_none()),
+            },
+        )
+    }
+
+    /// The same kernel without the AMX tiles: AVX-512 BF16 only.
+    #[cfg(test)]
+    pub fn without_amx(self) -> Self {
+        Self { amx: None }
+    }
+
+    /// The instructions the products run on, for logs and benchmarks.
+    pub fn name(self) -> &'static str {
+        match self.amx {
+            Some(_) => "AMX tiles + AVX-512 BF16",
+            None => "AVX-512 BF16",
+        }
     }
 
     /// Rows of `x` (`[rows, depth]` f32) as bf16 pairs `[rows, ceil(depth / 2)]`, rounded to
@@ -101,43 +127,87 @@ impl Kernel {
         let rows = c.len() / width;
         for panel in 0..panel_count {
             let columns = (width - panel * PANEL).min(PANEL);
-            let masks = column_masks(columns);
-            let panel_start = panel * pairs * PANEL;
-            for depth_start in (0..pairs).step_by(DEPTH) {
-                let depth = DEPTH.min(pairs - depth_start);
-                let start = if depth_start == 0 {
-                    Start::Bias(bias[panel * PANEL..].as_ptr())
-                } else {
-                    Start::Stored
-                };
-                for row in (0..rows).step_by(ROWS) {
-                    let tile = Tile {
-                        a: a[row * pairs + depth_start..].as_ptr(),
+            // The tiles take whole blocks of a full panel; the vector kernel the rest.
+            let (tile_rows, tile_pairs) = match self.amx {
+                Some(_) if columns == PANEL => (
+                    rows / amx::BLOCK_ROWS * amx::BLOCK_ROWS,
+                    pairs / amx::BLOCK_PAIRS * amx::BLOCK_PAIRS,
+                ),
+                _ => (0, 0),
+            };
+            if let Some(amx) = self.amx.filter(|_| tile_rows > 0 && tile_pairs > 0) {
+                for left in (0..PANEL).step_by(amx.columns()) {
+                    let block = amx::Block {
+                        a: a.as_ptr(),
                         a_stride: pairs,
-                        panel: panels[panel_start + depth_start * PANEL..].as_ptr(),
-                        depth,
-                        c: c[row * width + panel * PANEL..].as_mut_ptr(),
+                        panel: panels[panel * pairs * PANEL + left..].as_ptr(),
+                        pairs: tile_pairs,
+                        bias: bias[panel * PANEL + left..].as_ptr(),
+                        c: c[panel * PANEL + left..].as_mut_ptr(),
                         c_stride: width,
-                        masks,
-                        start,
+                        rows: tile_rows,
                     };
-                    // SAFETY: `self` proves the CPU features; the tile's reads and writes stay
-                    // inside `a`, `panels` and `c` (sizes checked above, partial columns
-                    // masked, partial rows by the row count).
-                    unsafe {
-                        match (rows - row).min(ROWS) {
-                            6 => tile.run::<6>(),
-                            5 => tile.run::<5>(),
-                            4 => tile.run::<4>(),
-                            3 => tile.run::<3>(),
-                            2 => tile.run::<2>(),
-                            _ => tile.run::<1>(),
-                        }
-                    }
+                    // SAFETY: whole blocks inside `a`, the panel and `c` (sizes checked above).
+                    unsafe { amx.block(block) };
                 }
+                self.vector_tiles(a, b, c, panel, 0..tile_rows, tile_pairs..pairs);
+                self.vector_tiles(a, b, c, panel, tile_rows..rows, 0..pairs);
+            } else {
+                self.vector_tiles(a, b, c, panel, 0..rows, 0..pairs);
             }
             for row in c.chunks_exact_mut(width) {
                 activation(&mut row[panel * PANEL..panel * PANEL + columns]);
+            }
+        }
+    }
+
+    /// `rows` of one panel's outputs over the depth pairs `depth` with AVX-512 BF16: from the
+    /// bias where `depth` starts at 0, else added to what `c` holds. Sizes as checked by
+    /// [`Self::multiply_rows`].
+    fn vector_tiles(
+        self,
+        a: &[u32],
+        b: &Packed,
+        c: &mut [f32],
+        panel: usize,
+        rows: Range<usize>,
+        depth: Range<usize>,
+    ) {
+        let (pairs, width) = (b.pairs(), b.width);
+        let columns = (width - panel * PANEL).min(PANEL);
+        let masks = column_masks(columns);
+        let panel_start = panel * pairs * PANEL;
+        for depth_start in depth.clone().step_by(DEPTH) {
+            let pass = DEPTH.min(depth.end - depth_start);
+            let start = if depth_start == 0 {
+                Start::Bias(b.bias[panel * PANEL..].as_ptr())
+            } else {
+                Start::Stored
+            };
+            for row in rows.clone().step_by(ROWS) {
+                let tile = Tile {
+                    a: a[row * pairs + depth_start..].as_ptr(),
+                    a_stride: pairs,
+                    panel: b.panels[panel_start + depth_start * PANEL..].as_ptr(),
+                    depth: pass,
+                    c: c[row * width + panel * PANEL..].as_mut_ptr(),
+                    c_stride: width,
+                    masks,
+                    start,
+                };
+                // SAFETY: `self` proves the CPU features; the tile's reads and writes stay
+                // inside `a`, `panels` and `c` (sizes checked by the caller, partial columns
+                // masked, partial rows by the row count).
+                unsafe {
+                    match (rows.end - row).min(ROWS) {
+                        6 => tile.run::<6>(),
+                        5 => tile.run::<5>(),
+                        4 => tile.run::<4>(),
+                        3 => tile.run::<3>(),
+                        2 => tile.run::<2>(),
+                        _ => tile.run::<1>(),
+                    }
+                }
             }
         }
     }
@@ -267,14 +337,18 @@ mod tests {
         f64::from(f32::from_bits(u32::from(to_bf16(x)) << 16))
     }
 
-    /// Every shape edge at once: rows not a multiple of a tile or a chunk, an odd depth of more
-    /// than one depth pass, a width that ends inside a panel's second vector.
+    /// Every shape edge at once: rows not a multiple of a tile, a block or a chunk, an odd depth
+    /// of more than one depth pass and not a whole number of tile products, a width that ends
+    /// inside a panel's second vector; on the AMX tiles where this CPU has them, and without.
     #[test]
     fn multiply_equals_the_sum_of_bf16_products() {
         let Some(kernel) = Kernel::detect() else {
             eprintln!("skipped: this CPU has no AVX-512 BF16");
             return;
         };
+        if kernel.amx.is_none() {
+            eprintln!("this CPU has no AMX tiles: only the AVX-512 path is checked");
+        }
         let (rows, depth, width) = (103, 2 * DEPTH + 77, 83);
         let value = |i: usize, scale: f32| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * scale;
         let a: Vec<f32> = (0..rows * depth).map(|i| value(i, 4.0)).collect();
@@ -289,16 +363,18 @@ mod tests {
                     + f64::from(bias[n])
             })
             .collect();
-        let pairs = kernel.to_pairs(&a, depth);
-        assert_eq!(pairs.len(), rows * depth.div_ceil(2));
         let packed = Packed::new(depth, width, |k, n| b[k * width + n], &bias);
-        let mut c = vec![f32::NAN; rows * width];
-        kernel.multiply(&pairs, &packed, &mut c, &|_| {});
-        let worst = c
-            .iter()
-            .zip(&expected)
-            .map(|(&got, &want)| (f64::from(got) - want).abs())
-            .fold(0.0, f64::max);
-        assert!(worst < 1e-4, "largest difference {worst:e}");
+        for kernel in [kernel, kernel.without_amx()] {
+            let pairs = kernel.to_pairs(&a, depth);
+            assert_eq!(pairs.len(), rows * depth.div_ceil(2));
+            let mut c = vec![f32::NAN; rows * width];
+            kernel.multiply(&pairs, &packed, &mut c, &|_| {});
+            let worst = c
+                .iter()
+                .zip(&expected)
+                .map(|(&got, &want)| (f64::from(got) - want).abs())
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-4, "{}: largest difference {worst:e}", kernel.name());
+        }
     }
 }

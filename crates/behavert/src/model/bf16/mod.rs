@@ -3,6 +3,8 @@
 //! attention's two products run on the same kernel ([`attention`]). Softmax, GELU, LayerNorm,
 //! residuals, the embeddings and the heads stay f32.
 
+#[cfg(target_arch = "x86_64")]
+mod amx;
 mod attention;
 #[cfg_attr(not(target_arch = "x86_64"), path = "no_kernel.rs")]
 mod kernel;
@@ -47,6 +49,7 @@ impl Bf16Encoder {
     /// Packs `encoder`'s weights; an error where this CPU lacks the instructions.
     pub fn new(encoder: &TransformerEncoder) -> Result<Self> {
         let kernel = detect()?;
+        tracing::info!(kernel = kernel.name(), "bf16 inference");
         let layers = encoder
             .layers
             .iter()

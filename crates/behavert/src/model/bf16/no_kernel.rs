@@ -13,6 +13,11 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
+    pub fn name(self) -> &'static str {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
     pub fn to_pairs(self, _: &[f32], _: usize) -> Vec<u32> {
         match self {}
     }
