@@ -76,26 +76,31 @@ fn head(
         |which: usize, t: usize| &sequence[t * 3 * hidden + which * hidden + h * width..][..width];
 
     let query = kernel.rows_to_pairs((0..positions).map(|t| part(0, t)), width);
+    // Keys (and so the scores' columns and the values' rows) run to a width the kernel takes
+    // whole; the extra keys are padding, like the masked ones.
+    let keys_width = kernel.whole_columns(positions);
     // Padding enters as a bias of the lowest f32 on its columns: its weight comes out 0.
-    let mask: Vec<f32> = match padding {
-        Some(padding) => padding
-            .iter()
-            .map(|&p| if p { f32::MIN } else { 0.0 })
-            .collect(),
-        None => Vec::new(),
-    };
-    let keys = Packed::new(width, positions, |k, n| part(1, n)[k], &mask);
-    let mut scores = vec![0.0; positions * positions];
+    let mask: Vec<f32> = (0..keys_width)
+        .map(|t| {
+            let masked = t >= positions || padding.is_some_and(|p| p[t]);
+            if masked { f32::MIN } else { 0.0 }
+        })
+        .collect();
+    let no_key = vec![0.0; width];
+    let key = |n: usize| if n < positions { part(1, n) } else { &no_key };
+    let keys = kernel.vectorised(|| Packed::from_columns(width, keys_width, key, &mask));
+    let mut scores = vec![0.0; positions * keys_width];
     let scale = 1.0 / (width as f32).sqrt();
     kernel.multiply_rows(&query, &keys, &mut scores, &|_| {});
 
     kernel.vectorised(|| {
         scores
-            .chunks_exact_mut(positions)
+            .chunks_exact_mut(keys_width)
             .for_each(|row| softmax(row, scale))
     });
-    let weights = kernel.rows_to_pairs(scores.chunks_exact(positions), positions);
-    let values = Packed::new(positions, width, |k, n| part(2, k)[n], &[]);
+    let weights = kernel.rows_to_pairs(scores.chunks_exact(keys_width), keys_width);
+    let value = |k: usize| if k < positions { part(2, k) } else { &no_key };
+    let values = kernel.vectorised(|| Packed::from_rows(keys_width, width, value, &[]));
     let mut out = vec![0.0; positions * width];
     kernel.multiply_rows(&weights, &values, &mut out, &|_| {});
     out
@@ -127,10 +132,14 @@ fn softmax(row: &mut [f32], scale: f32) {
 /// per element): 2ⁿ from the exponent bits times a polynomial on the remainder.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
+    const ROUNDING: f32 = 12_582_912.0;
     // Not `max`, which would turn a NaN into a weight.
     let x = if x < -87.0 { -87.0 } else { x };
-    // Round to nearest by the 1.5 × 2²³ trick: `round` is a libm call without SSE4.1.
-    let n = (x * std::f32::consts::LOG2_E + 12_582_912.0) - 12_582_912.0;
+    // Adding 1.5 × 2²³ rounds to an integer held in the low mantissa bits: n as a float, and as
+    // bits without a float-to-integer conversion (Rust's saturating `as` keeps loops scalar).
+    let shifted = x * std::f32::consts::LOG2_E + ROUNDING;
+    let n = shifted - ROUNDING;
+    let n_bits = shifted.to_bits().wrapping_sub(ROUNDING.to_bits());
     // ln 2 in two parts, so n ln 2 is exact enough to subtract.
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     let p = [
@@ -144,7 +153,7 @@ fn exp(x: f32) -> f32 {
     ]
     .iter()
     .fold(0.0f32, |acc, &c| acc * r + c);
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    p * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 #[cfg(test)]

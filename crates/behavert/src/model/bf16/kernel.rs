@@ -59,6 +59,15 @@ impl Kernel {
         Self { amx: None }
     }
 
+    /// `columns` rounded up to what the kernel multiplies without falling back to its slower
+    /// edge path: whole AMX blocks where it uses the tiles.
+    pub fn whole_columns(self, columns: usize) -> usize {
+        match self.amx {
+            Some(amx) => columns.next_multiple_of(amx.columns()),
+            None => columns,
+        }
+    }
+
     /// The instructions the products run on, for logs and benchmarks.
     pub fn name(self) -> &'static str {
         match self.amx {
@@ -127,16 +136,17 @@ impl Kernel {
         let rows = c.len() / width;
         for panel in 0..panel_count {
             let columns = (width - panel * PANEL).min(PANEL);
-            // The tiles take whole blocks of a full panel; the vector kernel the rest.
+            // The tiles take whole blocks where the panel's columns divide into them; the vector
+            // kernel the rest.
             let (tile_rows, tile_pairs) = match self.amx {
-                Some(_) if columns == PANEL => (
+                Some(amx) if columns.is_multiple_of(amx.columns()) => (
                     rows / amx::BLOCK_ROWS * amx::BLOCK_ROWS,
                     pairs / amx::BLOCK_PAIRS * amx::BLOCK_PAIRS,
                 ),
                 _ => (0, 0),
             };
             if let Some(amx) = self.amx.filter(|_| tile_rows > 0 && tile_pairs > 0) {
-                for left in (0..PANEL).step_by(amx.columns()) {
+                for left in (0..columns).step_by(amx.columns()) {
                     let block = amx::Block {
                         a: a.as_ptr(),
                         a_stride: pairs,
@@ -338,8 +348,9 @@ mod tests {
     }
 
     /// Every shape edge at once: rows not a multiple of a tile, a block or a chunk, an odd depth
-    /// of more than one depth pass and not a whole number of tile products, a width that ends
-    /// inside a panel's second vector; on the AMX tiles where this CPU has them, and without.
+    /// of more than one depth pass and not a whole number of tile products, widths that end
+    /// inside a panel's second vector or at half a panel; on the AMX tiles where this CPU has
+    /// them, and without.
     #[test]
     fn multiply_equals_the_sum_of_bf16_products() {
         let Some(kernel) = Kernel::detect() else {
@@ -349,32 +360,38 @@ mod tests {
         if kernel.amx.is_none() {
             eprintln!("this CPU has no AMX tiles: only the AVX-512 path is checked");
         }
-        let (rows, depth, width) = (103, 2 * DEPTH + 77, 83);
+        let (rows, depth) = (103, 2 * DEPTH + 77);
         let value = |i: usize, scale: f32| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * scale;
         let a: Vec<f32> = (0..rows * depth).map(|i| value(i, 4.0)).collect();
-        let b: Vec<f32> = (0..depth * width).map(|i| value(i * 31 + 5, 0.2)).collect();
-        let bias: Vec<f32> = (0..width).map(|i| value(i * 13, 1.0)).collect();
-        let expected: Vec<f64> = (0..rows * width)
-            .map(|at| {
-                let (r, n) = (at / width, at % width);
-                (0..depth)
-                    .map(|k| bf16_value(a[r * depth + k]) * bf16_value(b[k * width + n]))
-                    .sum::<f64>()
-                    + f64::from(bias[n])
-            })
-            .collect();
-        let packed = Packed::new(depth, width, |k, n| b[k * width + n], &bias);
-        for kernel in [kernel, kernel.without_amx()] {
-            let pairs = kernel.to_pairs(&a, depth);
-            assert_eq!(pairs.len(), rows * depth.div_ceil(2));
-            let mut c = vec![f32::NAN; rows * width];
-            kernel.multiply(&pairs, &packed, &mut c, &|_| {});
-            let worst = c
-                .iter()
-                .zip(&expected)
-                .map(|(&got, &want)| (f64::from(got) - want).abs())
-                .fold(0.0, f64::max);
-            assert!(worst < 1e-4, "{}: largest difference {worst:e}", kernel.name());
+        for width in [83, 96] {
+            let b: Vec<f32> = (0..depth * width).map(|i| value(i * 31 + 5, 0.2)).collect();
+            let bias: Vec<f32> = (0..width).map(|i| value(i * 13, 1.0)).collect();
+            let expected: Vec<f64> = (0..rows * width)
+                .map(|at| {
+                    let (r, n) = (at / width, at % width);
+                    (0..depth)
+                        .map(|k| bf16_value(a[r * depth + k]) * bf16_value(b[k * width + n]))
+                        .sum::<f64>()
+                        + f64::from(bias[n])
+                })
+                .collect();
+            let packed = Packed::from_rows(depth, width, |k| &b[k * width..][..width], &bias);
+            for kernel in [kernel, kernel.without_amx()] {
+                let pairs = kernel.to_pairs(&a, depth);
+                assert_eq!(pairs.len(), rows * depth.div_ceil(2));
+                let mut c = vec![f32::NAN; rows * width];
+                kernel.multiply(&pairs, &packed, &mut c, &|_| {});
+                let worst = c
+                    .iter()
+                    .zip(&expected)
+                    .map(|(&got, &want)| (f64::from(got) - want).abs())
+                    .fold(0.0, f64::max);
+                assert!(
+                    worst < 1e-4,
+                    "{}, width {width}: largest difference {worst:e}",
+                    kernel.name()
+                );
+            }
         }
     }
 }

@@ -142,7 +142,7 @@ impl PackedLinear {
             .collect();
         Self {
             kernel,
-            map: Packed::new(depth, width, |k, n| weights[k * width + n], &bias),
+            map: Packed::from_rows(depth, width, |k| &weights[k * width..][..width], &bias),
         }
     }
 

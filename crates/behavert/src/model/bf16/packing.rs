@@ -18,37 +18,74 @@ pub struct Packed {
 }
 
 impl Packed {
-    /// The matrix whose element `(k, n)` is `value(k, n)`, and `bias` (empty: zeros).
+    /// The matrix whose row `k` is `row(k)` (`width` values), and `bias` (empty: zeros).
     #[inline(always)]
-    pub fn new(
+    pub fn from_rows<'a>(
         depth: usize,
         width: usize,
-        value: impl Fn(usize, usize) -> f32,
+        row: impl Fn(usize) -> &'a [f32],
         bias: &[f32],
     ) -> Self {
-        let pairs = depth.div_ceil(2);
-        let panel_count = width.div_ceil(PANEL);
-        let mut panels = vec![0u32; panel_count * pairs * PANEL];
-        let at = |k: usize, n: usize| {
-            if k < depth {
-                u32::from(to_bf16(value(k, n)))
-            } else {
-                0
-            }
-        };
+        let mut packed = Self::zeros(depth, width, bias);
+        let pairs = packed.pairs();
+        let no_row = vec![0.0; width];
         for pair in 0..pairs {
-            for n in 0..width {
-                let (panel, column) = (n / PANEL, n % PANEL);
-                panels[(panel * pairs + pair) * PANEL + column] =
-                    at(2 * pair, n) | (at(2 * pair + 1, n) << 16);
+            let low = row(2 * pair);
+            let high = if 2 * pair + 1 < depth {
+                row(2 * pair + 1)
+            } else {
+                &no_row
+            };
+            assert!(low.len() == width && high.len() == width, "packing: row width");
+            for (panel, (low, high)) in low.chunks(PANEL).zip(high.chunks(PANEL)).enumerate() {
+                let out = &mut packed.panels[(panel * pairs + pair) * PANEL..][..low.len()];
+                for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
+                    *out = pair_of(low, high);
+                }
             }
         }
+        packed
+    }
+
+    /// The matrix whose column `n` is `column(n)` (`depth` values), and `bias` (empty: zeros):
+    /// a column's values are one panel column's pairs.
+    #[inline(always)]
+    pub fn from_columns<'a>(
+        depth: usize,
+        width: usize,
+        column: impl Fn(usize) -> &'a [f32],
+        bias: &[f32],
+    ) -> Self {
+        let mut packed = Self::zeros(depth, width, bias);
+        let pairs = packed.pairs();
+        let mut column_pairs = vec![0u32; pairs];
+        for n in 0..width {
+            let column = column(n);
+            assert_eq!(column.len(), depth, "packing: column depth");
+            let whole = column.chunks_exact(2);
+            if let &[last] = whole.remainder() {
+                column_pairs[pairs - 1] = pair_of(last, 0.0);
+            }
+            for (out, pair) in column_pairs.iter_mut().zip(whole) {
+                *out = pair_of(pair[0], pair[1]);
+            }
+            let panel = &mut packed.panels[n / PANEL * pairs * PANEL..][..pairs * PANEL];
+            for (row, &value) in panel.chunks_exact_mut(PANEL).zip(&column_pairs) {
+                row[n % PANEL] = value;
+            }
+        }
+        packed
+    }
+
+    /// All-zero panels for a `[depth, width]` matrix, and `bias` zero-padded.
+    fn zeros(depth: usize, width: usize, bias: &[f32]) -> Self {
+        let panel_count = width.div_ceil(PANEL);
         let mut padded = vec![0.0; panel_count * PANEL];
         padded[..bias.len()].copy_from_slice(bias);
         Self {
             depth,
             width,
-            panels,
+            panels: vec![0; panel_count * depth.div_ceil(2) * PANEL],
             bias: padded,
         }
     }
@@ -57,6 +94,12 @@ impl Packed {
     pub fn pairs(&self) -> usize {
         self.depth.div_ceil(2)
     }
+}
+
+/// Two values as one bf16 pair, `low` in the low half.
+#[inline(always)]
+fn pair_of(low: f32, high: f32) -> u32 {
+    u32::from(to_bf16(low)) | (u32::from(to_bf16(high)) << 16)
 }
 
 /// The bf16 nearest `x` (ties to even) as `vcvtneps2bf16` rounds; NaN stays NaN. Branch-free
@@ -72,6 +115,26 @@ pub fn to_bf16(x: f32) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both constructors lay out the same matrix alike, odd depth and a partial panel included.
+    #[test]
+    fn rows_and_columns_pack_alike() {
+        let (depth, width) = (7, 70);
+        let value = |k: usize, n: usize| (k * 100 + n) as f32 * 0.25 - 3.0;
+        let rows: Vec<Vec<f32>> = (0..depth)
+            .map(|k| (0..width).map(|n| value(k, n)).collect())
+            .collect();
+        let columns: Vec<Vec<f32>> = (0..width)
+            .map(|n| (0..depth).map(|k| value(k, n)).collect())
+            .collect();
+        let by_rows = Packed::from_rows(depth, width, |k| &rows[k], &[1.0]);
+        let by_columns = Packed::from_columns(depth, width, |n| &columns[n], &[1.0]);
+        assert_eq!(by_rows.panels, by_columns.panels);
+        assert_eq!(by_rows.bias, by_columns.bias);
+        // Pair 3 of column 65 (second panel): row 6 low, the missing row 7 zero.
+        let at = (by_rows.pairs() + 3) * PANEL + 1;
+        assert_eq!(by_rows.panels[at], u32::from(to_bf16(value(6, 65))));
+    }
 
     #[test]
     fn rounding_to_bf16_agrees_with_the_half_crate() {
