@@ -89,9 +89,8 @@ fn head(
     let no_key = vec![0.0; width];
     let key = |n: usize| if n < positions { part(1, n) } else { &no_key };
     let keys = kernel.vectorised(|| Packed::from_columns(width, keys_width, key, &mask));
-    let mut scores = vec![0.0; positions * keys_width];
     let scale = 1.0 / (width as f32).sqrt();
-    kernel.multiply_rows(&query, &keys, &mut scores, &|_| {});
+    let mut scores = kernel.multiply_rows(&query, &keys, &|_| {});
 
     kernel.vectorised(|| {
         scores
@@ -101,9 +100,7 @@ fn head(
     let weights = kernel.rows_to_pairs(scores.chunks_exact(keys_width), keys_width);
     let value = |k: usize| if k < positions { part(2, k) } else { &no_key };
     let values = kernel.vectorised(|| Packed::from_rows(keys_width, width, value, &[]));
-    let mut out = vec![0.0; positions * width];
-    kernel.multiply_rows(&weights, &values, &mut out, &|_| {});
-    out
+    kernel.multiply_rows(&weights, &values, &|_| {})
 }
 
 /// `softmax(scale × row)` in place. The maximum and the sum run in 16 lanes: a single running

@@ -8,6 +8,7 @@
 //! depth is run through.
 
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -81,45 +82,70 @@ impl Kernel {
     pub fn to_pairs(self, x: &[f32], depth: usize) -> Vec<u32> {
         let pairs = depth.div_ceil(2);
         let rows = x.len() / depth.max(1);
-        let mut out = vec![0u32; rows * pairs];
-        out.par_chunks_mut(pairs * 256)
+        // Not zero-filled first: every pair is written below.
+        let mut out = Vec::with_capacity(rows * pairs);
+        out.spare_capacity_mut()[..rows * pairs]
+            .par_chunks_mut(pairs * 256)
             .zip(x.par_chunks(depth * 256))
             .for_each(|(out, x)| {
                 for (out, x) in out.chunks_exact_mut(pairs).zip(x.chunks_exact(depth)) {
-                    self.row_to_pairs(x, out);
+                    // SAFETY: `self` proves AVX-512 F and BF16; `out` holds the row's pairs.
+                    unsafe { row_to_pairs(x, out.as_mut_ptr().cast()) }
                 }
             });
+        // SAFETY: every row's pairs were written above.
+        unsafe { out.set_len(rows * pairs) };
         out
     }
 
-    /// `c = activation(a · b + bias)`, `c` being `[rows, b.width]` and `a` the rows' bf16
-    /// pairs ([`Self::to_pairs`]). Rows are split over the cores.
+    /// `activation(a · b + bias)`, `[rows, b.width]` for `a` the rows' bf16 pairs
+    /// ([`Self::to_pairs`]). Rows are split over the cores.
     pub fn multiply(
         self,
         a: &[u32],
         b: &Packed,
-        c: &mut [f32],
         activation: &(dyn Fn(&mut [f32]) + Sync),
-    ) {
+    ) -> Vec<f32> {
         let (pairs, width) = (b.pairs(), b.width);
         assert!(
-            pairs > 0 && width > 0 && a.len() * width == c.len() * pairs,
-            "bf16 multiply: {} pairs for {} outputs",
+            pairs > 0 && width > 0 && a.len().is_multiple_of(pairs),
+            "bf16 multiply: {} pairs, not whole rows of {pairs}",
             a.len(),
-            c.len()
         );
-        c.par_chunks_mut(CHUNK_ROWS * width)
+        let outputs = a.len() / pairs * width;
+        // Not zero-filled first: the kernels write every output.
+        let mut c = Vec::with_capacity(outputs);
+        c.spare_capacity_mut()[..outputs]
+            .par_chunks_mut(CHUNK_ROWS * width)
             .zip(a.par_chunks(CHUNK_ROWS * pairs))
-            .for_each(|(c, a)| self.multiply_rows(a, b, c, activation));
+            .for_each(|(c, a)| self.fill_rows(a, b, c, activation));
+        // SAFETY: `fill_rows` wrote every output.
+        unsafe { c.set_len(outputs) };
+        c
     }
 
-    /// [`Self::multiply`] on this thread; `activation` runs over each finished block of outputs
-    /// while it is still in cache.
+    /// [`Self::multiply`] on this thread.
     pub fn multiply_rows(
         self,
         a: &[u32],
         b: &Packed,
-        c: &mut [f32],
+        activation: &(dyn Fn(&mut [f32]) + Sync),
+    ) -> Vec<f32> {
+        let outputs = a.len() / b.pairs().max(1) * b.width;
+        let mut c = Vec::with_capacity(outputs);
+        self.fill_rows(a, b, &mut c.spare_capacity_mut()[..outputs], activation);
+        // SAFETY: `fill_rows` wrote every output.
+        unsafe { c.set_len(outputs) };
+        c
+    }
+
+    /// Writes every element of `c` (`[rows, b.width]`) from `a`'s rows; `activation` runs over
+    /// them at the end, while they are still in cache.
+    fn fill_rows(
+        self,
+        a: &[u32],
+        b: &Packed,
+        c: &mut [MaybeUninit<f32>],
         activation: &(dyn Fn(&mut [f32]) + Sync),
     ) {
         let (pairs, width, panels, bias) = (b.pairs(), b.width, &b.panels, &b.bias);
@@ -153,7 +179,7 @@ impl Kernel {
                         panel: panels[panel * pairs * PANEL + left..].as_ptr(),
                         pairs: tile_pairs,
                         bias: bias[panel * PANEL + left..].as_ptr(),
-                        c: c[panel * PANEL + left..].as_mut_ptr(),
+                        c: c[panel * PANEL + left..].as_mut_ptr().cast(),
                         c_stride: width,
                         rows: tile_rows,
                     };
@@ -165,10 +191,9 @@ impl Kernel {
             } else {
                 self.vector_tiles(a, b, c, panel, 0..rows, 0..pairs);
             }
-            for row in c.chunks_exact_mut(width) {
-                activation(&mut row[panel * PANEL..panel * PANEL + columns]);
-            }
         }
+        // SAFETY: the panels above wrote every element of `c`.
+        activation(unsafe { &mut *(c as *mut [MaybeUninit<f32>] as *mut [f32]) });
     }
 
     /// `rows` of one panel's outputs over the depth pairs `depth` with AVX-512 BF16: from the
@@ -178,7 +203,7 @@ impl Kernel {
         self,
         a: &[u32],
         b: &Packed,
-        c: &mut [f32],
+        c: &mut [MaybeUninit<f32>],
         panel: usize,
         rows: Range<usize>,
         depth: Range<usize>,
@@ -200,7 +225,7 @@ impl Kernel {
                     a_stride: pairs,
                     panel: b.panels[panel_start + depth_start * PANEL..].as_ptr(),
                     depth: pass,
-                    c: c[row * width + panel * PANEL..].as_mut_ptr(),
+                    c: c[row * width + panel * PANEL..].as_mut_ptr().cast(),
                     c_stride: width,
                     masks,
                     start,
@@ -252,8 +277,8 @@ impl Kernel {
     /// One row of f32 as bf16 pairs (`out` holds `ceil(len / 2)`).
     pub fn row_to_pairs(self, x: &[f32], out: &mut [u32]) {
         assert_eq!(out.len(), x.len().div_ceil(2), "bf16 pairs of a row");
-        // SAFETY: `self` proves AVX-512 F and BF16.
-        unsafe { row_to_pairs(x, out) }
+        // SAFETY: `self` proves AVX-512 F and BF16; `out` has room for the pairs.
+        unsafe { row_to_pairs(x, out.as_mut_ptr()) }
     }
 }
 
@@ -265,18 +290,18 @@ fn column_masks(columns: usize) -> [__mmask16; 4] {
     })
 }
 
-/// One row of f32 as bf16 pairs.
+/// One row of f32 as bf16 pairs, written to the `ceil(x.len() / 2)` pairs at `out`.
 #[target_feature(enable = "avx512f,avx512bf16")]
-unsafe fn row_to_pairs(x: &[f32], out: &mut [u32]) {
-    for (block, out) in x.chunks(32).zip(out.chunks_mut(16)) {
+unsafe fn row_to_pairs(x: &[f32], out: *mut u32) {
+    for (block, at) in x.chunks(32).zip((0..).step_by(16)) {
         let mask = |from: usize| ((1u32 << block.len().saturating_sub(from).min(16)) - 1) as u16;
         // SAFETY: masked loads and stores touch only the block's elements.
         unsafe {
             let low = _mm512_maskz_loadu_ps(mask(0), block.as_ptr());
             let high = _mm512_maskz_loadu_ps(mask(16), block.as_ptr().add(16));
             let pairs: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(high, low));
-            let stored = ((1u32 << out.len()) - 1) as u16;
-            _mm512_mask_storeu_epi32(out.as_mut_ptr().cast(), stored, pairs);
+            let stored = ((1u32 << block.len().div_ceil(2)) - 1) as u16;
+            _mm512_mask_storeu_epi32(out.add(at).cast(), stored, pairs);
         }
     }
 }
@@ -379,8 +404,8 @@ mod tests {
             for kernel in [kernel, kernel.without_amx()] {
                 let pairs = kernel.to_pairs(&a, depth);
                 assert_eq!(pairs.len(), rows * depth.div_ceil(2));
-                let mut c = vec![f32::NAN; rows * width];
-                kernel.multiply(&pairs, &packed, &mut c, &|_| {});
+                let c = kernel.multiply(&pairs, &packed, &|_| {});
+                assert_eq!(c.len(), rows * width);
                 let worst = c
                     .iter()
                     .zip(&expected)

@@ -167,8 +167,7 @@ impl PackedLinear {
         let x = x.into_data().convert::<f32>();
         let x = x.as_slice::<f32>().expect("f32 after convert");
         let pairs = self.kernel.to_pairs(x, depth);
-        let mut y = vec![0.0f32; batch * positions * self.map.width];
-        self.kernel.multiply(&pairs, &self.map, &mut y, activation);
+        let y = self.kernel.multiply(&pairs, &self.map, activation);
         Tensor::from_data(
             TensorData::new(y, [batch, positions, self.map.width]),
             &device,

@@ -28,7 +28,7 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
-    pub fn multiply(self, _: &[u32], _: &Packed, _: &mut [f32], _: &(dyn Fn(&mut [f32]) + Sync)) {
+    pub fn multiply(self, _: &[u32], _: &Packed, _: &(dyn Fn(&mut [f32]) + Sync)) -> Vec<f32> {
         match self {}
     }
 
@@ -37,9 +37,8 @@ impl Kernel {
         self,
         _: &[u32],
         _: &Packed,
-        _: &mut [f32],
         _: &(dyn Fn(&mut [f32]) + Sync),
-    ) {
+    ) -> Vec<f32> {
         match self {}
     }
 
