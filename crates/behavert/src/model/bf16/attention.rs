@@ -1,7 +1,7 @@
 //! Self-attention on the bf16 kernel, straight from the query/key/value projection
 //! `[batch, positions, 3 × hidden]` (no reshaping into heads): per sequence and head, scores
-//! `Q·Kᵀ` (bf16 products, f32 sums), a softmax in f32, then `weights·V`. Sequences and heads
-//! are spread over the cores.
+//! `Q·Kᵀ` (bf16 products, f32 sums), softmax's exponentials in f32, then `weights·V` and
+//! softmax's division last. Sequences and heads are spread over the cores.
 
 use rayon::prelude::*;
 
@@ -92,21 +92,30 @@ fn head(
     let scale = 1.0 / (width as f32).sqrt();
     let mut scores = kernel.multiply_rows(&query, &keys, &|_| {});
 
-    kernel.vectorised(|| {
+    let inverse_sums: Vec<f32> = kernel.vectorised(|| {
         scores
             .chunks_exact_mut(keys_width)
-            .for_each(|row| softmax(row, scale))
+            .map(|row| exponentiate(row, scale))
+            .collect()
     });
     let weights = kernel.rows_to_pairs(scores.chunks_exact(keys_width), keys_width);
     let value = |k: usize| if k < positions { part(2, k) } else { &no_key };
     let values = kernel.vectorised(|| Packed::from_rows(keys_width, width, value, &[]));
-    kernel.multiply_rows(&weights, &values, &|_| {})
+    let mut context = kernel.multiply_rows(&weights, &values, &|_| {});
+    // Softmax's division, on a head's width of values per row instead of on every key.
+    kernel.vectorised(|| {
+        for (row, &inverse) in context.chunks_exact_mut(width).zip(&inverse_sums) {
+            row.iter_mut().for_each(|v| *v *= inverse);
+        }
+    });
+    context
 }
 
-/// `softmax(scale × row)` in place. The maximum and the sum run in 16 lanes: a single running
+/// Softmax of `scale × row` but for its division: `exp(scale × (v − max))` in place, and the
+/// reciprocal of their sum returned. The maximum and the sum run in 16 lanes: a single running
 /// total is a chain of dependent additions the compiler may not reorder into vectors.
 #[inline(always)]
-fn softmax(row: &mut [f32], scale: f32) {
+fn exponentiate(row: &mut [f32], scale: f32) -> f32 {
     let mut lanes = [f32::MIN; 16];
     for chunk in row.chunks(16) {
         lanes
@@ -115,14 +124,14 @@ fn softmax(row: &mut [f32], scale: f32) {
             .for_each(|(l, &v)| *l = l.max(v));
     }
     let largest = lanes.iter().fold(f32::MIN, |m, &l| m.max(l));
-    row.iter_mut()
-        .for_each(|v| *v = exp((*v - largest) * scale));
     let mut sums = [0.0f32; 16];
-    for chunk in row.chunks(16) {
-        sums.iter_mut().zip(chunk).for_each(|(s, &v)| *s += v);
+    for chunk in row.chunks_mut(16) {
+        sums.iter_mut().zip(chunk).for_each(|(s, v)| {
+            *v = exp((*v - largest) * scale);
+            *s += *v;
+        });
     }
-    let inverse = 1.0 / sums.iter().sum::<f32>();
-    row.iter_mut().for_each(|v| *v *= inverse);
+    1.0 / sums.iter().sum::<f32>()
 }
 
 /// eˣ for x ≤ 0 within 2 ulp, branch-free so loops over it vectorise (libm's `expf` is a call
@@ -173,7 +182,8 @@ mod tests {
     #[test]
     fn softmax_sums_to_one_and_ignores_the_lowest_float() {
         let mut row = vec![1.0, 2.0, f32::MIN, 3.0];
-        softmax(&mut row, 0.5);
+        let inverse = exponentiate(&mut row, 0.5);
+        row.iter_mut().for_each(|v| *v *= inverse);
         let expected: Vec<f64> = [0.5f64, 1.0, 1.5].iter().map(|v| v.exp()).collect();
         let total: f64 = expected.iter().sum();
         for (got, want) in [row[0], row[1], row[3]].iter().zip(&expected) {

@@ -47,11 +47,11 @@ enum Start {
 impl Kernel {
     /// The kernels, if this CPU runs them.
     pub fn detect() -> Option<Self> {
-        (is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16")).then(
-            || Self {
+        (is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16")).then(|| {
+            Self {
                 amx: Amx::detect().filter(|_| std::env::var_os(NO_AMX).is_none()),
-            },
-        )
+            }
+        })
     }
 
     /// The same kernel without the AMX tiles: AVX-512 BF16 only.

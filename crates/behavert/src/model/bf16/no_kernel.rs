@@ -33,12 +33,7 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
-    pub fn multiply_rows(
-        self,
-        _: &[u32],
-        _: &Packed,
-        _: &(dyn Fn(&mut [f32]) + Sync),
-    ) -> Vec<f32> {
+    pub fn multiply_rows(self, _: &[u32], _: &Packed, _: &(dyn Fn(&mut [f32]) + Sync)) -> Vec<f32> {
         match self {}
     }
 

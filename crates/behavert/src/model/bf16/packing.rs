@@ -36,7 +36,10 @@ impl Packed {
             } else {
                 &no_row
             };
-            assert!(low.len() == width && high.len() == width, "packing: row width");
+            assert!(
+                low.len() == width && high.len() == width,
+                "packing: row width"
+            );
             for (panel, (low, high)) in low.chunks(PANEL).zip(high.chunks(PANEL)).enumerate() {
                 let out = &mut packed.panels[(panel * pairs + pair) * PANEL..][..low.len()];
                 for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
