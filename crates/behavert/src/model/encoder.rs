@@ -2,8 +2,8 @@
 //! checkpoints' tensor names, stay burn's). Attention weights that no dropout touches go
 //! through burn's fused attention op (on the CPU one kernel per head: scores, mask, softmax and
 //! product without a `[batch, heads, frames, frames]` tensor between them); dropout draws its
-//! masks in bulk ([`super::dropout`]). With bf16 packing ([`super::bf16`]) the linear maps run
-//! on the packed weights instead of burn's.
+//! masks in bulk ([`super::dropout`]). With packed weights ([`super::packed`]) the linear maps
+//! and attention run on our kernels instead of burn's.
 
 use burn::nn::activation::Activation;
 use burn::nn::attention::MultiHeadAttention;
@@ -13,15 +13,15 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Tensor};
 
-use super::bf16::{Bf16Encoder, Bf16Layer};
 use super::dropout::{self, dropout};
 use super::gelu::linear_gelu;
+use super::packed::{PackedEncoder, PackedLayer};
 
 /// Hidden states `[batch, positions, hidden]` after every layer; `padding` `[batch,
 /// positions]` is true where a position is padding (never attended to).
 pub fn encode(
     encoder: &TransformerEncoder,
-    bf16: Option<&Bf16Encoder>,
+    packed: Option<&PackedEncoder>,
     tokens: Tensor<3>,
     padding: Tensor<2, Bool>,
 ) -> Tensor<3> {
@@ -37,16 +37,16 @@ pub fn encode(
         .iter()
         .enumerate()
         .fold(tokens, |x, (i, layer)| {
-            let packed = bf16.map(|bf16| &bf16.layers[i]);
+            let packed = packed.map(|packed| &packed.layers[i]);
             encode_layer(layer, packed, x, padding.as_ref())
         })
 }
 
 /// One BERT layer: attention, dropout, residual, LayerNorm; feed-forward, dropout, residual,
-/// LayerNorm. `packed`: the layer's linear maps in bf16.
+/// LayerNorm. `packed`: the layer's linear maps packed for our kernels.
 fn encode_layer(
     layer: &TransformerEncoderLayer,
-    packed: Option<&Bf16Layer>,
+    packed: Option<&PackedLayer>,
     x: Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {

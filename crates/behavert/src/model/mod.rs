@@ -2,7 +2,6 @@
 //! encoder and output heads, and the mapping of its parameters to the PyTorch reference's
 //! tensor names (checkpoints themselves are [`crate::checkpoint`]).
 
-mod bf16;
 pub mod config;
 mod dropout;
 pub mod embeddings;
@@ -11,6 +10,7 @@ mod gelu;
 pub mod heads;
 mod init;
 pub mod network;
+mod packed;
 mod precision;
 pub(crate) mod tensor_names;
 

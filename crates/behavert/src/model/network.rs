@@ -7,11 +7,11 @@ use burn::nn::DropoutConfig;
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
-use super::bf16::Bf16Encoder;
 use super::config::{HeadLevel, ModelConfig};
 use super::embeddings::Embeddings;
 use super::heads::Heads;
 use super::init::bert_normal;
+use super::packed::PackedEncoder;
 use super::precision::Precision;
 use crate::device::is_cpu;
 use crate::error::{Error, Result};
@@ -69,10 +69,13 @@ pub struct BehavErt {
     /// The hyper-parameters the network was built from.
     #[module(skip)]
     pub config: ModelConfig,
-    /// The encoder's weights packed for bf16 inference, when asked for
+    /// The encoder's weights packed for our CPU kernels, where inference runs on them
     /// ([`Self::set_precision`]).
     #[module(skip)]
-    bf16: Option<Arc<Bf16Encoder>>,
+    packed: Option<Arc<PackedEncoder>>,
+    /// The arithmetic of inference passes ([`Self::set_precision`]).
+    #[module(skip)]
+    precision: Precision,
 }
 
 impl BehavErt {
@@ -102,35 +105,39 @@ impl BehavErt {
             encoder,
             heads: Heads::new(config, device),
             config: config.clone(),
-            bf16: None,
+            packed: None,
+            precision: Precision::F32,
         })
     }
 
-    /// The arithmetic of inference passes from here on (training is always f32). bf16 packs
-    /// the encoder's current weights: set it after loading them.
+    /// The arithmetic of inference passes from here on (training is always f32), packing the
+    /// encoder's current weights for our CPU kernels: set it after loading them. f32 runs on
+    /// burn's layers where the kernels cannot (another device, a CPU without AVX-512).
     pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
-        self.bf16 = match precision {
-            Precision::F32 => None,
-            Precision::Bf16 => {
-                let device = self.embeddings.keypoint_projection.weight.device();
-                if !is_cpu(&device) {
-                    return Err(Error::Device {
-                        name: format!("{device:?}"),
-                        reason: "--precision bf16 runs on the CPU only (--device cpu)".into(),
-                    });
-                }
-                Some(Arc::new(Bf16Encoder::new(&self.encoder)?))
+        let device = self.embeddings.keypoint_projection.weight.device();
+        self.packed = match precision {
+            Precision::F32 if !is_cpu(&device) || super::packed::detect(precision).is_err() => None,
+            Precision::Bf16 if !is_cpu(&device) => {
+                return Err(Error::Device {
+                    name: format!("{device:?}"),
+                    reason: "--precision bf16 runs on the CPU only (--device cpu)".into(),
+                });
             }
+            _ => Some(Arc::new(PackedEncoder::new(&self.encoder, precision)?)),
         };
+        self.precision = precision;
         Ok(())
     }
 
     /// The arithmetic of inference passes.
     pub fn precision(&self) -> Precision {
-        match self.bf16 {
-            Some(_) => Precision::Bf16,
-            None => Precision::F32,
-        }
+        self.precision
+    }
+
+    /// The instructions inference passes run on when the packed kernels do (else burn's
+    /// layers), for logs, benchmarks and tests.
+    pub fn packed_instructions(&self) -> Option<&'static str> {
+        self.packed.as_ref().map(|packed| packed.instructions)
     }
 
     /// Position of the head `name` among the heads of its level.
@@ -160,11 +167,16 @@ impl BehavErt {
         );
         let padding = Tensor::cat(vec![cls_is_real, input.valid.clone().bool_not()], 1);
         // Gradients flow through burn's layers only.
-        let bf16 = self
-            .bf16
+        let packed = self
+            .packed
             .as_deref()
             .filter(|_| !tokens.device().is_autodiff());
-        Ok(super::encoder::encode(&self.encoder, bf16, tokens, padding))
+        Ok(super::encoder::encode(
+            &self.encoder,
+            packed,
+            tokens,
+            padding,
+        ))
     }
 
     /// Frame tokens `[batch, frames, hidden]`: the hidden states without the CLS token.

@@ -21,7 +21,7 @@ impl Precision {
     pub fn check(self) -> Result<()> {
         match self {
             Self::F32 => Ok(()),
-            Self::Bf16 => super::bf16::detect().map(|_| ()),
+            Self::Bf16 => super::packed::detect(self).map(|_| ()),
         }
     }
 }

@@ -101,13 +101,25 @@ fn forward_matches_the_pytorch_reference() {
     }
 }
 
+/// f32 on burn's layers (as loaded: training's forward pass), then on the packed kernels that
+/// inference uses where the CPU has them.
 fn forward_matches(dir: &Path) {
     let device = Device::flex();
-    let model = load_checkpoint(dir, &device).unwrap();
+    let mut model = load_checkpoint(dir, &device).unwrap();
+    outputs_match(&model, dir, "burn's layers");
+    model.set_precision(Precision::F32).unwrap();
+    match model.packed_instructions() {
+        Some(instructions) => outputs_match(&model, dir, instructions),
+        None => println!("no packed f32 kernel on this CPU: burn's layers only"),
+    }
+}
+
+fn outputs_match(model: &BehavErt, dir: &Path, path: &str) {
+    let device = Device::flex();
     let output = model.forward(&reference_input(dir, &device)).unwrap();
     let expected = read_safetensors(&dir.join("expected.safetensors"));
-    println!("{}", dir.display());
-    for (name, shape, out) in named_outputs(&model, output) {
+    println!("{} on {path}", dir.display());
+    for (name, shape, out) in named_outputs(model, output) {
         let reference = expected_output(&expected, &name);
         assert_eq!(shape, reference.shape, "{name} shape");
         assert!(

@@ -1,11 +1,12 @@
-//! Self-attention on the bf16 kernel, straight from the query/key/value projection
-//! `[batch, positions, 3 × hidden]` (no reshaping into heads): per sequence and head, scores
-//! `Q·Kᵀ` (bf16 products, f32 sums), softmax's exponentials in f32, then `weights·V` and
-//! softmax's division last. Sequences and heads are spread over the cores.
+//! Self-attention on the packed kernel (f32 or bf16 operands), straight from the
+//! query/key/value projection `[batch, positions, 3 × hidden]` (no reshaping into heads): per
+//! sequence and head, scores `Q·Kᵀ` (f32 sums), softmax's exponentials in f32, then
+//! `weights·V` and softmax's division last. Sequences and heads are spread over the cores.
 
 use rayon::prelude::*;
 
 use super::kernel::Kernel;
+use super::operand::Operand;
 use super::packing::Packed;
 
 /// What one attention call needs to know about its input.
@@ -24,7 +25,7 @@ pub struct Shape {
 /// The context `[batch, positions, hidden]` of `projected` (`[batch, positions, 3 × hidden]`,
 /// query, key and value side by side); `padding[b × positions + t]` is true where position `t`
 /// of sequence `b` must not be attended to.
-pub fn attention(
+pub fn attention<E: Operand>(
     kernel: Kernel,
     projected: &[f32],
     shape: Shape,
@@ -48,7 +49,7 @@ pub fn attention(
             let (b, h) = (sequence_head / heads, sequence_head % heads);
             let sequence = &projected[b * positions * 3 * hidden..][..positions * 3 * hidden];
             let padding = padding.map(|p| &p[b * positions..][..positions]);
-            head(kernel, sequence, shape, h, padding)
+            head::<E>(kernel, sequence, shape, h, padding)
         })
         .collect();
     let mut context = vec![0.0; batch * positions * hidden];
@@ -63,7 +64,7 @@ pub fn attention(
 }
 
 /// Head `h` of one sequence: `[positions, head_width]`.
-fn head(
+fn head<E: Operand>(
     kernel: Kernel,
     sequence: &[f32],
     shape: Shape,
@@ -75,10 +76,10 @@ fn head(
     let part =
         |which: usize, t: usize| &sequence[t * 3 * hidden + which * hidden + h * width..][..width];
 
-    let query = kernel.rows_to_pairs((0..positions).map(|t| part(0, t)), width);
+    let query = kernel.rows_to_operands::<E>((0..positions).map(|t| part(0, t)), width);
     // Keys (and so the scores' columns and the values' rows) run to a width the kernel takes
     // whole; the extra keys are padding, like the masked ones.
-    let keys_width = kernel.whole_columns(positions);
+    let keys_width = kernel.whole_columns::<E>(positions);
     // Padding enters as a bias of the lowest f32 on its columns: its weight comes out 0.
     let mask: Vec<f32> = (0..keys_width)
         .map(|t| {
@@ -88,19 +89,20 @@ fn head(
         .collect();
     let no_key = vec![0.0; width];
     let key = |n: usize| if n < positions { part(1, n) } else { &no_key };
-    let keys = kernel.vectorised(|| Packed::from_columns(width, keys_width, key, &mask));
+    let keys = kernel.vectorised(|| Packed::<E>::from_columns(width, keys_width, key, &mask));
     let scale = 1.0 / (width as f32).sqrt();
     let mut scores = kernel.multiply_rows(&query, &keys, &|_| {});
 
-    let inverse_sums: Vec<f32> = kernel.vectorised(|| {
-        scores
-            .chunks_exact_mut(keys_width)
-            .map(|row| exponentiate(row, scale))
-            .collect()
+    // A plain loop: an iterator's `collect` may not inline into the AVX-512 closure.
+    let mut inverse_sums = Vec::with_capacity(positions);
+    kernel.vectorised(|| {
+        for row in scores.chunks_exact_mut(keys_width) {
+            inverse_sums.push(exponentiate(row, scale));
+        }
     });
-    let weights = kernel.rows_to_pairs(scores.chunks_exact(keys_width), keys_width);
+    let weights = kernel.rows_to_operands::<E>(scores.chunks_exact(keys_width), keys_width);
     let value = |k: usize| if k < positions { part(2, k) } else { &no_key };
-    let values = kernel.vectorised(|| Packed::from_rows(keys_width, width, value, &[]));
+    let values = kernel.vectorised(|| Packed::<E>::from_rows(keys_width, width, value, &[]));
     let mut context = kernel.multiply_rows(&weights, &values, &|_| {});
     // Softmax's division, on a head's width of values per row instead of on every key.
     kernel.vectorised(|| {

@@ -1,23 +1,25 @@
-//! The weights' bf16 layout: panels of [`PANEL`] output columns; a panel holds, for every
-//! pair of input rows, its columns' two bf16 side by side (`[panel][pair][column]`, the lower
-//! row in the low half), which is how `vdpbf16ps` wants its second operand.
+//! The weights' layout: panels of [`PANEL`] output columns; a panel holds, for every depth
+//! step (one [`Operand`]: an f32, or a pair of bf16 from two depth rows), its columns' operands
+//! side by side (`[panel][step][column]`), which is how the kernels want their second operand.
+
+use super::operand::Operand;
 
 /// Output columns per packed panel: four vectors of 16 f32.
 pub const PANEL: usize = 64;
 
 /// A `[depth, width]` matrix and a bias of `width`, packed for the kernel.
-pub struct Packed {
+pub struct Packed<E> {
     /// Rows of the matrix: the depth of the products.
     pub(super) depth: usize,
     /// Columns: the outputs of a product row.
     pub(super) width: usize,
-    /// The matrix as bf16 panels (see the module documentation).
-    pub(super) panels: Vec<u32>,
+    /// The matrix as panels (see the module documentation).
+    pub(super) panels: Vec<E>,
     /// The bias, zero-padded to whole panels.
     pub(super) bias: Vec<f32>,
 }
 
-impl Packed {
+impl<E: Operand> Packed<E> {
     /// The matrix whose row `k` is `row(k)` (`width` values), and `bias` (empty: zeros).
     #[inline(always)]
     pub fn from_rows<'a>(
@@ -27,12 +29,12 @@ impl Packed {
         bias: &[f32],
     ) -> Self {
         let mut packed = Self::zeros(depth, width, bias);
-        let pairs = packed.pairs();
+        let steps = packed.steps();
         let no_row = vec![0.0; width];
-        for pair in 0..pairs {
-            let low = row(2 * pair);
-            let high = if 2 * pair + 1 < depth {
-                row(2 * pair + 1)
+        for step in 0..steps {
+            let low = row(E::DEPTH * step);
+            let high = if E::DEPTH == 2 && 2 * step + 1 < depth {
+                row(2 * step + 1)
             } else {
                 &no_row
             };
@@ -41,9 +43,9 @@ impl Packed {
                 "packing: row width"
             );
             for (panel, (low, high)) in low.chunks(PANEL).zip(high.chunks(PANEL)).enumerate() {
-                let out = &mut packed.panels[(panel * pairs + pair) * PANEL..][..low.len()];
+                let out = &mut packed.panels[(panel * steps + step) * PANEL..][..low.len()];
                 for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
-                    *out = pair_of(low, high);
+                    *out = E::of(low, high);
                 }
             }
         }
@@ -51,7 +53,7 @@ impl Packed {
     }
 
     /// The matrix whose column `n` is `column(n)` (`depth` values), and `bias` (empty: zeros):
-    /// a column's values are one panel column's pairs.
+    /// a column's values are one panel column's operands.
     #[inline(always)]
     pub fn from_columns<'a>(
         depth: usize,
@@ -60,20 +62,20 @@ impl Packed {
         bias: &[f32],
     ) -> Self {
         let mut packed = Self::zeros(depth, width, bias);
-        let pairs = packed.pairs();
-        let mut column_pairs = vec![0u32; pairs];
+        let steps = packed.steps();
+        let mut column_operands = vec![E::of(0.0, 0.0); steps];
         for n in 0..width {
             let column = column(n);
             assert_eq!(column.len(), depth, "packing: column depth");
-            let whole = column.chunks_exact(2);
+            let whole = column.chunks_exact(E::DEPTH);
             if let &[last] = whole.remainder() {
-                column_pairs[pairs - 1] = pair_of(last, 0.0);
+                column_operands[steps - 1] = E::of(last, 0.0);
             }
-            for (out, pair) in column_pairs.iter_mut().zip(whole) {
-                *out = pair_of(pair[0], pair[1]);
+            for (out, values) in column_operands.iter_mut().zip(whole) {
+                *out = E::of(values[0], values[E::DEPTH - 1]);
             }
-            let panel = &mut packed.panels[n / PANEL * pairs * PANEL..][..pairs * PANEL];
-            for (row, &value) in panel.chunks_exact_mut(PANEL).zip(&column_pairs) {
+            let panel = &mut packed.panels[n / PANEL * steps * PANEL..][..steps * PANEL];
+            for (row, &value) in panel.chunks_exact_mut(PANEL).zip(&column_operands) {
                 row[n % PANEL] = value;
             }
         }
@@ -88,21 +90,15 @@ impl Packed {
         Self {
             depth,
             width,
-            panels: vec![0; panel_count * depth.div_ceil(2) * PANEL],
+            panels: vec![E::of(0.0, 0.0); panel_count * depth.div_ceil(E::DEPTH) * PANEL],
             bias: padded,
         }
     }
 
-    /// Pairs of depth rows: the length of an operand row in bf16 pairs.
-    pub fn pairs(&self) -> usize {
-        self.depth.div_ceil(2)
+    /// Depth steps: the length of an operand row.
+    pub fn steps(&self) -> usize {
+        self.depth.div_ceil(E::DEPTH)
     }
-}
-
-/// Two values as one bf16 pair, `low` in the low half.
-#[inline(always)]
-fn pair_of(low: f32, high: f32) -> u32 {
-    u32::from(to_bf16(low)) | (u32::from(to_bf16(high)) << 16)
 }
 
 /// The bf16 nearest `x` (ties to even) as `vcvtneps2bf16` rounds; NaN stays NaN. Branch-free
@@ -119,7 +115,7 @@ pub fn to_bf16(x: f32) -> u16 {
 mod tests {
     use super::*;
 
-    /// Both constructors lay out the same matrix alike, odd depth and a partial panel included.
+    /// Both constructors lay out the same matrix alike, in bf16 pairs and in f32, odd depth and a partial panel included.
     #[test]
     fn rows_and_columns_pack_alike() {
         let (depth, width) = (7, 70);
@@ -130,13 +126,17 @@ mod tests {
         let columns: Vec<Vec<f32>> = (0..width)
             .map(|n| (0..depth).map(|k| value(k, n)).collect())
             .collect();
-        let by_rows = Packed::from_rows(depth, width, |k| &rows[k], &[1.0]);
-        let by_columns = Packed::from_columns(depth, width, |n| &columns[n], &[1.0]);
+        let by_rows = Packed::<u32>::from_rows(depth, width, |k| &rows[k], &[1.0]);
+        let by_columns = Packed::<u32>::from_columns(depth, width, |n| &columns[n], &[1.0]);
         assert_eq!(by_rows.panels, by_columns.panels);
         assert_eq!(by_rows.bias, by_columns.bias);
         // Pair 3 of column 65 (second panel): row 6 low, the missing row 7 zero.
-        let at = (by_rows.pairs() + 3) * PANEL + 1;
+        let at = (by_rows.steps() + 3) * PANEL + 1;
         assert_eq!(by_rows.panels[at], u32::from(to_bf16(value(6, 65))));
+        let by_rows = Packed::<f32>::from_rows(depth, width, |k| &rows[k], &[]);
+        let by_columns = Packed::<f32>::from_columns(depth, width, |n| &columns[n], &[]);
+        assert_eq!(by_rows.panels, by_columns.panels);
+        assert_eq!(by_rows.panels[(depth + 6) * PANEL + 1], value(6, 65));
     }
 
     #[test]

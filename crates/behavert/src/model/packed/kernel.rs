@@ -1,0 +1,557 @@
+//! `C = A·B (+ bias)` with B packed once ([`Packed`]) and A's rows as [`Operand`]s: f32
+//! accumulated by AVX-512 FMAs, or bf16 pairs by AVX-512 BF16's `vdpbf16ps` (two products per
+//! f32 lane per instruction, twice an FMA's work) and, where the CPU has them, AMX tiles
+//! ([`amx`]). Sums are always f32.
+//!
+//! A tile of [`ROWS`] × [`PANEL`] outputs lives in 24 of the 32 vector registers while the
+//! depth is run through; AMX takes whole 32 × 32 blocks of bf16 products and the vector tiles
+//! the edges.
+
+use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::amx::{self, Amx};
+use super::operand::Operand;
+use super::packing::{PANEL, Packed};
+
+/// Set (to anything), bf16 products stay off the AMX tiles: to compare the two paths, or to
+/// rule the tiles out when something looks wrong.
+pub const NO_AMX: &str = "BEHAVERT_NO_AMX";
+
+/// Output rows per tile: 6 × 4 accumulators, 4 panel vectors and a broadcast fit 32 registers.
+const ROWS: usize = 6;
+/// Depth steps per pass over a panel: 128 × 64 × 4 bytes = 32 KiB of panel, kept in L1 (48 KiB
+/// on recent cores) while every tile of a chunk reads it.
+const DEPTH: usize = 128;
+/// Rows per parallel task.
+const CHUNK_ROWS: usize = ROWS * 16;
+
+/// Proof that this CPU has AVX-512 F: the only way to reach the kernels. bf16 operands need
+/// AVX-512 BF16 too; where the CPU has AMX tiles, whole blocks of their products run there.
+#[derive(Clone, Copy, Debug)]
+pub struct Kernel {
+    bf16: bool,
+    amx: Option<Amx>,
+}
+
+/// How a tile's accumulators start.
+#[derive(Clone, Copy)]
+enum Start {
+    /// From the bias (the first pass over the depth).
+    Bias(*const f32),
+    /// From what earlier depth passes stored.
+    Stored,
+}
+
+impl Kernel {
+    /// The kernels, if this CPU runs them.
+    pub fn detect() -> Option<Self> {
+        let bf16 = is_x86_feature_detected!("avx512bf16");
+        is_x86_feature_detected!("avx512f").then(|| Self {
+            bf16,
+            amx: Amx::detect().filter(|_| bf16 && std::env::var_os(NO_AMX).is_none()),
+        })
+    }
+
+    /// Whether this CPU multiplies operands `E`.
+    pub fn supports<E: Operand>(self) -> bool {
+        self.bf16 || !E::NEEDS_BF16
+    }
+
+    /// The same kernel without the AMX tiles: AVX-512 only.
+    #[cfg(test)]
+    pub fn without_amx(self) -> Self {
+        Self { amx: None, ..self }
+    }
+
+    /// The AMX tiles, where they run products of `E`.
+    fn tiles<E: Operand>(self) -> Option<Amx> {
+        self.amx.filter(|_| E::TILES)
+    }
+
+    /// `columns` rounded up to what the kernel multiplies in `E` without falling back to its
+    /// slower edge path: whole AMX blocks where it uses the tiles.
+    pub fn whole_columns<E: Operand>(self, columns: usize) -> usize {
+        match self.tiles::<E>() {
+            Some(amx) => columns.next_multiple_of(amx.columns()),
+            None => columns,
+        }
+    }
+
+    /// The instructions products of `E` run on, for logs and benchmarks.
+    pub fn name<E: Operand>(self) -> &'static str {
+        match (E::NEEDS_BF16, self.tiles::<E>()) {
+            (false, _) => "AVX-512 F",
+            (true, Some(_)) => "AMX tiles + AVX-512 BF16",
+            (true, None) => "AVX-512 BF16",
+        }
+    }
+
+    /// Rows of `x` (`[rows, depth]` f32) as operands `[rows, ceil(depth / E::DEPTH)]`; bf16
+    /// rounded to nearest even, an odd depth's last pair padded with zero.
+    pub fn to_operands<E: Operand>(self, x: &[f32], depth: usize) -> Vec<E> {
+        assert!(self.supports::<E>(), "operands this CPU cannot multiply");
+        let steps = depth.div_ceil(E::DEPTH);
+        let rows = x.len() / depth.max(1);
+        // Not zero-filled first: every operand is written below.
+        let mut out = Vec::with_capacity(rows * steps);
+        out.spare_capacity_mut()[..rows * steps]
+            .par_chunks_mut(steps * 256)
+            .zip(x.par_chunks(depth * 256))
+            .for_each(|(out, x)| {
+                for (out, x) in out.chunks_exact_mut(steps).zip(x.chunks_exact(depth)) {
+                    // SAFETY: the CPU features asserted above; `out` holds the row.
+                    unsafe { E::convert_row(x, out.as_mut_ptr().cast()) }
+                }
+            });
+        // SAFETY: every row was written above.
+        unsafe { out.set_len(rows * steps) };
+        out
+    }
+
+    /// `rows` of `width` f32 each as operands `[rows, ceil(width / E::DEPTH)]`, on this thread.
+    pub fn rows_to_operands<'a, E: Operand>(
+        self,
+        rows: impl ExactSizeIterator<Item = &'a [f32]>,
+        width: usize,
+    ) -> Vec<E> {
+        assert!(self.supports::<E>(), "operands this CPU cannot multiply");
+        let steps = width.div_ceil(E::DEPTH);
+        let count = rows.len();
+        let mut out = Vec::with_capacity(count * steps);
+        for (row, out) in rows.zip(out.spare_capacity_mut().chunks_exact_mut(steps)) {
+            assert_eq!(row.len(), width, "operand rows of one width");
+            // SAFETY: the CPU features asserted above; `out` holds the row.
+            unsafe { E::convert_row(row, out.as_mut_ptr().cast()) }
+        }
+        // SAFETY: all `count` rows were written above.
+        unsafe { out.set_len(count * steps) };
+        out
+    }
+
+    /// `activation(a · b + bias)`, `[rows, b.width]` for `a` the rows' operands
+    /// ([`Self::to_operands`]). Rows are split over the cores.
+    pub fn multiply<E: Operand>(
+        self,
+        a: &[E],
+        b: &Packed<E>,
+        activation: &(dyn Fn(&mut [f32]) + Sync),
+    ) -> Vec<f32> {
+        let (steps, width) = (b.steps(), b.width);
+        assert!(
+            steps > 0 && width > 0 && a.len().is_multiple_of(steps),
+            "packed multiply: {} operands, not whole rows of {steps}",
+            a.len(),
+        );
+        let outputs = a.len() / steps * width;
+        // Not zero-filled first: the kernels write every output.
+        let mut c = Vec::with_capacity(outputs);
+        c.spare_capacity_mut()[..outputs]
+            .par_chunks_mut(CHUNK_ROWS * width)
+            .zip(a.par_chunks(CHUNK_ROWS * steps))
+            .for_each(|(c, a)| self.fill_rows(a, b, c, activation));
+        // SAFETY: `fill_rows` wrote every output.
+        unsafe { c.set_len(outputs) };
+        c
+    }
+
+    /// [`Self::multiply`] on this thread.
+    pub fn multiply_rows<E: Operand>(
+        self,
+        a: &[E],
+        b: &Packed<E>,
+        activation: &(dyn Fn(&mut [f32]) + Sync),
+    ) -> Vec<f32> {
+        let outputs = a.len() / b.steps().max(1) * b.width;
+        let mut c = Vec::with_capacity(outputs);
+        self.fill_rows(a, b, &mut c.spare_capacity_mut()[..outputs], activation);
+        // SAFETY: `fill_rows` wrote every output.
+        unsafe { c.set_len(outputs) };
+        c
+    }
+
+    /// Writes every element of `c` (`[rows, b.width]`) from `a`'s rows; `activation` runs over
+    /// them at the end, while they are still in cache.
+    fn fill_rows<E: Operand>(
+        self,
+        a: &[E],
+        b: &Packed<E>,
+        c: &mut [MaybeUninit<f32>],
+        activation: &(dyn Fn(&mut [f32]) + Sync),
+    ) {
+        let (steps, width, panels, bias) = (b.steps(), b.width, &b.panels, &b.bias);
+        let panel_count = width.div_ceil(PANEL);
+        assert!(
+            self.supports::<E>()
+                && steps > 0
+                && width > 0
+                && panels.len() == panel_count * steps * PANEL
+                && bias.len() == panel_count * PANEL
+                && c.len().is_multiple_of(width)
+                && a.len() == c.len() / width * steps,
+            "packed multiply: operands of inconsistent sizes"
+        );
+        let rows = c.len() / width;
+        // Made at the first panel that needs it, used by every panel after.
+        let mut interleaved = None;
+        for panel in 0..panel_count {
+            let columns = (width - panel * PANEL).min(PANEL);
+            // The tiles take whole blocks where the panel's columns divide into them; the vector
+            // kernel the rest.
+            let amx = self
+                .tiles::<E>()
+                .filter(|amx| columns.is_multiple_of(amx.columns()));
+            let tile_rows = rows / amx::BLOCK_ROWS * amx::BLOCK_ROWS;
+            let tile_steps = steps / amx::BLOCK_PAIRS * amx::BLOCK_PAIRS;
+            match amx {
+                Some(amx) if tile_rows > 0 && tile_steps > 0 => {
+                    for left in (0..columns).step_by(amx.columns()) {
+                        let block = amx::Block {
+                            a: a.as_ptr().cast(),
+                            a_stride: steps,
+                            panel: panels[panel * steps * PANEL + left..].as_ptr().cast(),
+                            pairs: tile_steps,
+                            bias: bias[panel * PANEL + left..].as_ptr(),
+                            c: c[panel * PANEL + left..].as_mut_ptr().cast(),
+                            c_stride: width,
+                            rows: tile_rows,
+                        };
+                        // SAFETY: whole blocks inside `a`, the panel and `c` (sizes checked
+                        // above); operands that run on tiles are bf16 pairs.
+                        unsafe { amx.block(block) };
+                    }
+                    let a = Rows::Plain(a);
+                    self.vector_tiles(a, b, c, panel, 0..tile_rows, tile_steps..steps);
+                    self.vector_tiles(a, b, c, panel, tile_rows..rows, 0..steps);
+                }
+                _ => {
+                    let a =
+                        Rows::Interleaved(interleaved.get_or_insert_with(|| interleave(a, steps)));
+                    self.vector_tiles(a, b, c, panel, 0..rows, 0..steps);
+                }
+            }
+        }
+        // SAFETY: the panels above wrote every element of `c`.
+        activation(unsafe { &mut *(c as *mut [MaybeUninit<f32>] as *mut [f32]) });
+    }
+
+    /// `rows` of one panel's outputs over the depth steps `depth` in vector registers: from
+    /// the bias where `depth` starts at 0, else added to what `c` holds. Sizes as checked by
+    /// [`Self::fill_rows`].
+    fn vector_tiles<E: Operand>(
+        self,
+        a: Rows<E>,
+        b: &Packed<E>,
+        c: &mut [MaybeUninit<f32>],
+        panel: usize,
+        rows: Range<usize>,
+        depth: Range<usize>,
+    ) {
+        let (steps, width) = (b.steps(), b.width);
+        let columns = (width - panel * PANEL).min(PANEL);
+        let masks = column_masks(columns);
+        let panel_start = panel * steps * PANEL;
+        for depth_start in depth.clone().step_by(DEPTH) {
+            let pass = DEPTH.min(depth.end - depth_start);
+            let start = if depth_start == 0 {
+                Start::Bias(b.bias[panel * PANEL..].as_ptr())
+            } else {
+                Start::Stored
+            };
+            for row in rows.clone().step_by(ROWS) {
+                let (a, a_row, a_step) = match a {
+                    Rows::Plain(a) => (&a[row * steps + depth_start..], steps, 1),
+                    Rows::Interleaved(a) => {
+                        (&a[(row / ROWS * steps + depth_start) * ROWS..], 1, ROWS)
+                    }
+                };
+                let tile = Tile {
+                    a: a.as_ptr(),
+                    a_row,
+                    a_step,
+                    panel: b.panels[panel_start + depth_start * PANEL..].as_ptr(),
+                    depth: pass,
+                    c: c[row * width + panel * PANEL..].as_mut_ptr().cast(),
+                    c_stride: width,
+                    masks,
+                    start,
+                };
+                // SAFETY: `fill_rows` checked the CPU features for `E`; the tile's reads and
+                // writes stay inside `a`, `panels` and `c` (sizes checked there, partial
+                // columns masked, partial rows by the row count).
+                unsafe { run_tile(&tile, (rows.end - row).min(ROWS)) }
+            }
+        }
+    }
+
+    /// `work` compiled for AVX-512 where it inlines: element-wise loops run 16 lanes wide
+    /// instead of the baseline's 4.
+    pub fn vectorised<R>(self, work: impl FnOnce() -> R) -> R {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn wide<R>(work: impl FnOnce() -> R) -> R {
+            work()
+        }
+        // SAFETY: `self` proves AVX-512 F.
+        unsafe { wide(work) }
+    }
+}
+
+/// A's rows as the vector tiles read them.
+#[derive(Clone, Copy)]
+enum Rows<'a, E> {
+    /// As given: row after row.
+    Plain(&'a [E]),
+    /// From row 0, [`ROWS`] rows at a time with each depth step's operands side by side
+    /// ([`interleave`]).
+    Interleaved(&'a [E]),
+}
+
+/// `a`'s rows (`steps` operands each) [`ROWS`] at a time, each depth step's operands of those
+/// rows side by side (rows past the end zero): a tile's broadcasts then read one stream
+/// instead of one per row, far apart in memory.
+fn interleave<E: Operand>(a: &[E], steps: usize) -> Vec<E> {
+    let rows = a.len() / steps;
+    let mut out = vec![E::of(0.0, 0.0); rows.div_ceil(ROWS) * steps * ROWS];
+    for (tile, rows) in out
+        .chunks_exact_mut(steps * ROWS)
+        .zip(a.chunks(steps * ROWS))
+    {
+        for (r, row) in rows.chunks_exact(steps).enumerate() {
+            for (step, &operand) in row.iter().enumerate() {
+                tile[step * ROWS + r] = operand;
+            }
+        }
+    }
+    out
+}
+
+/// `tile`'s first `rows` rows.
+///
+/// # Safety
+/// As [`Operand::run_tile`].
+unsafe fn run_tile<E: Operand>(tile: &Tile<E>, rows: usize) {
+    // SAFETY: the caller's.
+    unsafe {
+        match rows {
+            6 => E::run_tile::<6>(tile),
+            5 => E::run_tile::<5>(tile),
+            4 => E::run_tile::<4>(tile),
+            3 => E::run_tile::<3>(tile),
+            2 => E::run_tile::<2>(tile),
+            _ => E::run_tile::<1>(tile),
+        }
+    }
+}
+
+/// Per output vector of a panel, which of its 16 columns exist.
+fn column_masks(columns: usize) -> [__mmask16; 4] {
+    std::array::from_fn(|v| {
+        let present = columns.saturating_sub(16 * v).min(16);
+        ((1u32 << present) - 1) as __mmask16
+    })
+}
+
+/// One row of f32 as bf16 pairs, written to the `ceil(x.len() / 2)` pairs at `out`.
+///
+/// # Safety
+/// The CPU has AVX-512 F and BF16; `out` has room for the pairs.
+#[target_feature(enable = "avx512f,avx512bf16")]
+pub unsafe fn row_to_pairs(x: &[f32], out: *mut u32) {
+    for (block, at) in x.chunks(32).zip((0..).step_by(16)) {
+        let mask = |from: usize| ((1u32 << block.len().saturating_sub(from).min(16)) - 1) as u16;
+        // SAFETY: masked loads and stores touch only the block's elements.
+        unsafe {
+            let low = _mm512_maskz_loadu_ps(mask(0), block.as_ptr());
+            let high = _mm512_maskz_loadu_ps(mask(16), block.as_ptr().add(16));
+            let pairs: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(high, low));
+            let stored = ((1u32 << block.len().div_ceil(2)) - 1) as u16;
+            _mm512_mask_storeu_epi32(out.add(at).cast(), stored, pairs);
+        }
+    }
+}
+
+/// One tile's operands: up to [`ROWS`] rows of A against one panel, over `depth` steps.
+pub struct Tile<E> {
+    /// A's operand of the tile's first row and depth step.
+    a: *const E,
+    /// From one row of A to the next.
+    a_row: usize,
+    /// From one depth step of A to the next.
+    a_step: usize,
+    panel: *const E,
+    depth: usize,
+    c: *mut f32,
+    c_stride: usize,
+    masks: [__mmask16; 4],
+    start: Start,
+}
+
+impl<E> Tile<E> {
+    /// The `R` rows' accumulators: from the bias, or from what `c` holds.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn start<const R: usize>(&self) -> [[__m512; 4]; R] {
+        std::array::from_fn(|r| {
+            std::array::from_fn(|v| match self.start {
+                // SAFETY: the bias covers a whole panel.
+                Start::Bias(bias) => unsafe { _mm512_loadu_ps(bias.add(16 * v)) },
+                // SAFETY: the caller keeps `c`'s rows inside the slice; masked columns.
+                Start::Stored => unsafe {
+                    _mm512_maskz_loadu_ps(self.masks[v], self.c.add(r * self.c_stride + 16 * v))
+                },
+            })
+        })
+    }
+
+    /// Stores the `R` rows' accumulators to `c`, masked to the panel's columns.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn store<const R: usize>(&self, acc: [[__m512; 4]; R]) {
+        for (r, acc) in acc.iter().enumerate() {
+            for (v, acc) in acc.iter().enumerate() {
+                let at = r * self.c_stride + 16 * v;
+                // SAFETY: as in `start`.
+                unsafe { _mm512_mask_storeu_ps(self.c.add(at), self.masks[v], *acc) };
+            }
+        }
+    }
+
+    /// The 4 panel vectors of depth step `step`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn panel_vectors(&self, step: usize) -> [__m512i; 4] {
+        // SAFETY: the caller keeps `step` inside the tile's depth.
+        let panel = unsafe { self.panel.add(step * PANEL) }.cast::<__m512i>();
+        // SAFETY: a panel row is 64 operands of 4 bytes: 4 vectors.
+        std::array::from_fn(|v| unsafe { _mm512_loadu_si512(panel.add(v)) })
+    }
+}
+
+impl Tile<f32> {
+    /// The tile's `R` rows by f32 FMAs: accumulate in registers, store once.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn run_f32<const R: usize>(&self) {
+        // SAFETY (whole body): the caller keeps every pointer's range inside its slice.
+        unsafe {
+            let mut acc = self.start::<R>();
+            for step in 0..self.depth {
+                let b = self.panel_vectors(step).map(|v| _mm512_castsi512_ps(v));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let a = _mm512_set1_ps(*self.a.add(r * self.a_row + step * self.a_step));
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = _mm512_fmadd_ps(a, b[v], *acc);
+                    }
+                }
+            }
+            self.store(acc);
+        }
+    }
+}
+
+impl Tile<u32> {
+    /// The tile's `R` rows by bf16 pair products: accumulate in registers, store once.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn run_bf16<const R: usize>(&self) {
+        // SAFETY (whole body): the caller keeps every pointer's range inside its slice.
+        unsafe {
+            let mut acc = self.start::<R>();
+            for step in 0..self.depth {
+                let b: [__m512bh; 4] = self.panel_vectors(step).map(|v| std::mem::transmute(v));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let a: __m512bh = std::mem::transmute(_mm512_set1_epi32(
+                        *self.a.add(r * self.a_row + step * self.a_step) as i32,
+                    ));
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = _mm512_dpbf16_ps(*acc, a, b[v]);
+                    }
+                }
+            }
+            self.store(acc);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::packing::to_bf16;
+    use super::*;
+
+    fn bf16_value(x: f32) -> f64 {
+        f64::from(f32::from_bits(u32::from(to_bf16(x)) << 16))
+    }
+
+    /// `a · b + bias` from `a`'s and `b`'s values as `E` holds them, in f64; the kernel's
+    /// largest difference from it.
+    fn worst_difference<E: Operand>(
+        kernel: Kernel,
+        rows: usize,
+        depth: usize,
+        width: usize,
+    ) -> f64 {
+        let value = |i: usize, scale: f32| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * scale;
+        let held = |x: f32| {
+            if E::NEEDS_BF16 {
+                bf16_value(x)
+            } else {
+                f64::from(x)
+            }
+        };
+        let a: Vec<f32> = (0..rows * depth).map(|i| value(i, 4.0)).collect();
+        let b: Vec<f32> = (0..depth * width).map(|i| value(i * 31 + 5, 0.2)).collect();
+        let bias: Vec<f32> = (0..width).map(|i| value(i * 13, 1.0)).collect();
+        let packed = Packed::<E>::from_rows(depth, width, |k| &b[k * width..][..width], &bias);
+        let operands = kernel.to_operands::<E>(&a, depth);
+        assert_eq!(operands.len(), rows * depth.div_ceil(E::DEPTH));
+        let c = kernel.multiply(&operands, &packed, &|_| {});
+        assert_eq!(c.len(), rows * width);
+        c.iter()
+            .enumerate()
+            .map(|(at, &got)| {
+                let (r, n) = (at / width, at % width);
+                let want = (0..depth)
+                    .map(|k| held(a[r * depth + k]) * held(b[k * width + n]))
+                    .sum::<f64>()
+                    + f64::from(bias[n]);
+                (f64::from(got) - want).abs()
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Every shape edge at once: rows not a multiple of a tile, a block or a chunk, an odd depth
+    /// of more than one depth pass and not a whole number of tile products, widths that end
+    /// inside a panel's second vector or at half a panel; f32, and bf16 on the AMX tiles where
+    /// this CPU has them and without.
+    #[test]
+    fn multiply_equals_the_sum_of_products() {
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        };
+        let (rows, depth) = (103, 2 * DEPTH + 77);
+        for width in [83, 96] {
+            let worst = worst_difference::<f32>(kernel, rows, depth, width);
+            assert!(
+                worst < 1e-4,
+                "f32, width {width}: largest difference {worst:e}"
+            );
+            if !kernel.supports::<u32>() {
+                eprintln!("this CPU has no AVX-512 BF16: bf16 not checked");
+                continue;
+            }
+            if kernel.amx.is_none() {
+                eprintln!("this CPU has no AMX tiles: only bf16's AVX-512 path is checked");
+            }
+            for kernel in [kernel, kernel.without_amx()] {
+                let worst = worst_difference::<u32>(kernel, rows, depth, width);
+                let name = kernel.name::<u32>();
+                assert!(
+                    worst < 1e-4,
+                    "{name}, width {width}: largest difference {worst:e}"
+                );
+            }
+        }
+    }
+}

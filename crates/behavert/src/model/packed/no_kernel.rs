@@ -1,0 +1,69 @@
+//! Where there is no AVX-512 kernel (not x86-64): nothing to detect.
+
+use super::operand::Operand;
+use super::packing::Packed;
+
+/// Never constructed off x86-64.
+#[derive(Clone, Copy, Debug)]
+pub enum Kernel {}
+
+impl Kernel {
+    /// None: no kernel on this architecture.
+    pub fn detect() -> Option<Self> {
+        None
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn supports<E: Operand>(self) -> bool {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn whole_columns<E: Operand>(self, _: usize) -> usize {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn name<E: Operand>(self) -> &'static str {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn to_operands<E: Operand>(self, _: &[f32], _: usize) -> Vec<E> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn rows_to_operands<'a, E: Operand>(
+        self,
+        _: impl ExactSizeIterator<Item = &'a [f32]>,
+        _: usize,
+    ) -> Vec<E> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn multiply<E: Operand>(
+        self,
+        _: &[E],
+        _: &Packed<E>,
+        _: &(dyn Fn(&mut [f32]) + Sync),
+    ) -> Vec<f32> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn multiply_rows<E: Operand>(
+        self,
+        _: &[E],
+        _: &Packed<E>,
+        _: &(dyn Fn(&mut [f32]) + Sync),
+    ) -> Vec<f32> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
+    pub fn vectorised<R>(self, _: impl FnOnce() -> R) -> R {
+        match self {}
+    }
+}
