@@ -26,8 +26,10 @@ const ROWS: usize = 6;
 /// Depth steps per pass over a panel: 128 × 64 × 4 bytes = 32 KiB of panel, kept in L1 (48 KiB
 /// on recent cores) while every tile of a chunk reads it.
 const DEPTH: usize = 128;
-/// Rows per parallel task.
+/// Most rows per parallel task (a multiple of [`ROWS`] and of AMX's block rows).
 const CHUNK_ROWS: usize = ROWS * 16;
+
+const _: () = assert!(CHUNK_ROWS.is_multiple_of(amx::BLOCK_ROWS));
 
 /// Proof that this CPU has AVX-512 F: the only way to reach the kernels. bf16 operands need
 /// AVX-512 BF16 too; where the CPU has AMX tiles, whole blocks of their products run there.
@@ -146,16 +148,33 @@ impl Kernel {
             "packed multiply: {} operands, not whole rows of {steps}",
             a.len(),
         );
-        let outputs = a.len() / steps * width;
+        let rows = a.len() / steps;
+        let outputs = rows * width;
+        let chunk_rows = self.chunk_rows::<E>(rows);
         // Not zero-filled first: the kernels write every output.
         let mut c = Vec::with_capacity(outputs);
         c.spare_capacity_mut()[..outputs]
-            .par_chunks_mut(CHUNK_ROWS * width)
-            .zip(a.par_chunks(CHUNK_ROWS * steps))
+            .par_chunks_mut(chunk_rows * width)
+            .zip(a.par_chunks(chunk_rows * steps))
             .for_each(|(c, a)| self.fill_rows(a, b, c, activation));
         // SAFETY: `fill_rows` wrote every output.
         unsafe { c.set_len(outputs) };
         c
+    }
+
+    /// Rows per parallel task of a product over `rows` rows: at most [`CHUNK_ROWS`] (what the
+    /// tiles' cache blocking is sized for), whole tiles or AMX blocks, and as many tasks as
+    /// will keep every thread busy to the end: a one-frame update's 65 rows would otherwise
+    /// be one task on one core.
+    fn chunk_rows<E: Operand>(self, rows: usize) -> usize {
+        let tasks = rows
+            .div_ceil(CHUNK_ROWS)
+            .next_multiple_of(rayon::current_num_threads());
+        let granule = match self.tiles::<E>() {
+            Some(_) => amx::BLOCK_ROWS,
+            None => ROWS,
+        };
+        rows.div_ceil(tasks).next_multiple_of(granule).max(granule)
     }
 
     /// [`Self::multiply`] on this thread.
