@@ -539,6 +539,31 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
+    /// A one-frame streaming update of a 64-frame window (65 rows) keeps every core busy;
+    /// a long batch stays in chunks of at most [`CHUNK_ROWS`], whole tiles or AMX blocks each.
+    #[test]
+    fn rows_split_into_whole_tiles_for_every_thread() {
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        };
+        let threads = rayon::current_num_threads();
+        for (rows, granule) in [(65, ROWS), (4_112, ROWS)] {
+            let chunk = kernel.chunk_rows::<f32>(rows);
+            assert!(
+                chunk.is_multiple_of(granule) && chunk <= CHUNK_ROWS,
+                "{rows}: {chunk}"
+            );
+            assert!(
+                rows.div_ceil(chunk) >= threads.min(rows / ROWS),
+                "{rows}: {chunk}"
+            );
+        }
+        let chunk = kernel.chunk_rows::<u32>(65);
+        let granule = kernel.tiles::<u32>().map_or(ROWS, |_| amx::BLOCK_ROWS);
+        assert!(chunk.is_multiple_of(granule) && chunk <= CHUNK_ROWS);
+    }
+
     /// Every shape edge at once: rows not a multiple of a tile, a block or a chunk, an odd depth
     /// of more than one depth pass and not a whole number of tile products, widths that end
     /// inside a panel's second vector or at half a panel; f32, and bf16 on the AMX tiles where
