@@ -122,15 +122,17 @@ impl Kernel {
     ) -> Vec<E> {
         assert!(self.supports::<E>(), "operands this CPU cannot multiply");
         let steps = width.div_ceil(E::DEPTH);
-        let count = rows.len();
-        let mut out = Vec::with_capacity(count * steps);
+        let mut out = Vec::with_capacity(rows.len() * steps);
+        // Counted, not taken from `len()`: the length set below must be what was written.
+        let mut written = 0;
         for (row, out) in rows.zip(out.spare_capacity_mut().chunks_exact_mut(steps)) {
             assert_eq!(row.len(), width, "operand rows of one width");
             // SAFETY: the CPU features asserted above; `out` holds the row.
             unsafe { E::convert_row(row, out.as_mut_ptr().cast()) }
+            written += 1;
         }
-        // SAFETY: all `count` rows were written above.
-        unsafe { out.set_len(count * steps) };
+        // SAFETY: the first `written` rows were written above.
+        unsafe { out.set_len(written * steps) };
         out
     }
 
