@@ -73,9 +73,6 @@ pub struct BehavErt {
     /// ([`Self::set_precision`]).
     #[module(skip)]
     packed: Option<Arc<PackedEncoder>>,
-    /// The arithmetic of inference passes ([`Self::set_precision`]).
-    #[module(skip)]
-    precision: Precision,
 }
 
 impl BehavErt {
@@ -106,7 +103,6 @@ impl BehavErt {
             heads: Heads::new(config, device),
             config: config.clone(),
             packed: None,
-            precision: Precision::F32,
         })
     }
 
@@ -125,13 +121,14 @@ impl BehavErt {
             }
             _ => Some(Arc::new(PackedEncoder::new(&self.encoder, precision)?)),
         };
-        self.precision = precision;
         Ok(())
     }
 
-    /// The arithmetic of inference passes.
+    /// The arithmetic of inference passes: without packed weights, f32 on burn's layers.
     pub fn precision(&self) -> Precision {
-        self.precision
+        self.packed
+            .as_ref()
+            .map_or(Precision::F32, |packed| packed.precision)
     }
 
     /// The instructions inference passes run on when the packed kernels do (else burn's
