@@ -5,6 +5,7 @@
 //! masks in bulk ([`super::dropout`]). With packed weights ([`super::packed`]) the linear maps
 //! and attention run on our kernels instead of burn's.
 
+use burn::nn::Linear;
 use burn::nn::activation::Activation;
 use burn::nn::attention::MultiHeadAttention;
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderLayer};
@@ -15,7 +16,7 @@ use burn::tensor::{Bool, Tensor};
 
 use super::dropout::{self, dropout};
 use super::gelu::linear_gelu;
-use super::packed::{PackedEncoder, PackedLayer};
+use super::packed::{PackedEncoder, PackedLayer, kernel_linear};
 
 /// Hidden states `[batch, positions, hidden]` after every layer; `padding` `[batch,
 /// positions]` is true where a position is padding (never attended to).
@@ -60,12 +61,12 @@ fn encode_layer(
         (Some(packed), Activation::Gelu(_)) => packed.inner.forward_gelu(x.clone()),
         (Some(packed), activation) => activation.forward(packed.inner.forward(x.clone())),
         (None, Activation::Gelu(_)) => linear_gelu(&pwff.linear_inner, x.clone()),
-        (None, activation) => activation.forward(pwff.linear_inner.forward(x.clone())),
+        (None, activation) => activation.forward(linear(&pwff.linear_inner, x.clone())),
     };
     let inner = dropout(&pwff.dropout, inner);
     let fed = match packed {
         Some(packed) => packed.outer.forward(inner),
-        None => pwff.linear_outer.forward(inner),
+        None => linear(&pwff.linear_outer, inner),
     };
     layer.norm_2.forward(x + dropout(&layer.dropout, fed))
 }
@@ -83,9 +84,9 @@ fn self_attention(
             .swap_dims(1, 2)
     };
     let (query, key, value) = (
-        heads(mha.query.forward(x.clone())),
-        heads(mha.key.forward(x.clone())),
-        heads(mha.value.forward(x.clone())),
+        heads(linear(&mha.query, x.clone())),
+        heads(linear(&mha.key, x.clone())),
+        heads(linear(&mha.value, x.clone())),
     );
     let padding = padding.map(|p| p.clone().reshape([batch, 1, 1, positions]));
     let context = if dropout::applies(&mha.dropout, &x.device()) {
@@ -109,5 +110,10 @@ fn self_attention(
         )
     };
     let context = context.swap_dims(1, 2).reshape([batch, positions, hidden]);
-    mha.output.forward(context)
+    linear(&mha.output, context)
+}
+
+/// `layer`'s output for `x`: on our kernel where it runs, else burn's.
+fn linear(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+    kernel_linear(layer, &x, false).unwrap_or_else(|| layer.forward(x))
 }

@@ -6,6 +6,7 @@ pub mod config;
 mod dropout;
 pub mod embeddings;
 mod encoder;
+mod fast_math;
 mod gelu;
 pub mod heads;
 mod init;

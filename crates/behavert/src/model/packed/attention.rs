@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use super::super::fast_math::exp;
 use super::kernel::Kernel;
 use super::operand::Operand;
 use super::packing::Packed;
@@ -136,50 +137,9 @@ fn exponentiate(row: &mut [f32], scale: f32) -> f32 {
     1.0 / sums.iter().sum::<f32>()
 }
 
-/// eˣ for x ≤ 0 within 2 ulp, branch-free so loops over it vectorise (libm's `expf` is a call
-/// per element): 2ⁿ from the exponent bits times a polynomial on the remainder.
-#[inline(always)]
-fn exp(x: f32) -> f32 {
-    const ROUNDING: f32 = 12_582_912.0;
-    // Not `max`, which would turn a NaN into a weight.
-    let x = if x < -87.0 { -87.0 } else { x };
-    // Adding 1.5 × 2²³ rounds to an integer held in the low mantissa bits: n as a float, and as
-    // bits without a float-to-integer conversion (Rust's saturating `as` keeps loops scalar).
-    let shifted = x * std::f32::consts::LOG2_E + ROUNDING;
-    let n = shifted - ROUNDING;
-    let n_bits = shifted.to_bits().wrapping_sub(ROUNDING.to_bits());
-    // ln 2 in two parts, so n ln 2 is exact enough to subtract.
-    let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
-    let p = [
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ]
-    .iter()
-    .fold(0.0f32, |acc, &c| acc * r + c);
-    p * f32::from_bits(n_bits.wrapping_add(127) << 23)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exp_matches_the_standard_library() {
-        let mut worst = 0.0f64;
-        for i in 0..=870_000 {
-            let x = -(i as f32) * 1e-4;
-            let exact = f64::from(x).exp();
-            worst = worst.max((f64::from(exp(x)) - exact).abs() / exact);
-        }
-        assert!(worst < 3e-7, "largest relative error {worst:e}");
-        assert!(exp(f32::MIN) < 1e-37);
-        assert!(exp(f32::NAN).is_nan(), "a NaN stays visible");
-    }
 
     #[test]
     fn softmax_sums_to_one_and_ignores_the_lowest_float() {

@@ -7,8 +7,10 @@
 #[cfg(target_arch = "x86_64")]
 mod amx;
 mod attention;
+mod extension;
 #[cfg_attr(not(target_arch = "x86_64"), path = "no_kernel.rs")]
 mod kernel;
+mod linear_training;
 mod operand;
 mod packing;
 
@@ -18,6 +20,7 @@ use burn::nn::Linear;
 use burn::nn::transformer::TransformerEncoder;
 use burn::tensor::{Bool, Tensor, TensorData};
 
+pub use self::extension::linear as kernel_linear;
 use self::kernel::Kernel;
 use self::packing::Packed;
 use super::gelu::gelu_in_place;

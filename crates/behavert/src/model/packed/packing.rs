@@ -2,6 +2,8 @@
 //! step (one [`Operand`]: an f32, or a pair of bf16 from two depth rows), its columns' operands
 //! side by side (`[panel][step][column]`), which is how the kernels want their second operand.
 
+use rayon::prelude::*;
+
 use super::operand::Operand;
 
 /// Output columns per packed panel: four vectors of 16 f32.
@@ -21,17 +23,19 @@ pub struct Packed<E> {
 
 impl<E: Operand> Packed<E> {
     /// The matrix whose row `k` is `row(k)` (`width` values), and `bias` (empty: zeros).
+    /// Panels are packed in parallel: in training a gradient `[frames, width]` is packed
+    /// every step.
     #[inline(always)]
     pub fn from_rows<'a>(
         depth: usize,
         width: usize,
-        row: impl Fn(usize) -> &'a [f32],
+        row: impl Fn(usize) -> &'a [f32] + Sync,
         bias: &[f32],
     ) -> Self {
         let mut packed = Self::zeros(depth, width, bias);
         let steps = packed.steps();
         let no_row = vec![0.0; width];
-        for step in 0..steps {
+        let rows = |step: usize| {
             let low = row(E::DEPTH * step);
             let high = if E::DEPTH == 2 && 2 * step + 1 < depth {
                 row(2 * step + 1)
@@ -42,13 +46,22 @@ impl<E: Operand> Packed<E> {
                 low.len() == width && high.len() == width,
                 "packing: row width"
             );
-            for (panel, (low, high)) in low.chunks(PANEL).zip(high.chunks(PANEL)).enumerate() {
-                let out = &mut packed.panels[(panel * steps + step) * PANEL..][..low.len()];
-                for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
-                    *out = E::of(low, high);
+            (low, high)
+        };
+        packed
+            .panels
+            .par_chunks_mut(steps * PANEL)
+            .enumerate()
+            .for_each(|(panel, out)| {
+                let columns = panel * PANEL..(width.min((panel + 1) * PANEL));
+                for (step, out) in out.chunks_exact_mut(PANEL).enumerate() {
+                    let (low, high) = rows(step);
+                    let (low, high) = (&low[columns.clone()], &high[columns.clone()]);
+                    for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
+                        *out = E::of(low, high);
+                    }
                 }
-            }
-        }
+            });
         packed
     }
 

@@ -1,0 +1,222 @@
+//! A linear layer's forward and backward passes on the f32 kernel, for training: the weights
+//! change every step, so they are packed at each call (a pass over `depth × width` values
+//! against the product's `rows × depth × width` multiply-adds). burn's autodiff runs the same
+//! three products per layer on the `gemm` crate, and bias and GELU as passes of their own.
+
+use rayon::prelude::*;
+
+use super::kernel::Kernel;
+use super::packing::Packed;
+use crate::model::gelu::{gelu, gelu_slope};
+
+/// Values per parallel task of the element-wise passes.
+const VALUES_PER_TASK: usize = 16 * 1024;
+
+/// A forward pass's output, and what its backward pass needs besides the input.
+pub struct Forward {
+    /// `activation(x W + b)`, `[rows, width]`.
+    pub output: Vec<f32>,
+    /// `x W + b` before GELU; `None` without one.
+    pub before_gelu: Option<Vec<f32>>,
+}
+
+/// `x W + b` (`x` `[rows, depth]`, `weight` `[depth, width]`, `bias` `[width]`), then exact GELU
+/// where `gelu` is set.
+pub fn forward(
+    kernel: Kernel,
+    x: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    gelu_after: bool,
+) -> Forward {
+    let (depth, width) = (weight.len() / bias.len(), bias.len());
+    let packed = Packed::<f32>::from_rows(depth, width, |k| &weight[k * width..][..width], bias);
+    let product = kernel.multiply(x, &packed, &|_| {});
+    if !gelu_after {
+        return Forward {
+            output: product,
+            before_gelu: None,
+        };
+    }
+    let mut output = Vec::with_capacity(product.len());
+    output.spare_capacity_mut()[..product.len()]
+        .par_chunks_mut(VALUES_PER_TASK)
+        .zip(product.par_chunks(VALUES_PER_TASK))
+        .for_each(|(out, product)| {
+            kernel.vectorised(|| {
+                for (out, &v) in out.iter_mut().zip(product) {
+                    out.write(gelu(v));
+                }
+            })
+        });
+    // SAFETY: every element was written above.
+    unsafe { output.set_len(product.len()) };
+    Forward {
+        output,
+        before_gelu: Some(product),
+    }
+}
+
+/// The gradient at `x W + b` from the gradient at the output: through GELU's slope where the
+/// forward pass had one, in place.
+pub fn through_gelu(kernel: Kernel, gradient: &mut [f32], before_gelu: &[f32]) {
+    gradient
+        .par_chunks_mut(VALUES_PER_TASK)
+        .zip(before_gelu.par_chunks(VALUES_PER_TASK))
+        .for_each(|(gradient, before)| {
+            kernel.vectorised(|| {
+                for (g, &v) in gradient.iter_mut().zip(before) {
+                    *g *= gelu_slope(v);
+                }
+            })
+        });
+}
+
+/// `∂L/∂x = ∂L/∂y · Wᵀ`, `[rows, depth]`, for `gradient` `[rows, width]`.
+pub fn input_gradient(kernel: Kernel, gradient: &[f32], weight: &[f32], width: usize) -> Vec<f32> {
+    let depth = weight.len() / width;
+    // Wᵀ's column k is W's row k.
+    let transposed = kernel.vectorised(|| {
+        Packed::<f32>::from_columns(width, depth, |k| &weight[k * width..][..width], &[])
+    });
+    kernel.multiply(gradient, &transposed, &|_| {})
+}
+
+/// `∂L/∂W = xᵀ · ∂L/∂y`, `[depth, width]`, for `x` `[rows, depth]`.
+pub fn weight_gradient(kernel: Kernel, x: &[f32], gradient: &[f32], width: usize) -> Vec<f32> {
+    let rows = gradient.len() / width;
+    let depth = x.len() / rows;
+    let packed = Packed::<f32>::from_rows(rows, width, |r| &gradient[r * width..][..width], &[]);
+    kernel.multiply(&transpose(x, rows, depth), &packed, &|_| {})
+}
+
+/// `∂L/∂b`: the gradient's column sums, `[width]`.
+pub fn bias_gradient(gradient: &[f32], width: usize) -> Vec<f32> {
+    gradient
+        .par_chunks(VALUES_PER_TASK.next_multiple_of(width))
+        .map(|rows| {
+            let mut sums = vec![0.0f32; width];
+            for row in rows.chunks_exact(width) {
+                sums.iter_mut().zip(row).for_each(|(s, &g)| *s += g);
+            }
+            sums
+        })
+        .reduce(
+            || vec![0.0; width],
+            |mut total, part| {
+                total.iter_mut().zip(&part).for_each(|(t, p)| *t += p);
+                total
+            },
+        )
+}
+
+/// `m` (`[rows, columns]`) transposed, in blocks that stay in cache.
+fn transpose(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+    const BLOCK: usize = 32;
+    let mut out = vec![0.0; m.len()];
+    out.par_chunks_mut(BLOCK * rows)
+        .enumerate()
+        .for_each(|(block, out)| {
+            let first = block * BLOCK;
+            let count = out.len() / rows;
+            for row_block in (0..rows).step_by(BLOCK) {
+                for r in row_block..(row_block + BLOCK).min(rows) {
+                    let source = &m[r * columns + first..][..count];
+                    for (c, &v) in source.iter().enumerate() {
+                        out[c * rows + r] = v;
+                    }
+                }
+            }
+        });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `a` `[rows, depth]` times `b` `[depth, width]` in f64.
+    fn product(a: &[f32], b: &[f32], rows: usize, depth: usize, width: usize) -> Vec<f64> {
+        let mut c = vec![0.0; rows * width];
+        for r in 0..rows {
+            for k in 0..depth {
+                for n in 0..width {
+                    c[r * width + n] += f64::from(a[r * depth + k]) * f64::from(b[k * width + n]);
+                }
+            }
+        }
+        c
+    }
+
+    fn values(count: usize, seed: u32) -> Vec<f32> {
+        (0..count as u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 1000.0 - 1.0)
+            .collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f64]) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (f64::from(*g) - w).abs() < 1e-4 * (1.0 + w.abs()),
+                "{g} against {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_three_products_and_the_bias_sum_equal_their_definitions() {
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512 F");
+            return;
+        };
+        // Sizes off every tile and panel boundary.
+        let (rows, depth, width) = (37, 19, 70);
+        let x = values(rows * depth, 1);
+        let weight = values(depth * width, 2);
+        let bias = values(width, 3);
+        let gradient = values(rows * width, 4);
+
+        let forward = forward(kernel, &x, &weight, &bias, true);
+        let before = product(&x, &weight, rows, depth, width);
+        let before: Vec<f64> = before
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + f64::from(bias[i % width]))
+            .collect();
+        assert_close(forward.before_gelu.as_ref().unwrap(), &before);
+        let after: Vec<f64> = before.iter().map(|&v| f64::from(gelu(v as f32))).collect();
+        assert_close(&forward.output, &after);
+
+        let transposed_weight = transpose(&weight, depth, width);
+        assert_close(
+            &input_gradient(kernel, &gradient, &weight, width),
+            &product(&gradient, &transposed_weight, rows, width, depth),
+        );
+        assert_close(
+            &weight_gradient(kernel, &x, &gradient, width),
+            &product(&transpose(&x, rows, depth), &gradient, depth, rows, width),
+        );
+        let sums: Vec<f64> = (0..width)
+            .map(|n| (0..rows).map(|r| f64::from(gradient[r * width + n])).sum())
+            .collect();
+        assert_close(&bias_gradient(&gradient, width), &sums);
+
+        let mut through = gradient.clone();
+        through_gelu(kernel, &mut through, forward.before_gelu.as_ref().unwrap());
+        for ((t, g), b) in through.iter().zip(&gradient).zip(&before) {
+            assert!((t - g * gelu_slope(*b as f32)).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn transposing_moves_every_value() {
+        let m: Vec<f32> = (0..35 * 67).map(|i| i as f32).collect();
+        let t = transpose(&m, 35, 67);
+        for r in 0..35 {
+            for c in 0..67 {
+                assert_eq!(t[c * 35 + r], m[r * 67 + c]);
+            }
+        }
+    }
+}
