@@ -40,7 +40,7 @@ pub fn applies(layer: &Dropout, device: &Device) -> bool {
 }
 
 /// A seed from the device's generator, so `Device::seed` makes a run repeatable.
-fn device_seed(device: &Device) -> u64 {
+pub fn device_seed(device: &Device) -> u64 {
     let halves = Tensor::<1>::random([2], Distribution::Uniform(0.0, 1.0), device)
         .into_data()
         .try_to_vec::<f32>()

@@ -16,7 +16,7 @@ use burn::tensor::{Bool, Tensor};
 
 use super::dropout::{self, dropout};
 use super::gelu::linear_gelu;
-use super::packed::{PackedEncoder, PackedLayer, kernel_linear};
+use super::packed::{PackedEncoder, PackedLayer, kernel_linear, kernel_self_attention};
 
 /// Hidden states `[batch, positions, hidden]` after every layer; `padding` `[batch,
 /// positions]` is true where a position is padding (never attended to).
@@ -53,7 +53,8 @@ fn encode_layer(
 ) -> Tensor<3> {
     let attended = match packed {
         Some(packed) => packed.self_attention(x.clone(), layer.mha.n_heads, padding),
-        None => self_attention(&layer.mha, x.clone(), padding),
+        None => kernel_self_attention(&layer.mha, &x, padding)
+            .unwrap_or_else(|| self_attention(&layer.mha, x.clone(), padding)),
     };
     let x = layer.norm_1.forward(x + dropout(&layer.dropout, attended));
     let pwff = &layer.pwff;

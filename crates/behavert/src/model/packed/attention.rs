@@ -98,7 +98,7 @@ fn head<E: Operand>(
     let mut inverse_sums = Vec::with_capacity(positions);
     kernel.vectorised(|| {
         for row in scores.chunks_exact_mut(keys_width) {
-            inverse_sums.push(exponentiate(row, scale));
+            inverse_sums.push(exponentiate(row, scale).1);
         }
     });
     let weights = kernel.rows_to_operands::<E>(scores.chunks_exact(keys_width), keys_width);
@@ -114,11 +114,11 @@ fn head<E: Operand>(
     context
 }
 
-/// Softmax of `scale × row` but for its division: `exp(scale × (v − max))` in place, and the
-/// reciprocal of their sum returned. The maximum and the sum run in 16 lanes: a single running
+/// Softmax of `scale × row` but for its division: `exp(scale × (v − max))` in place; the
+/// maximum and the reciprocal of the exponentials' sum returned. The maximum and the sum run in 16 lanes: a single running
 /// total is a chain of dependent additions the compiler may not reorder into vectors.
 #[inline(always)]
-fn exponentiate(row: &mut [f32], scale: f32) -> f32 {
+pub(super) fn exponentiate(row: &mut [f32], scale: f32) -> (f32, f32) {
     let mut lanes = [f32::MIN; 16];
     for chunk in row.chunks(16) {
         lanes
@@ -134,7 +134,7 @@ fn exponentiate(row: &mut [f32], scale: f32) -> f32 {
             *s += *v;
         });
     }
-    1.0 / sums.iter().sum::<f32>()
+    (largest, 1.0 / sums.iter().sum::<f32>())
 }
 
 #[cfg(test)]
@@ -144,7 +144,8 @@ mod tests {
     #[test]
     fn softmax_sums_to_one_and_ignores_the_lowest_float() {
         let mut row = vec![1.0, 2.0, f32::MIN, 3.0];
-        let inverse = exponentiate(&mut row, 0.5);
+        let (largest, inverse) = exponentiate(&mut row, 0.5);
+        assert_eq!(largest, 3.0);
         row.iter_mut().for_each(|v| *v *= inverse);
         let expected: Vec<f64> = [0.5f64, 1.0, 1.5].iter().map(|v| v.exp()).collect();
         let total: f64 = expected.iter().sum();

@@ -1,8 +1,10 @@
-//! The kernel as an operation of burn's CPU backend (a backend extension), with its own
-//! backward pass under autodiff: training's linear layers run their three products per step on
-//! [`super::linear_training`] instead of burn's matmul, bias and GELU passes.
+//! The kernel as operations of burn's CPU backend (a backend extension), with backward passes
+//! of their own under autodiff: training's linear layers run their three products per step on
+//! [`super::linear_training`] instead of burn's matmul, bias and GELU passes, and self-attention
+//! on [`super::attention_training`] instead of burn's composition of matmuls, softmax and
+//! dropout.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -12,11 +14,15 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::nn::Linear;
-use burn::tensor::{DType, Shape, Tensor, TensorData};
+use burn::nn::attention::MultiHeadAttention;
+use burn::tensor::{Bool, DType, Shape, Tensor, TensorData};
 
+use super::attention;
+use super::attention_training::{self, Softmax, WeightDropout};
 use super::kernel::Kernel;
 use super::linear_training::{self, Forward};
 use crate::device::is_cpu;
+use crate::model::dropout;
 
 /// Operations of our own on burn's backends.
 #[backend_extension(Flex, Autodiff)]
@@ -28,6 +34,16 @@ pub trait KernelOps: Backend {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         gelu: bool,
+    ) -> FloatTensor<Self>;
+
+    /// Self-attention's context `[batch, positions, hidden]` from `projected` `[batch,
+    /// positions, 3 × hidden]` (query, key and value side by side) over `heads` heads;
+    /// `padding` (per sequence and position) true where a position is never attended to.
+    fn kernel_attention(
+        projected: FloatTensor<Self>,
+        heads: usize,
+        padding: Option<Arc<[bool]>>,
+        dropout: WeightDropout,
     ) -> FloatTensor<Self>;
 }
 
@@ -53,6 +69,48 @@ pub fn linear(layer: &Linear, x: &Tensor<3>, gelu: bool) -> Option<Tensor<3>> {
         gelu,
     );
     Some(Tensor::from_dispatch(y))
+}
+
+/// Multi-head self-attention of `x` `[batch, positions, hidden]`, the output projection
+/// included, on the kernel where it applies (as for [`linear`]); `padding` `[batch,
+/// positions]` true where a position is never attended to.
+pub fn self_attention(
+    mha: &MultiHeadAttention,
+    x: &Tensor<3>,
+    padding: Option<&Tensor<2, Bool>>,
+) -> Option<Tensor<3>> {
+    let projections = [&mha.query, &mha.key, &mha.value];
+    let biases: Option<Vec<_>> = projections
+        .iter()
+        .map(|p| p.bias.as_ref().map(|b| b.val()))
+        .collect();
+    let (biases, _) = (biases?, mha.output.bias.as_ref()?);
+    f32_kernel()?;
+    if !is_cpu(&x.device()) || x.dtype() != DType::F32 {
+        return None;
+    }
+    let weights = Tensor::cat(projections.iter().map(|p| p.weight.val()).collect(), 1);
+    let projected = <Dispatch as KernelOps>::kernel_linear(
+        x.clone().into_dispatch(),
+        weights.into_dispatch(),
+        Tensor::cat(biases, 0).into_dispatch(),
+        false,
+    );
+    let device = x.device();
+    let padding = padding.map(|p| {
+        let mask = p.clone().into_data().convert::<bool>();
+        Arc::from(mask.as_slice::<bool>().expect("a bool mask"))
+    });
+    let dropout = match dropout::applies(&mha.dropout, &device) {
+        true => WeightDropout {
+            keep: 1.0 - mha.dropout.prob as f32,
+            seed: dropout::device_seed(&device),
+        },
+        false => WeightDropout::NONE,
+    };
+    let context =
+        <Dispatch as KernelOps>::kernel_attention(projected, mha.n_heads, padding, dropout);
+    linear(&mha.output, &Tensor::from_dispatch(context), false)
 }
 
 /// `t`'s values, contiguous from its first.
@@ -97,6 +155,75 @@ impl KernelOps for Flex {
     ) -> FlexTensor {
         let (forward, shape) = forward(&x, &weight, &bias, gelu);
         tensor(forward.output, shape)
+    }
+
+    fn kernel_attention(
+        projected: FlexTensor,
+        heads: usize,
+        padding: Option<Arc<[bool]>>,
+        dropout: WeightDropout,
+    ) -> FlexTensor {
+        let (shape, context_shape) = attention_shape(&projected, heads);
+        let (context, _) = attention_training::forward(
+            kernel(),
+            &values(&projected),
+            shape,
+            padding.as_deref(),
+            dropout,
+        );
+        tensor(context, context_shape)
+    }
+}
+
+/// Attention's shape for `projected` `[batch, positions, 3 × hidden]` over `heads` heads, and
+/// its context's.
+fn attention_shape(projected: &FlexTensor, heads: usize) -> (attention::Shape, Shape) {
+    let [batch, positions, tripled] = projected.shape().dims::<3>();
+    let hidden = tripled / 3;
+    let shape = attention::Shape {
+        batch,
+        positions,
+        heads,
+        head_width: hidden / heads,
+    };
+    (shape, Shape::new([batch, positions, hidden]))
+}
+
+/// What self-attention's backward pass keeps from its forward pass.
+#[derive(Clone, Debug)]
+struct AttentionState {
+    projected: FlexTensor,
+    context: FlexTensor,
+    softmax: Arc<Softmax>,
+    heads: usize,
+    padding: Option<Arc<[bool]>>,
+    dropout: WeightDropout,
+}
+
+#[derive(Debug)]
+struct AttentionBackward;
+
+impl Backward<Flex, 1> for AttentionBackward {
+    type State = AttentionState;
+
+    fn backward(self, ops: Ops<AttentionState, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [Some(node)] = ops.parents else {
+            return;
+        };
+        let context_gradient = grads.consume::<Flex>(&ops.node);
+        let state = ops.state;
+        let (shape, _) = attention_shape(&state.projected, state.heads);
+        let gradient = attention_training::backward(
+            kernel(),
+            &values(&state.projected),
+            &values(&state.context),
+            &state.softmax,
+            &values(&context_gradient),
+            shape,
+            state.padding.as_deref(),
+            state.dropout,
+        );
+        grads.register::<Flex>(node.id, tensor(gradient, state.projected.shape()));
     }
 }
 
@@ -175,12 +302,49 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
             OpsKind::UnTracked(prep) => prep.finish(output),
         }
     }
+
+    fn kernel_attention(
+        projected: FloatTensor<Self>,
+        heads: usize,
+        padding: Option<Arc<[bool]>>,
+        dropout: WeightDropout,
+    ) -> FloatTensor<Self> {
+        let prepared = AttentionBackward
+            .prepare::<C>([projected.node()])
+            .compute_bound()
+            .stateful();
+        let projected = projected.into_primitive();
+        let (shape, context_shape) = attention_shape(&projected, heads);
+        let (context, softmax) = attention_training::forward(
+            kernel(),
+            &values(&projected),
+            shape,
+            padding.as_deref(),
+            dropout,
+        );
+        let context = tensor(context, context_shape);
+        match prepared {
+            OpsKind::Tracked(prep) => {
+                let state = AttentionState {
+                    projected,
+                    context: context.clone(),
+                    softmax: Arc::new(softmax),
+                    heads,
+                    padding,
+                    dropout,
+                };
+                prep.finish(state, context)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(context),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use burn::nn::LinearConfig;
-    use burn::tensor::activation::gelu;
+    use burn::nn::attention::{MhaInput, MultiHeadAttentionConfig};
+    use burn::tensor::activation::{gelu, softmax};
     use burn::tensor::{Device, Distribution};
 
     use super::*;
@@ -222,5 +386,112 @@ mod tests {
             close(ours.1.unsqueeze(), burn_s.1.unsqueeze());
             close(ours.2.unsqueeze(), burn_s.2.unsqueeze());
         }
+    }
+
+    /// Self-attention on the kernel (with padding, without dropout) equals burn's multi-head
+    /// attention, outputs and gradients.
+    #[test]
+    fn self_attention_equals_burn_s_forward_and_backward() {
+        if f32_kernel().is_none() {
+            eprintln!("skipped: this CPU has no AVX-512 F");
+            return;
+        }
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let mha = MultiHeadAttentionConfig::new(24, 3)
+            .with_dropout(0.0)
+            .init(&device);
+        let x = Tensor::<3>::random([2, 11, 24], Distribution::Default, &device).require_grad();
+        let padding = Tensor::<2, Bool>::from_data(
+            TensorData::new((0..22).map(|i| i >= 19).collect::<Vec<bool>>(), [2, 11]),
+            &device,
+        );
+        let weights = Tensor::<3>::random([2, 11, 24], Distribution::Default, &device);
+        let ours = self_attention(&mha, &x, Some(&padding)).expect("the kernel runs here");
+        let burn_s = mha
+            .forward(MhaInput::self_attn(x.clone()).mask_pad(padding))
+            .context;
+        close(ours.clone().inner(), burn_s.clone().inner());
+        let gradients = |y: Tensor<3>| {
+            let grads = (y * weights.clone()).sum().backward();
+            (
+                x.grad(&grads).unwrap(),
+                mha.query.weight.grad(&grads).unwrap(),
+                mha.key.bias.as_ref().unwrap().grad(&grads).unwrap(),
+                mha.value.weight.grad(&grads).unwrap(),
+            )
+        };
+        let (ours, burn_s) = (gradients(ours), gradients(burn_s));
+        close(ours.0, burn_s.0);
+        close(ours.1.unsqueeze(), burn_s.1.unsqueeze());
+        close(ours.2.unsqueeze(), burn_s.2.unsqueeze());
+        close(ours.3.unsqueeze(), burn_s.3.unsqueeze());
+    }
+
+    /// With dropout on the weights, the op's output and gradient equal burn's composition
+    /// (scores, softmax, the same mask, product), and about the dropped share is dropped.
+    #[test]
+    fn dropped_attention_weights_are_dropped_alike_forward_and_backward() {
+        if f32_kernel().is_none() {
+            eprintln!("skipped: this CPU has no AVX-512 F");
+            return;
+        }
+        let device = Device::flex().autodiff();
+        device.seed(9);
+        let (batch, positions, heads, width) = (2, 33, 2, 8);
+        let hidden = heads * width;
+        let projected = Tensor::<3>::random(
+            [batch, positions, 3 * hidden],
+            Distribution::Default,
+            &device,
+        )
+        .require_grad();
+        let dropout = WeightDropout {
+            keep: 0.75,
+            seed: 17,
+        };
+        let ours = Tensor::<3>::from_dispatch(<Dispatch as KernelOps>::kernel_attention(
+            projected.clone().into_dispatch(),
+            heads,
+            None,
+            dropout,
+        ));
+
+        let mut factors = Vec::new();
+        for sequence_head in 0..batch * heads {
+            for query in 0..positions {
+                let mut row = vec![1.0f32; positions];
+                attention_training::apply_for_tests(dropout, &mut row, sequence_head, query);
+                factors.extend(row);
+            }
+        }
+        let dropped = factors.iter().filter(|f| **f == 0.0).count() as f64;
+        let share = dropped / factors.len() as f64;
+        assert!((share - 0.25).abs() < 0.03, "dropped share {share}");
+        let factors = Tensor::<4>::from_data(
+            TensorData::new(factors, [batch, heads, positions, positions]),
+            &device,
+        );
+        let split = |which: usize| {
+            projected
+                .clone()
+                .narrow(2, which * hidden, hidden)
+                .reshape([batch, positions, heads, width])
+                .swap_dims(1, 2)
+        };
+        let scores = split(0).matmul(split(1).transpose()) / (width as f32).sqrt();
+        let composed = (softmax(scores, 3) * factors)
+            .matmul(split(2))
+            .swap_dims(1, 2)
+            .reshape([batch, positions, hidden]);
+        close(ours.clone().inner(), composed.clone().inner());
+
+        let weights =
+            Tensor::<3>::random([batch, positions, hidden], Distribution::Default, &device);
+        let gradient = |y: Tensor<3>| {
+            let grads = (y * weights.clone()).sum().backward();
+            projected.grad(&grads).unwrap()
+        };
+        close(gradient(ours), gradient(composed));
     }
 }

@@ -111,7 +111,7 @@ pub fn bias_gradient(gradient: &[f32], width: usize) -> Vec<f32> {
 }
 
 /// `m` (`[rows, columns]`) transposed, in blocks that stay in cache.
-fn transpose(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+pub(super) fn transpose(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
     const BLOCK: usize = 32;
     let mut out = vec![0.0; m.len()];
     out.par_chunks_mut(BLOCK * rows)

@@ -7,6 +7,7 @@
 #[cfg(target_arch = "x86_64")]
 mod amx;
 mod attention;
+mod attention_training;
 mod extension;
 #[cfg_attr(not(target_arch = "x86_64"), path = "no_kernel.rs")]
 mod kernel;
@@ -20,7 +21,7 @@ use burn::nn::Linear;
 use burn::nn::transformer::TransformerEncoder;
 use burn::tensor::{Bool, Tensor, TensorData};
 
-pub use self::extension::linear as kernel_linear;
+pub use self::extension::{linear as kernel_linear, self_attention as kernel_self_attention};
 use self::kernel::Kernel;
 use self::packing::Packed;
 use super::gelu::gelu_in_place;

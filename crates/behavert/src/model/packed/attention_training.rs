@@ -1,0 +1,335 @@
+//! Self-attention's forward and backward passes on the f32 kernel, for training, fused per
+//! sequence and head: no `[batch, heads, positions, positions]` tensor outlives a head's turn.
+//! The forward pass keeps each query's softmax maximum and normaliser; the backward pass
+//! computes the scores again from them (flash-attention's trade: one more `Q·Kᵀ` per head for
+//! not keeping the weights). Dropout on the attention weights draws its mask from a hash of
+//! (seed, sequence, head, query, key), so the backward pass draws the same mask again instead
+//! of keeping it.
+
+use rayon::prelude::*;
+
+use crate::model::fast_math::exp;
+
+use super::attention::{Shape, exponentiate};
+use super::kernel::Kernel;
+use super::linear_training::transpose;
+use super::packing::Packed;
+
+/// Dropout on the attention weights: each weight kept with probability `keep`, scaled by
+/// `1 / keep`; the mask a function of `seed` and the weight's place.
+#[derive(Clone, Copy, Debug)]
+pub struct WeightDropout {
+    /// Probability of keeping a weight (1: no dropout).
+    pub keep: f32,
+    /// The mask's seed.
+    pub seed: u64,
+}
+
+impl WeightDropout {
+    /// No dropout.
+    pub const NONE: Self = Self { keep: 1.0, seed: 0 };
+
+    /// `1 / keep` where a weight at `key` of query row `row_key` ([`Self::row_key`]) is kept,
+    /// else 0.
+    #[inline(always)]
+    fn factor(self, row_key: u32, key: usize, threshold: u32, scale: f32) -> f32 {
+        if hash(row_key ^ (key as u32).wrapping_mul(0x9e37_79b9)) < threshold {
+            scale
+        } else {
+            0.0
+        }
+    }
+
+    /// A key for one query row's mask: `seed` mixed with the row's place.
+    fn row_key(self, sequence_head: usize, query: usize) -> u32 {
+        let place = ((sequence_head as u64) << 32) | query as u64;
+        let mixed = splitmix(self.seed ^ splitmix(place));
+        (mixed ^ (mixed >> 32)) as u32
+    }
+
+    /// Multiplies each of `row`'s weights by its mask factor.
+    #[inline(always)]
+    fn apply(self, row: &mut [f32], row_key: u32) {
+        if self.keep >= 1.0 {
+            return;
+        }
+        let threshold = (f64::from(self.keep) * 4_294_967_296.0).min(f64::from(u32::MAX)) as u32;
+        let scale = 1.0 / self.keep;
+        for (key, w) in row.iter_mut().enumerate() {
+            *w *= self.factor(row_key, key, threshold, scale);
+        }
+    }
+}
+
+/// [`WeightDropout::apply`] to query `query` of head `sequence_head`, for tests that rebuild
+/// the mask.
+#[cfg(test)]
+pub fn apply_for_tests(
+    dropout: WeightDropout,
+    row: &mut [f32],
+    sequence_head: usize,
+    query: usize,
+) {
+    dropout.apply(row, dropout.row_key(sequence_head, query));
+}
+
+/// murmur3's 32-bit finaliser: every input bit reaches every output bit.
+#[inline(always)]
+fn hash(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
+/// splitmix64's finaliser.
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Per sequence, head and query (`[batch × heads × positions]` each): the softmax's largest
+/// score and the reciprocal of its exponentials' sum, from which the backward pass computes
+/// the weights again.
+#[derive(Clone, Debug)]
+pub struct Softmax {
+    /// Each query's largest score.
+    pub largest: Vec<f32>,
+    /// Each query's softmax normaliser.
+    pub inverse_sums: Vec<f32>,
+}
+
+/// One head's view of the projection `[positions, 3 × hidden]` of one sequence.
+struct Head<'a> {
+    sequence: &'a [f32],
+    hidden: usize,
+    width: usize,
+    h: usize,
+    positions: usize,
+}
+
+impl Head<'_> {
+    /// Row `t` of the query (`which` 0), key (1) or value (2).
+    fn part(&self, which: usize, t: usize) -> &[f32] {
+        &self.sequence[t * 3 * self.hidden + which * self.hidden + self.h * self.width..]
+            [..self.width]
+    }
+
+    /// The queries' rows `[positions, width]`.
+    fn rows(&self, which: usize) -> Vec<f32> {
+        (0..self.positions)
+            .flat_map(|t| self.part(which, t))
+            .copied()
+            .collect()
+    }
+
+    /// Unnormalised scores `Q·Kᵀ` with padded keys at the lowest f32, `[positions, positions]`.
+    fn scores(&self, kernel: Kernel, padding: Option<&[bool]>) -> Vec<f32> {
+        let mask: Vec<f32> = (0..self.positions)
+            .map(|t| match padding.is_some_and(|p| p[t]) {
+                true => f32::MIN,
+                false => 0.0,
+            })
+            .collect();
+        let key = |n: usize| self.part(1, n);
+        let keys = Packed::<f32>::from_columns(self.width, self.positions, key, &mask);
+        kernel.multiply_rows(&self.rows(0), &keys, &|_| {})
+    }
+}
+
+/// The context `[batch, positions, hidden]` (heads side by side) of `projected` (`[batch,
+/// positions, 3 × hidden]`: query, key and value side by side), and its softmax statistics;
+/// `padding[b × positions + t]` true where position `t` of sequence `b` is never attended to.
+pub fn forward(
+    kernel: Kernel,
+    projected: &[f32],
+    shape: Shape,
+    padding: Option<&[bool]>,
+    dropout: WeightDropout,
+) -> (Vec<f32>, Softmax) {
+    let Shape {
+        batch,
+        positions,
+        heads,
+        head_width,
+    } = shape;
+    let hidden = heads * head_width;
+    assert_eq!(
+        projected.len(),
+        batch * positions * 3 * hidden,
+        "attention input"
+    );
+    let scale = 1.0 / (head_width as f32).sqrt();
+    let per_head: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..batch * heads)
+        .into_par_iter()
+        .map(|sequence_head| {
+            let (b, h) = (sequence_head / heads, sequence_head % heads);
+            let head = Head {
+                sequence: &projected[b * positions * 3 * hidden..][..positions * 3 * hidden],
+                hidden,
+                width: head_width,
+                h,
+                positions,
+            };
+            let padding = padding.map(|p| &p[b * positions..][..positions]);
+            let mut weights = head.scores(kernel, padding);
+            let mut largest = Vec::with_capacity(positions);
+            let mut inverse_sums = Vec::with_capacity(positions);
+            kernel.vectorised(|| {
+                for (query, row) in weights.chunks_exact_mut(positions).enumerate() {
+                    let (top, inverse) = exponentiate(row, scale);
+                    largest.push(top);
+                    inverse_sums.push(inverse);
+                    dropout.apply(row, dropout.row_key(sequence_head, query));
+                }
+            });
+            let value = |k: usize| head.part(2, k);
+            let values = Packed::<f32>::from_rows(positions, head_width, value, &[]);
+            let mut context = kernel.multiply_rows(&weights, &values, &|_| {});
+            kernel.vectorised(|| {
+                for (row, &inverse) in context.chunks_exact_mut(head_width).zip(&inverse_sums) {
+                    row.iter_mut().for_each(|v| *v *= inverse);
+                }
+            });
+            (context, largest, inverse_sums)
+        })
+        .collect();
+    let mut context = vec![0.0; batch * positions * hidden];
+    let (mut largest, mut inverse_sums) = (Vec::new(), Vec::new());
+    for (sequence_head, (head_context, top, inverse)) in per_head.into_iter().enumerate() {
+        let (b, h) = (sequence_head / heads, sequence_head % heads);
+        for (t, row) in head_context.chunks_exact(head_width).enumerate() {
+            context[(b * positions + t) * hidden + h * head_width..][..head_width]
+                .copy_from_slice(row);
+        }
+        largest.extend(top);
+        inverse_sums.extend(inverse);
+    }
+    let softmax = Softmax {
+        largest,
+        inverse_sums,
+    };
+    (context, softmax)
+}
+
+/// The gradient at `projected` (`[batch, positions, 3 × hidden]`) from the gradient at the
+/// context, given the forward pass's input, output and softmax statistics.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    kernel: Kernel,
+    projected: &[f32],
+    context: &[f32],
+    softmax: &Softmax,
+    context_gradient: &[f32],
+    shape: Shape,
+    padding: Option<&[bool]>,
+    dropout: WeightDropout,
+) -> Vec<f32> {
+    let Shape {
+        batch,
+        positions,
+        heads,
+        head_width,
+    } = shape;
+    let hidden = heads * head_width;
+    let scale = 1.0 / (head_width as f32).sqrt();
+    let per_head: Vec<[Vec<f32>; 3]> = (0..batch * heads)
+        .into_par_iter()
+        .map(|sequence_head| {
+            let (b, h) = (sequence_head / heads, sequence_head % heads);
+            let head = Head {
+                sequence: &projected[b * positions * 3 * hidden..][..positions * 3 * hidden],
+                hidden,
+                width: head_width,
+                h,
+                positions,
+            };
+            let head_rows = |m: &[f32]| -> Vec<f32> {
+                (0..positions)
+                    .flat_map(|t| &m[(b * positions + t) * hidden + h * head_width..][..head_width])
+                    .copied()
+                    .collect()
+            };
+            let output_gradient = head_rows(context_gradient);
+            let output = head_rows(context);
+            let statistics = sequence_head * positions..(sequence_head + 1) * positions;
+            let (largest, inverse_sums) = (
+                &softmax.largest[statistics.clone()],
+                &softmax.inverse_sums[statistics],
+            );
+            let padding = padding.map(|p| &p[b * positions..][..positions]);
+
+            // The softmax weights P again, and the gradient at the dropped weights dO·Vᵀ.
+            let mut weights = head.scores(kernel, padding);
+            let value = |n: usize| head.part(2, n);
+            let values_transposed = Packed::<f32>::from_columns(head_width, positions, value, &[]);
+            let mut score_gradient =
+                kernel.multiply_rows(&output_gradient, &values_transposed, &|_| {});
+            // The dropped weights D = P ⊙ mask, for ∂V = Dᵀ·dO.
+            let mut dropped = vec![0.0; positions * positions];
+            kernel.vectorised(|| {
+                for query in 0..positions {
+                    let row = &mut weights[query * positions..][..positions];
+                    let (top, inverse) = (largest[query], inverse_sums[query]);
+                    for w in row.iter_mut() {
+                        *w = exp((*w - top) * scale) * inverse;
+                    }
+                    let dropped_row = &mut dropped[query * positions..][..positions];
+                    dropped_row.copy_from_slice(row);
+                    let row_key = dropout.row_key(sequence_head, query);
+                    dropout.apply(dropped_row, row_key);
+                    // ∂P = mask ⊙ ∂D; softmax: ∂S = P ⊙ (∂P − Σ ∂P ⊙ P), and Σ ∂P ⊙ P = dO · O.
+                    let gradient_row = &mut score_gradient[query * positions..][..positions];
+                    dropout.apply(gradient_row, row_key);
+                    let centre: f32 = output_gradient[query * head_width..][..head_width]
+                        .iter()
+                        .zip(&output[query * head_width..][..head_width])
+                        .map(|(g, o)| g * o)
+                        .sum();
+                    for (g, &p) in gradient_row.iter_mut().zip(row.iter()) {
+                        *g = p * (*g - centre) * scale;
+                    }
+                }
+            });
+            let gradient_rows = |m: &[f32]| {
+                Packed::<f32>::from_rows(
+                    positions,
+                    head_width,
+                    |t| &m[t * head_width..][..head_width],
+                    &[],
+                )
+            };
+            let value_gradient = kernel.multiply_rows(
+                &transpose(&dropped, positions, positions),
+                &gradient_rows(&output_gradient),
+                &|_| {},
+            );
+            let key = |n: usize| head.part(1, n);
+            let keys = Packed::<f32>::from_rows(positions, head_width, key, &[]);
+            let query_gradient = kernel.multiply_rows(&score_gradient, &keys, &|_| {});
+            let query = |n: usize| head.part(0, n);
+            let queries = Packed::<f32>::from_rows(positions, head_width, query, &[]);
+            let key_gradient = kernel.multiply_rows(
+                &transpose(&score_gradient, positions, positions),
+                &queries,
+                &|_| {},
+            );
+            [query_gradient, key_gradient, value_gradient]
+        })
+        .collect();
+    let mut gradient = vec![0.0; projected.len()];
+    for (sequence_head, parts) in per_head.iter().enumerate() {
+        let (b, h) = (sequence_head / heads, sequence_head % heads);
+        for (which, part) in parts.iter().enumerate() {
+            for (t, row) in part.chunks_exact(head_width).enumerate() {
+                gradient[(b * positions + t) * 3 * hidden + which * hidden + h * head_width..]
+                    [..head_width]
+                    .copy_from_slice(row);
+            }
+        }
+    }
+    gradient
+}
