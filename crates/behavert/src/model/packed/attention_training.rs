@@ -47,16 +47,19 @@ impl WeightDropout {
         (mixed ^ (mixed >> 32)) as u32
     }
 
-    /// Multiplies each of `row`'s weights by its mask factor.
+    /// Multiplies each of the `rows`' values (one query's, by key) by its key's mask factor,
+    /// drawn once for all of them.
     #[inline(always)]
-    fn apply(self, row: &mut [f32], row_key: u32) {
+    fn apply<const N: usize>(self, mut rows: [&mut [f32]; N], row_key: u32) {
         if self.keep >= 1.0 {
             return;
         }
         let threshold = (f64::from(self.keep) * 4_294_967_296.0).min(f64::from(u32::MAX)) as u32;
         let scale = 1.0 / self.keep;
-        for (key, w) in row.iter_mut().enumerate() {
-            *w *= self.factor(row_key, key, threshold, scale);
+        let keys = rows.iter().map(|row| row.len()).min().unwrap_or(0);
+        for key in 0..keys {
+            let factor = self.factor(row_key, key, threshold, scale);
+            rows.iter_mut().for_each(|row| row[key] *= factor);
         }
     }
 }
@@ -70,7 +73,7 @@ pub fn apply_for_tests(
     sequence_head: usize,
     query: usize,
 ) {
-    dropout.apply(row, dropout.row_key(sequence_head, query));
+    dropout.apply([row], dropout.row_key(sequence_head, query));
 }
 
 /// murmur3's 32-bit finaliser: every input bit reaches every output bit.
@@ -118,12 +121,13 @@ impl Head<'_> {
             [..self.width]
     }
 
-    /// The queries' rows `[positions, width]`.
+    /// Rows of the queries (`which` 0), keys (1) or values (2), `[positions, width]`.
     fn rows(&self, which: usize) -> Vec<f32> {
-        (0..self.positions)
-            .flat_map(|t| self.part(which, t))
-            .copied()
-            .collect()
+        let mut rows = Vec::with_capacity(self.positions * self.width);
+        for t in 0..self.positions {
+            rows.extend_from_slice(self.part(which, t));
+        }
+        rows
     }
 
     /// Unnormalised scores `Q·Kᵀ` with padded keys at the lowest f32, `[positions, positions]`.
@@ -183,7 +187,7 @@ pub fn forward(
                     let (top, inverse) = exponentiate(row, scale);
                     largest.push(top);
                     inverse_sums.push(inverse);
-                    dropout.apply(row, dropout.row_key(sequence_head, query));
+                    dropout.apply([row], dropout.row_key(sequence_head, query));
                 }
             });
             let value = |k: usize| head.part(2, k);
@@ -247,11 +251,14 @@ pub fn backward(
                 h,
                 positions,
             };
-            let head_rows = |m: &[f32]| -> Vec<f32> {
-                (0..positions)
-                    .flat_map(|t| &m[(b * positions + t) * hidden + h * head_width..][..head_width])
-                    .copied()
-                    .collect()
+            let head_rows = |m: &[f32]| {
+                let mut rows = Vec::with_capacity(positions * head_width);
+                for t in 0..positions {
+                    rows.extend_from_slice(
+                        &m[(b * positions + t) * hidden + h * head_width..][..head_width],
+                    );
+                }
+                rows
             };
             let output_gradient = head_rows(context_gradient);
             let output = head_rows(context);
@@ -279,11 +286,10 @@ pub fn backward(
                     }
                     let dropped_row = &mut dropped[query * positions..][..positions];
                     dropped_row.copy_from_slice(row);
-                    let row_key = dropout.row_key(sequence_head, query);
-                    dropout.apply(dropped_row, row_key);
                     // ∂P = mask ⊙ ∂D; softmax: ∂S = P ⊙ (∂P − Σ ∂P ⊙ P), and Σ ∂P ⊙ P = dO · O.
                     let gradient_row = &mut score_gradient[query * positions..][..positions];
-                    dropout.apply(gradient_row, row_key);
+                    let row_key = dropout.row_key(sequence_head, query);
+                    dropout.apply([dropped_row, &mut *gradient_row], row_key);
                     let centre: f32 = output_gradient[query * head_width..][..head_width]
                         .iter()
                         .zip(&output[query * head_width..][..head_width])
