@@ -5,10 +5,10 @@
 //! masks in bulk ([`super::dropout`]). With packed weights ([`super::packed`]) the linear maps
 //! and attention run on our kernels instead of burn's.
 
-use burn::nn::Linear;
 use burn::nn::activation::Activation;
 use burn::nn::attention::MultiHeadAttention;
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderLayer};
+use burn::nn::{LayerNorm, Linear};
 use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
@@ -16,13 +16,16 @@ use burn::tensor::{Bool, Tensor};
 
 use super::dropout::{self, dropout};
 use super::gelu::linear_gelu;
-use super::packed::{PackedEncoder, PackedLayer, kernel_linear, kernel_self_attention};
+use super::packed::{
+    PackedEncoder, PackedLayer, kernel_linear, kernel_residual_norm, kernel_self_attention,
+};
 
 /// Hidden states `[batch, positions, hidden]` after every layer; `padding` `[batch,
 /// positions]` is true where a position is padding (never attended to).
 pub fn encode(
     encoder: &TransformerEncoder,
     packed: Option<&PackedEncoder>,
+    layer_norm_eps: f64,
     tokens: Tensor<3>,
     padding: Tensor<2, Bool>,
 ) -> Tensor<3> {
@@ -39,15 +42,17 @@ pub fn encode(
         .enumerate()
         .fold(tokens, |x, (i, layer)| {
             let packed = packed.map(|packed| &packed.layers[i]);
-            encode_layer(layer, packed, x, padding.as_ref())
+            encode_layer(layer, packed, layer_norm_eps, x, padding.as_ref())
         })
 }
 
 /// One BERT layer: attention, dropout, residual, LayerNorm; feed-forward, dropout, residual,
-/// LayerNorm. `packed`: the layer's linear maps packed for our kernels.
+/// LayerNorm. `packed`: the layer's linear maps packed for our kernels; `layer_norm_eps` the
+/// LayerNorms' ε (burn keeps its own private).
 fn encode_layer(
     layer: &TransformerEncoderLayer,
     packed: Option<&PackedLayer>,
+    layer_norm_eps: f64,
     x: Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {
@@ -56,7 +61,11 @@ fn encode_layer(
         None => kernel_self_attention(&layer.mha, &x, padding)
             .unwrap_or_else(|| self_attention(&layer.mha, x.clone(), padding)),
     };
-    let x = layer.norm_1.forward(x + dropout(&layer.dropout, attended));
+    let join = |norm: &LayerNorm, x: Tensor<3>, sublayer: Tensor<3>| {
+        kernel_residual_norm(norm, &layer.dropout, layer_norm_eps, &x, &sublayer)
+            .unwrap_or_else(|| norm.forward(x + dropout(&layer.dropout, sublayer)))
+    };
+    let x = join(&layer.norm_1, x, attended);
     let pwff = &layer.pwff;
     let inner = match (packed, &pwff.activation) {
         (Some(packed), Activation::Gelu(_)) => packed.inner.forward_gelu(x.clone()),
@@ -69,7 +78,7 @@ fn encode_layer(
         Some(packed) => packed.outer.forward(inner),
         None => linear(&pwff.linear_outer, inner),
     };
-    layer.norm_2.forward(x + dropout(&layer.dropout, fed))
+    join(&layer.norm_2, x, fed)
 }
 
 /// Multi-head self-attention of `x` `[batch, positions, hidden]`.

@@ -163,7 +163,7 @@ impl BehavErt {
             &tokens.device(),
         );
         let padding = Tensor::cat(vec![cls_is_real, input.valid.clone().bool_not()], 1);
-        // Gradients flow through burn's layers only.
+        // Weights packed once serve inference only: training's change every step.
         let packed = self
             .packed
             .as_deref()
@@ -171,6 +171,7 @@ impl BehavErt {
         Ok(super::encoder::encode(
             &self.encoder,
             packed,
+            self.config.layer_norm_eps,
             tokens,
             padding,
         ))

@@ -3,7 +3,7 @@
 //! The forward pass keeps each query's softmax maximum and normaliser; the backward pass
 //! computes the scores again from them (flash-attention's trade: one more `Q·Kᵀ` per head for
 //! not keeping the weights). Dropout on the attention weights draws its mask from a hash of
-//! (seed, sequence, head, query, key), so the backward pass draws the same mask again instead
+//! the weight's place ([`HashDropout`]), so the backward pass draws the same mask again instead
 //! of keeping it.
 
 use rayon::prelude::*;
@@ -11,88 +11,10 @@ use rayon::prelude::*;
 use crate::model::fast_math::exp;
 
 use super::attention::{Shape, exponentiate};
+use super::hash_dropout::HashDropout;
 use super::kernel::Kernel;
 use super::linear_training::transpose;
 use super::packing::Packed;
-
-/// Dropout on the attention weights: each weight kept with probability `keep`, scaled by
-/// `1 / keep`; the mask a function of `seed` and the weight's place.
-#[derive(Clone, Copy, Debug)]
-pub struct WeightDropout {
-    /// Probability of keeping a weight (1: no dropout).
-    pub keep: f32,
-    /// The mask's seed.
-    pub seed: u64,
-}
-
-impl WeightDropout {
-    /// No dropout.
-    pub const NONE: Self = Self { keep: 1.0, seed: 0 };
-
-    /// `1 / keep` where a weight at `key` of query row `row_key` ([`Self::row_key`]) is kept,
-    /// else 0.
-    #[inline(always)]
-    fn factor(self, row_key: u32, key: usize, threshold: u32, scale: f32) -> f32 {
-        if hash(row_key ^ (key as u32).wrapping_mul(0x9e37_79b9)) < threshold {
-            scale
-        } else {
-            0.0
-        }
-    }
-
-    /// A key for one query row's mask: `seed` mixed with the row's place.
-    fn row_key(self, sequence_head: usize, query: usize) -> u32 {
-        let place = ((sequence_head as u64) << 32) | query as u64;
-        let mixed = splitmix(self.seed ^ splitmix(place));
-        (mixed ^ (mixed >> 32)) as u32
-    }
-
-    /// Multiplies each of the `rows`' values (one query's, by key) by its key's mask factor,
-    /// drawn once for all of them.
-    #[inline(always)]
-    fn apply<const N: usize>(self, mut rows: [&mut [f32]; N], row_key: u32) {
-        if self.keep >= 1.0 {
-            return;
-        }
-        let threshold = (f64::from(self.keep) * 4_294_967_296.0).min(f64::from(u32::MAX)) as u32;
-        let scale = 1.0 / self.keep;
-        let keys = rows.iter().map(|row| row.len()).min().unwrap_or(0);
-        for key in 0..keys {
-            let factor = self.factor(row_key, key, threshold, scale);
-            rows.iter_mut().for_each(|row| row[key] *= factor);
-        }
-    }
-}
-
-/// [`WeightDropout::apply`] to query `query` of head `sequence_head`, for tests that rebuild
-/// the mask.
-#[cfg(test)]
-pub fn apply_for_tests(
-    dropout: WeightDropout,
-    row: &mut [f32],
-    sequence_head: usize,
-    query: usize,
-) {
-    dropout.apply([row], dropout.row_key(sequence_head, query));
-}
-
-/// murmur3's 32-bit finaliser: every input bit reaches every output bit.
-#[inline(always)]
-fn hash(mut h: u32) -> u32 {
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^ (h >> 16)
-}
-
-/// splitmix64's finaliser.
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// Per sequence, head and query (`[batch × heads × positions]` each): the softmax's largest
 /// score and the reciprocal of its exponentials' sum, from which the backward pass computes
@@ -152,7 +74,7 @@ pub fn forward(
     projected: &[f32],
     shape: Shape,
     padding: Option<&[bool]>,
-    dropout: WeightDropout,
+    dropout: HashDropout,
 ) -> (Vec<f32>, Softmax) {
     let Shape {
         batch,
@@ -187,7 +109,7 @@ pub fn forward(
                     let (top, inverse) = exponentiate(row, scale);
                     largest.push(top);
                     inverse_sums.push(inverse);
-                    dropout.apply([row], dropout.row_key(sequence_head, query));
+                    dropout.apply([row], dropout.row_key(sequence_head * positions + query));
                 }
             });
             let value = |k: usize| head.part(2, k);
@@ -230,7 +152,7 @@ pub fn backward(
     context_gradient: &[f32],
     shape: Shape,
     padding: Option<&[bool]>,
-    dropout: WeightDropout,
+    dropout: HashDropout,
 ) -> Vec<f32> {
     let Shape {
         batch,
@@ -288,7 +210,7 @@ pub fn backward(
                     dropped_row.copy_from_slice(row);
                     // ∂P = mask ⊙ ∂D; softmax: ∂S = P ⊙ (∂P − Σ ∂P ⊙ P), and Σ ∂P ⊙ P = dO · O.
                     let gradient_row = &mut score_gradient[query * positions..][..positions];
-                    let row_key = dropout.row_key(sequence_head, query);
+                    let row_key = dropout.row_key(sequence_head * positions + query);
                     dropout.apply([dropped_row, &mut *gradient_row], row_key);
                     let centre: f32 = output_gradient[query * head_width..][..head_width]
                         .iter()

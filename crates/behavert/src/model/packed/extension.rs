@@ -13,14 +13,16 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::nn::Linear;
 use burn::nn::attention::MultiHeadAttention;
-use burn::tensor::{Bool, DType, Shape, Tensor, TensorData};
+use burn::nn::{Dropout, LayerNorm, Linear};
+use burn::tensor::{Bool, DType, Device, Shape, Tensor, TensorData};
 
 use super::attention;
-use super::attention_training::{self, Softmax, WeightDropout};
+use super::attention_training::{self, Softmax};
+use super::hash_dropout::HashDropout;
 use super::kernel::Kernel;
 use super::linear_training::{self, Forward};
+use super::residual_norm;
 use crate::device::is_cpu;
 use crate::model::dropout;
 
@@ -43,7 +45,17 @@ pub trait KernelOps: Backend {
         projected: FloatTensor<Self>,
         heads: usize,
         padding: Option<Arc<[bool]>>,
-        dropout: WeightDropout,
+        dropout: HashDropout,
+    ) -> FloatTensor<Self>;
+
+    /// `LayerNorm(residual + dropout(sublayer)) · γ + β` over the last axis.
+    fn kernel_residual_norm(
+        residual: FloatTensor<Self>,
+        sublayer: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f32,
+        dropout: HashDropout,
     ) -> FloatTensor<Self>;
 }
 
@@ -101,16 +113,47 @@ pub fn self_attention(
         let mask = p.clone().into_data().convert::<bool>();
         Arc::from(mask.as_slice::<bool>().expect("a bool mask"))
     });
-    let dropout = match dropout::applies(&mha.dropout, &device) {
-        true => WeightDropout {
-            keep: 1.0 - mha.dropout.prob as f32,
-            seed: dropout::device_seed(&device),
-        },
-        false => WeightDropout::NONE,
-    };
+    let dropout = hash_dropout(&mha.dropout, &device);
     let context =
         <Dispatch as KernelOps>::kernel_attention(projected, mha.n_heads, padding, dropout);
     linear(&mha.output, &Tensor::from_dispatch(context), false)
+}
+
+/// `norm(residual + dropout(sublayer))` (`norm`'s ε `epsilon`) on our CPU code where it
+/// applies (as for [`linear`]).
+pub fn residual_norm(
+    norm: &LayerNorm,
+    dropout_layer: &Dropout,
+    epsilon: f64,
+    residual: &Tensor<3>,
+    sublayer: &Tensor<3>,
+) -> Option<Tensor<3>> {
+    let beta = norm.beta.as_ref()?;
+    f32_kernel()?;
+    let device = residual.device();
+    if !is_cpu(&device) || residual.dtype() != DType::F32 || sublayer.dtype() != DType::F32 {
+        return None;
+    }
+    let output = <Dispatch as KernelOps>::kernel_residual_norm(
+        residual.clone().into_dispatch(),
+        sublayer.clone().into_dispatch(),
+        norm.gamma.val().into_dispatch(),
+        beta.val().into_dispatch(),
+        epsilon as f32,
+        hash_dropout(dropout_layer, &device),
+    );
+    Some(Tensor::from_dispatch(output))
+}
+
+/// `layer` as a [`HashDropout`] on `device`: none where it does not apply.
+fn hash_dropout(layer: &Dropout, device: &Device) -> HashDropout {
+    match dropout::applies(layer, device) {
+        true => HashDropout {
+            keep: 1.0 - layer.prob as f32,
+            seed: dropout::device_seed(device),
+        },
+        false => HashDropout::NONE,
+    }
 }
 
 /// `t`'s values, contiguous from its first.
@@ -161,7 +204,7 @@ impl KernelOps for Flex {
         projected: FlexTensor,
         heads: usize,
         padding: Option<Arc<[bool]>>,
-        dropout: WeightDropout,
+        dropout: HashDropout,
     ) -> FlexTensor {
         let (shape, context_shape) = attention_shape(&projected, heads);
         let (context, _) = attention_training::forward(
@@ -172,6 +215,70 @@ impl KernelOps for Flex {
             dropout,
         );
         tensor(context, context_shape)
+    }
+
+    fn kernel_residual_norm(
+        residual: FlexTensor,
+        sublayer: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f32,
+        dropout: HashDropout,
+    ) -> FlexTensor {
+        let shape = residual.shape();
+        let forward = residual_norm::forward(
+            kernel(),
+            &values(&residual),
+            &values(&sublayer),
+            &values(&gamma),
+            &values(&beta),
+            epsilon,
+            dropout,
+        );
+        tensor(forward.output, shape)
+    }
+}
+
+/// What the residual join's backward pass keeps from its forward pass.
+#[derive(Clone, Debug)]
+struct ResidualNormState {
+    normalized: FlexTensor,
+    inverse_deviations: Arc<[f32]>,
+    gamma: FlexTensor,
+    dropout: HashDropout,
+}
+
+#[derive(Debug)]
+struct ResidualNormBackward;
+
+impl Backward<Flex, 4> for ResidualNormBackward {
+    type State = ResidualNormState;
+
+    fn backward(self, ops: Ops<ResidualNormState, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [residual_node, sublayer_node, gamma_node, beta_node] = ops.parents;
+        let output_gradient = grads.consume::<Flex>(&ops.node);
+        let state = ops.state;
+        let shape = state.normalized.shape();
+        let width = state.gamma.shape()[0];
+        let gradients = residual_norm::backward(
+            kernel(),
+            &values(&output_gradient),
+            &values(&state.normalized),
+            &state.inverse_deviations,
+            &values(&state.gamma),
+            state.dropout,
+        );
+        let parameter = |values| tensor(values, Shape::new([width]));
+        for (node, gradient) in [
+            (residual_node, tensor(gradients.residual, shape.clone())),
+            (sublayer_node, tensor(gradients.sublayer, shape)),
+            (gamma_node, parameter(gradients.gamma)),
+            (beta_node, parameter(gradients.beta)),
+        ] {
+            if let Some(node) = node {
+                grads.register::<Flex>(node.id, gradient);
+            }
+        }
     }
 }
 
@@ -197,7 +304,7 @@ struct AttentionState {
     softmax: Arc<Softmax>,
     heads: usize,
     padding: Option<Arc<[bool]>>,
-    dropout: WeightDropout,
+    dropout: HashDropout,
 }
 
 #[derive(Debug)]
@@ -252,9 +359,9 @@ impl Backward<Flex, 3> for LinearBackward {
         } = ops.state;
         let kernel = kernel();
         let width = weight.shape()[1];
-        let mut gradient = values(&output_gradient).into_owned();
+        let mut gradient = values(&output_gradient);
         if let Some(before) = &before_gelu {
-            linear_training::through_gelu(kernel, &mut gradient, &values(before));
+            linear_training::through_gelu(kernel, gradient.to_mut(), &values(before));
         }
         if let Some(node) = bias_node {
             let bias = linear_training::bias_gradient(&gradient, width);
@@ -307,7 +414,7 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
         projected: FloatTensor<Self>,
         heads: usize,
         padding: Option<Arc<[bool]>>,
-        dropout: WeightDropout,
+        dropout: HashDropout,
     ) -> FloatTensor<Self> {
         let prepared = AttentionBackward
             .prepare::<C>([projected.node()])
@@ -338,12 +445,52 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
             OpsKind::UnTracked(prep) => prep.finish(context),
         }
     }
+
+    fn kernel_residual_norm(
+        residual: FloatTensor<Self>,
+        sublayer: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f32,
+        dropout: HashDropout,
+    ) -> FloatTensor<Self> {
+        let prepared = ResidualNormBackward
+            .prepare::<C>([residual.node(), sublayer.node(), gamma.node(), beta.node()])
+            // What the backward pass needs is kept in its state: nothing to recompute.
+            .compute_bound()
+            .stateful();
+        let (residual, sublayer) = (residual.into_primitive(), sublayer.into_primitive());
+        let (gamma, beta) = (gamma.into_primitive(), beta.into_primitive());
+        let shape = residual.shape();
+        let forward = residual_norm::forward(
+            kernel(),
+            &values(&residual),
+            &values(&sublayer),
+            &values(&gamma),
+            &values(&beta),
+            epsilon,
+            dropout,
+        );
+        let output = tensor(forward.output, shape.clone());
+        match prepared {
+            OpsKind::Tracked(prep) => {
+                let state = ResidualNormState {
+                    normalized: tensor(forward.normalized, shape),
+                    inverse_deviations: forward.inverse_deviations.into(),
+                    gamma,
+                    dropout,
+                };
+                prep.finish(state, output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use burn::nn::LinearConfig;
     use burn::nn::attention::{MhaInput, MultiHeadAttentionConfig};
+    use burn::nn::{DropoutConfig, LayerNormConfig, LinearConfig};
     use burn::tensor::activation::{gelu, softmax};
     use burn::tensor::{Device, Distribution};
 
@@ -446,7 +593,7 @@ mod tests {
             &device,
         )
         .require_grad();
-        let dropout = WeightDropout {
+        let dropout = HashDropout {
             keep: 0.75,
             seed: 17,
         };
@@ -460,8 +607,8 @@ mod tests {
         let mut factors = Vec::new();
         for sequence_head in 0..batch * heads {
             for query in 0..positions {
-                let mut row = vec![1.0f32; positions];
-                attention_training::apply_for_tests(dropout, &mut row, sequence_head, query);
+                let mut row = vec![0.0f32; positions];
+                dropout.factors(dropout.row_key(sequence_head * positions + query), &mut row);
                 factors.extend(row);
             }
         }
@@ -493,5 +640,67 @@ mod tests {
             projected.grad(&grads).unwrap()
         };
         close(gradient(ours), gradient(composed));
+    }
+
+    /// The residual join (dropout, sum, LayerNorm) equals burn's composition with the same
+    /// mask, outputs and the gradients at all four inputs.
+    #[test]
+    fn residual_join_equals_burn_s_layer_norm_of_the_dropped_sum() {
+        if f32_kernel().is_none() {
+            eprintln!("skipped: this CPU has no AVX-512 F");
+            return;
+        }
+        let device = Device::flex().autodiff();
+        device.seed(21);
+        let (batch, positions, width) = (3, 7, 40);
+        let mut norm = LayerNormConfig::new(width)
+            .with_epsilon(1e-12)
+            .init(&device);
+        // Not the initial ones and zeros, so that γ and β matter.
+        norm.gamma = norm
+            .gamma
+            .map(|g| g.random_like(Distribution::Default).require_grad());
+        let beta = norm.beta.take().unwrap();
+        norm.beta = Some(beta.map(|b| b.random_like(Distribution::Default).require_grad()));
+        let residual =
+            Tensor::<3>::random([batch, positions, width], Distribution::Default, &device)
+                .require_grad();
+        let sublayer =
+            Tensor::<3>::random([batch, positions, width], Distribution::Default, &device)
+                .require_grad();
+        let weights =
+            Tensor::<3>::random([batch, positions, width], Distribution::Default, &device);
+        let dropout_layer = DropoutConfig::new(0.2).init();
+
+        device.seed(4);
+        let ours = residual_norm(&norm, &dropout_layer, 1e-12, &residual, &sublayer)
+            .expect("the kernel runs here");
+        // The same seed, so the same mask, rebuilt from the hash.
+        device.seed(4);
+        let dropout = hash_dropout(&dropout_layer, &device);
+        let mut mask = vec![0.0f32; batch * positions * width];
+        for (row, out) in mask.chunks_exact_mut(width).enumerate() {
+            dropout.factors(dropout.row_key(row), out);
+        }
+        assert!(mask.contains(&0.0) && dropout.drops());
+        let mask =
+            Tensor::<3>::from_data(TensorData::new(mask, [batch, positions, width]), &device);
+        let burn_s = norm.forward(residual.clone() + sublayer.clone() * mask);
+        close(ours.clone().inner(), burn_s.clone().inner());
+
+        let gradients = |y: Tensor<3>| {
+            let grads = (y * weights.clone()).sum().backward();
+            (
+                residual.grad(&grads).unwrap(),
+                sublayer.grad(&grads).unwrap(),
+                norm.gamma.grad(&grads).unwrap(),
+                norm.beta.as_ref().unwrap().grad(&grads).unwrap(),
+            )
+        };
+        let (ours, burn_s) = (gradients(ours), gradients(burn_s));
+        close(ours.0, burn_s.0);
+        close(ours.1, burn_s.1);
+        close(ours.2.unsqueeze(), burn_s.2.unsqueeze());
+        close(ours.3.unsqueeze(), burn_s.3.unsqueeze());
     }
 }

@@ -9,11 +9,13 @@ mod amx;
 mod attention;
 mod attention_training;
 mod extension;
+mod hash_dropout;
 #[cfg_attr(not(target_arch = "x86_64"), path = "no_kernel.rs")]
 mod kernel;
 mod linear_training;
 mod operand;
 mod packing;
+mod residual_norm;
 
 use std::fmt;
 
@@ -21,7 +23,10 @@ use burn::nn::Linear;
 use burn::nn::transformer::TransformerEncoder;
 use burn::tensor::{Bool, Tensor, TensorData};
 
-pub use self::extension::{linear as kernel_linear, self_attention as kernel_self_attention};
+pub use self::extension::{
+    linear as kernel_linear, residual_norm as kernel_residual_norm,
+    self_attention as kernel_self_attention,
+};
 use self::kernel::Kernel;
 use self::packing::Packed;
 use super::gelu::gelu_in_place;
