@@ -13,7 +13,6 @@ use crate::model::fast_math::exp;
 use super::attention::{Shape, exponentiate};
 use super::hash_dropout::HashDropout;
 use super::kernel::Kernel;
-use super::linear_training::transpose;
 use super::packing::Packed;
 
 /// Per sequence, head and query (`[batch × heads × positions]` each): the softmax's largest
@@ -230,21 +229,14 @@ pub fn backward(
                     &[],
                 )
             };
-            let value_gradient = kernel.multiply_rows(
-                &transpose(&dropped, positions, positions),
-                &gradient_rows(&output_gradient),
-                &|_| {},
-            );
+            let value_gradient =
+                kernel.multiply_transposed(&dropped, &gradient_rows(&output_gradient));
             let key = |n: usize| head.part(1, n);
             let keys = Packed::<f32>::from_rows(positions, head_width, key, &[]);
             let query_gradient = kernel.multiply_rows(&score_gradient, &keys, &|_| {});
             let query = |n: usize| head.part(0, n);
             let queries = Packed::<f32>::from_rows(positions, head_width, query, &[]);
-            let key_gradient = kernel.multiply_rows(
-                &transpose(&score_gradient, positions, positions),
-                &queries,
-                &|_| {},
-            );
+            let key_gradient = kernel.multiply_transposed(&score_gradient, &queries);
             [query_gradient, key_gradient, value_gradient]
         })
         .collect();

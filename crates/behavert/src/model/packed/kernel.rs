@@ -144,21 +144,59 @@ impl Kernel {
         b: &Packed<E>,
         activation: &(dyn Fn(&mut [f32]) + Sync),
     ) -> Vec<f32> {
-        let (steps, width) = (b.steps(), b.width);
+        let steps = b.steps();
         assert!(
-            steps > 0 && width > 0 && a.len().is_multiple_of(steps),
+            steps > 0 && a.len().is_multiple_of(steps),
             "packed multiply: {} operands, not whole rows of {steps}",
             a.len(),
         );
-        let rows = a.len() / steps;
+        self.multiply_split(Rows::Plain(a), a.len() / steps, b, activation)
+    }
+
+    /// `aᵀ · b`, `[rows, b.width]`, for `transposed` = aᵀ `[b.depth, rows]` f32: training's
+    /// weight gradients `xᵀ · ∂y`, without a transposed copy of `x`.
+    pub fn multiply_transposed(self, transposed: &[f32], b: &Packed<f32>) -> Vec<f32> {
+        let depth = b.depth;
+        assert!(
+            depth > 0 && transposed.len().is_multiple_of(depth),
+            "packed multiply: {} values, not whole rows of {depth}",
+            transposed.len(),
+        );
+        let rows = transposed.len() / depth;
+        let interleaved = interleave_columns(transposed, depth, rows);
+        self.multiply_split(Rows::Interleaved(&interleaved), rows, b, &|_| {})
+    }
+
+    /// [`Self::multiply`] for `rows` rows of `a`, split over the cores.
+    fn multiply_split<E: Operand>(
+        self,
+        a: Rows<E>,
+        rows: usize,
+        b: &Packed<E>,
+        activation: &(dyn Fn(&mut [f32]) + Sync),
+    ) -> Vec<f32> {
+        let (steps, width) = (b.steps(), b.width);
+        assert!(width > 0, "packed multiply: no columns");
         let outputs = rows * width;
         let chunk_rows = self.chunk_rows::<E>(rows);
+        // Whole tiles per chunk, so an interleaved chunk starts at a tile.
+        debug_assert!(chunk_rows.is_multiple_of(ROWS));
+        let (a, interleaved) = match a {
+            Rows::Plain(a) => (a, false),
+            Rows::Interleaved(a) => (a, true),
+        };
         // Not zero-filled first: the kernels write every output.
         let mut c = Vec::with_capacity(outputs);
         c.spare_capacity_mut()[..outputs]
             .par_chunks_mut(chunk_rows * width)
             .zip(a.par_chunks(chunk_rows * steps))
-            .for_each(|(c, a)| self.fill_rows(a, b, c, activation));
+            .for_each(|(c, a)| {
+                let a = match interleaved {
+                    true => Rows::Interleaved(a),
+                    false => Rows::Plain(a),
+                };
+                self.fill_rows(a, b, c, activation)
+            });
         // SAFETY: `fill_rows` wrote every output.
         unsafe { c.set_len(outputs) };
         c
@@ -188,7 +226,8 @@ impl Kernel {
     ) -> Vec<f32> {
         let outputs = a.len() / b.steps().max(1) * b.width;
         let mut c = Vec::with_capacity(outputs);
-        self.fill_rows(a, b, &mut c.spare_capacity_mut()[..outputs], activation);
+        let c_rows = &mut c.spare_capacity_mut()[..outputs];
+        self.fill_rows(Rows::Plain(a), b, c_rows, activation);
         // SAFETY: `fill_rows` wrote every output.
         unsafe { c.set_len(outputs) };
         c
@@ -198,7 +237,7 @@ impl Kernel {
     /// them at the end, while they are still in cache.
     fn fill_rows<E: Operand>(
         self,
-        a: &[E],
+        a: Rows<E>,
         b: &Packed<E>,
         c: &mut [MaybeUninit<f32>],
         activation: &(dyn Fn(&mut [f32]) + Sync),
@@ -212,7 +251,10 @@ impl Kernel {
                 && panels.len() == panel_count * steps * PANEL
                 && bias.len() == panel_count * PANEL
                 && c.len().is_multiple_of(width)
-                && a.len() == c.len() / width * steps,
+                && match a {
+                    Rows::Plain(a) => a.len() == c.len() / width * steps,
+                    Rows::Interleaved(a) => a.len() >= c.len() / width * steps,
+                },
             "packed multiply: operands of inconsistent sizes"
         );
         let rows = c.len() / width;
@@ -227,8 +269,8 @@ impl Kernel {
                 .filter(|amx| columns.is_multiple_of(amx.columns()));
             let tile_rows = rows / amx::BLOCK_ROWS * amx::BLOCK_ROWS;
             let tile_steps = steps / amx::BLOCK_PAIRS * amx::BLOCK_PAIRS;
-            match amx {
-                Some(amx) if tile_rows > 0 && tile_steps > 0 => {
+            match (amx, a) {
+                (Some(amx), Rows::Plain(a)) if tile_rows > 0 && tile_steps > 0 => {
                     for left in (0..columns).step_by(amx.columns()) {
                         let block = amx::Block {
                             a: a.as_ptr().cast(),
@@ -248,7 +290,8 @@ impl Kernel {
                     self.vector_tiles(a, b, c, panel, 0..tile_rows, tile_steps..steps);
                     self.vector_tiles(a, b, c, panel, tile_rows..rows, 0..steps);
                 }
-                _ => {
+                (_, Rows::Interleaved(_)) => self.vector_tiles(a, b, c, panel, 0..rows, 0..steps),
+                (_, Rows::Plain(a)) => {
                     let a =
                         Rows::Interleaved(interleaved.get_or_insert_with(|| interleave(a, steps)));
                     self.vector_tiles(a, b, c, panel, 0..rows, 0..steps);
@@ -335,17 +378,60 @@ enum Rows<'a, E> {
 /// instead of one per row, far apart in memory.
 fn interleave<E: Operand>(a: &[E], steps: usize) -> Vec<E> {
     let rows = a.len() / steps;
-    let mut out = vec![E::of(0.0, 0.0); rows.div_ceil(ROWS) * steps * ROWS];
+    let mut out = Vec::with_capacity(rows.div_ceil(ROWS) * steps * ROWS);
     for (tile, rows) in out
+        .spare_capacity_mut()
         .chunks_exact_mut(steps * ROWS)
         .zip(a.chunks(steps * ROWS))
     {
-        for (r, row) in rows.chunks_exact(steps).enumerate() {
-            for (step, &operand) in row.iter().enumerate() {
-                tile[step * ROWS + r] = operand;
+        let row = |r: usize| rows.get(r * steps..(r + 1) * steps);
+        match std::array::from_fn::<_, ROWS, _>(row) {
+            [Some(r0), Some(r1), Some(r2), Some(r3), Some(r4), Some(r5)] => {
+                let operands = r0.iter().zip(r1).zip(r2).zip(r3).zip(r4).zip(r5);
+                for (out, (((((&v0, &v1), &v2), &v3), &v4), &v5)) in
+                    tile.chunks_exact_mut(ROWS).zip(operands)
+                {
+                    for (out, v) in out.iter_mut().zip([v0, v1, v2, v3, v4, v5]) {
+                        out.write(v);
+                    }
+                }
+            }
+            // The last, partial tile.
+            partial => {
+                for (step, out) in tile.chunks_exact_mut(ROWS).enumerate() {
+                    for (out, row) in out.iter_mut().zip(&partial) {
+                        out.write(row.map_or(E::of(0.0, 0.0), |row| row[step]));
+                    }
+                }
             }
         }
     }
+    // SAFETY: every tile was written above.
+    unsafe { out.set_len(out.capacity()) };
+    out
+}
+
+/// The interleaved rows ([`interleave`]) of `aᵀ` for `a` `[depth, rows]` f32: a tile's
+/// operands at one depth step are [`ROWS`] neighbours in a row of `a`. Tiles are spread over
+/// the cores.
+fn interleave_columns(a: &[f32], depth: usize, rows: usize) -> Vec<f32> {
+    let tiles = rows.div_ceil(ROWS);
+    let mut out = Vec::with_capacity(tiles * depth * ROWS);
+    out.spare_capacity_mut()[..tiles * depth * ROWS]
+        .par_chunks_mut(depth * ROWS)
+        .enumerate()
+        .for_each(|(tile, out)| {
+            let first = tile * ROWS;
+            let count = (rows - first).min(ROWS);
+            for (out, row) in out.chunks_exact_mut(ROWS).zip(a.chunks_exact(rows)) {
+                let values = &row[first..first + count];
+                for (i, out) in out.iter_mut().enumerate() {
+                    out.write(values.get(i).copied().unwrap_or(0.0));
+                }
+            }
+        });
+    // SAFETY: every tile was written above.
+    unsafe { out.set_len(tiles * depth * ROWS) };
     out
 }
 

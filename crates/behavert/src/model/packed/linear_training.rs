@@ -85,9 +85,8 @@ pub fn input_gradient(kernel: Kernel, gradient: &[f32], weight: &[f32], width: u
 /// `∂L/∂W = xᵀ · ∂L/∂y`, `[depth, width]`, for `x` `[rows, depth]`.
 pub fn weight_gradient(kernel: Kernel, x: &[f32], gradient: &[f32], width: usize) -> Vec<f32> {
     let rows = gradient.len() / width;
-    let depth = x.len() / rows;
     let packed = Packed::<f32>::from_rows(rows, width, |r| &gradient[r * width..][..width], &[]);
-    kernel.multiply(&transpose(x, rows, depth), &packed, &|_| {})
+    kernel.multiply_transposed(x, &packed)
 }
 
 /// `∂L/∂b`: the gradient's column sums, `[width]`.
@@ -110,27 +109,6 @@ pub fn bias_gradient(gradient: &[f32], width: usize) -> Vec<f32> {
         )
 }
 
-/// `m` (`[rows, columns]`) transposed, in blocks that stay in cache.
-pub(super) fn transpose(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
-    const BLOCK: usize = 32;
-    let mut out = vec![0.0; m.len()];
-    out.par_chunks_mut(BLOCK * rows)
-        .enumerate()
-        .for_each(|(block, out)| {
-            let first = block * BLOCK;
-            let count = out.len() / rows;
-            for row_block in (0..rows).step_by(BLOCK) {
-                for r in row_block..(row_block + BLOCK).min(rows) {
-                    let source = &m[r * columns + first..][..count];
-                    for (c, &v) in source.iter().enumerate() {
-                        out[c * rows + r] = v;
-                    }
-                }
-            }
-        });
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +124,17 @@ mod tests {
             }
         }
         c
+    }
+
+    /// `m` `[rows, columns]` transposed.
+    fn transpose(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+        let mut out = vec![0.0; m.len()];
+        for r in 0..rows {
+            for c in 0..columns {
+                out[c * rows + r] = m[r * columns + c];
+            }
+        }
+        out
     }
 
     fn values(count: usize, seed: u32) -> Vec<f32> {
@@ -206,17 +195,6 @@ mod tests {
         through_gelu(kernel, &mut through, forward.before_gelu.as_ref().unwrap());
         for ((t, g), b) in through.iter().zip(&gradient).zip(&before) {
             assert!((t - g * gelu_slope(*b as f32)).abs() < 1e-6);
-        }
-    }
-
-    #[test]
-    fn transposing_moves_every_value() {
-        let m: Vec<f32> = (0..35 * 67).map(|i| i as f32).collect();
-        let t = transpose(&m, 35, 67);
-        for r in 0..35 {
-            for c in 0..67 {
-                assert_eq!(t[c * 35 + r], m[r * 67 + c]);
-            }
         }
     }
 }
