@@ -66,32 +66,41 @@ impl<E: Operand> Packed<E> {
     }
 
     /// The matrix whose column `n` is `column(n)` (`depth` values), and `bias` (empty: zeros):
-    /// a column's values are one panel column's operands.
+    /// a column's values are one panel column's operands. Panels are packed in parallel, each
+    /// in blocks of depth steps whose writes stay in cache (training packs a transposed weight
+    /// matrix every step).
     #[inline(always)]
     pub fn from_columns<'a>(
         depth: usize,
         width: usize,
-        column: impl Fn(usize) -> &'a [f32],
+        column: impl Fn(usize) -> &'a [f32] + Sync,
         bias: &[f32],
     ) -> Self {
+        const STEPS_PER_BLOCK: usize = 16;
         let mut packed = Self::zeros(depth, width, bias);
         let steps = packed.steps();
-        let mut column_operands = vec![E::of(0.0, 0.0); steps];
-        for n in 0..width {
-            let column = column(n);
-            assert_eq!(column.len(), depth, "packing: column depth");
-            let whole = column.chunks_exact(E::DEPTH);
-            if let &[last] = whole.remainder() {
-                column_operands[steps - 1] = E::of(last, 0.0);
-            }
-            for (out, values) in column_operands.iter_mut().zip(whole) {
-                *out = E::of(values[0], values[E::DEPTH - 1]);
-            }
-            let panel = &mut packed.panels[n / PANEL * steps * PANEL..][..steps * PANEL];
-            for (row, &value) in panel.chunks_exact_mut(PANEL).zip(&column_operands) {
-                row[n % PANEL] = value;
-            }
-        }
+        packed
+            .panels
+            .par_chunks_mut(steps * PANEL)
+            .enumerate()
+            .for_each(|(panel, out)| {
+                let columns = panel * PANEL..width.min((panel + 1) * PANEL);
+                for first in (0..steps).step_by(STEPS_PER_BLOCK) {
+                    let block = first..steps.min(first + STEPS_PER_BLOCK);
+                    for (j, n) in columns.clone().enumerate() {
+                        let column = column(n);
+                        assert_eq!(column.len(), depth, "packing: column depth");
+                        for step in block.clone() {
+                            let low = column[E::DEPTH * step];
+                            let high = match E::DEPTH == 2 && 2 * step + 1 < depth {
+                                true => column[2 * step + 1],
+                                false => 0.0,
+                            };
+                            out[step * PANEL + j] = E::of(low, high);
+                        }
+                    }
+                }
+            });
         packed
     }
 
