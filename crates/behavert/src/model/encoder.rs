@@ -1,13 +1,14 @@
 //! The encoder's forward pass over burn's stock post-LN layers (their parameters, and so the
-//! checkpoints' tensor names, stay burn's). Attention weights that no dropout touches go
-//! through burn's fused attention op (on the CPU one kernel per head: scores, mask, softmax and
-//! product without a `[batch, heads, frames, frames]` tensor between them); dropout draws its
-//! masks in bulk ([`super::dropout`]). With packed weights ([`super::packed`]) the linear maps
-//! and attention run on our kernels instead of burn's.
+//! checkpoints' tensor names, stay burn's). Where our CPU kernels run (f32 on a CPU with
+//! AVX-512, [`super::packed`]), the linear maps, self-attention and the residual joins run on
+//! them, training included (operations with their own backward passes); inference with packed
+//! weights multiplies by weights packed once. Elsewhere burn's layers: attention weights that no
+//! dropout touches through burn's fused attention op, dropout masks drawn in bulk
+//! ([`super::dropout`]).
 
 use burn::nn::activation::Activation;
 use burn::nn::attention::MultiHeadAttention;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderLayer};
+use burn::nn::transformer::{PositionWiseFeedForward, TransformerEncoder, TransformerEncoderLayer};
 use burn::nn::{LayerNorm, Linear};
 use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
@@ -66,19 +67,34 @@ fn encode_layer(
             .unwrap_or_else(|| norm.forward(x + dropout(&layer.dropout, sublayer)))
     };
     let x = join(&layer.norm_1, x, attended);
-    let pwff = &layer.pwff;
-    let inner = match (packed, &pwff.activation) {
-        (Some(packed), Activation::Gelu(_)) => packed.inner.forward_gelu(x.clone()),
-        (Some(packed), activation) => activation.forward(packed.inner.forward(x.clone())),
-        (None, Activation::Gelu(_)) => linear_gelu(&pwff.linear_inner, x.clone()),
-        (None, activation) => activation.forward(linear(&pwff.linear_inner, x.clone())),
-    };
-    let inner = dropout(&pwff.dropout, inner);
+    let inner = inner_activations(&layer.pwff, packed, x.clone());
     let fed = match packed {
         Some(packed) => packed.outer.forward(inner),
-        None => linear(&pwff.linear_outer, inner),
+        None => linear(&layer.pwff.linear_outer, inner),
     };
     join(&layer.norm_2, x, fed)
+}
+
+/// The feed-forward's inner activations, after its dropout.
+fn inner_activations(
+    pwff: &PositionWiseFeedForward,
+    packed: Option<&PackedLayer>,
+    x: Tensor<3>,
+) -> Tensor<3> {
+    let gelu = matches!(pwff.activation, Activation::Gelu(_));
+    if packed.is_none() && gelu {
+        // The kernel's pass after the product takes the dropout too.
+        if let Some(dropped) = kernel_linear(&pwff.linear_inner, &x, true, Some(&pwff.dropout)) {
+            return dropped;
+        }
+    }
+    let inner = match (packed, gelu) {
+        (Some(packed), true) => packed.inner.forward_gelu(x),
+        (Some(packed), false) => pwff.activation.forward(packed.inner.forward(x)),
+        (None, true) => linear_gelu(&pwff.linear_inner, x),
+        (None, false) => pwff.activation.forward(linear(&pwff.linear_inner, x)),
+    };
+    dropout(&pwff.dropout, inner)
 }
 
 /// Multi-head self-attention of `x` `[batch, positions, hidden]`.
@@ -125,5 +141,5 @@ fn self_attention(
 
 /// `layer`'s output for `x`: on our kernel where it runs, else burn's.
 fn linear(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
-    kernel_linear(layer, &x, false).unwrap_or_else(|| layer.forward(x))
+    kernel_linear(layer, &x, false, None).unwrap_or_else(|| layer.forward(x))
 }

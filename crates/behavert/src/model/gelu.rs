@@ -8,16 +8,11 @@ use burn::tensor::module::linear;
 use burn::tensor::{DType, Tensor};
 
 use super::fast_math::{erf, exp};
-use super::packed::kernel_linear;
 use crate::device::is_cpu;
 
-/// `gelu(linear(x))` (the exact, erf form), fused where it can be: on our kernel where it
-/// runs (f32 on a CPU with AVX-512, training included); else in one pass over burn's product
-/// for a CPU tensor outside autodiff in f32; elsewhere burn's two passes.
+/// `gelu(linear(x))` (the exact, erf form) where our kernel does not run: in one pass over
+/// burn's product for a CPU tensor outside autodiff in f32; elsewhere burn's two passes.
 pub fn linear_gelu(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
-    if let Some(y) = kernel_linear(layer, &x, true) {
-        return y;
-    }
     let device = x.device();
     if !is_cpu(&device) || device.is_autodiff() || x.dtype() != DType::F32 {
         return burn::tensor::activation::gelu(layer.forward(x));

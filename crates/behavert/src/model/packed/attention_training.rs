@@ -122,17 +122,15 @@ pub fn forward(
             (context, largest, inverse_sums)
         })
         .collect();
-    let mut context = vec![0.0; batch * positions * hidden];
-    let (mut largest, mut inverse_sums) = (Vec::new(), Vec::new());
-    for (sequence_head, (head_context, top, inverse)) in per_head.into_iter().enumerate() {
-        let (b, h) = (sequence_head / heads, sequence_head % heads);
-        for (t, row) in head_context.chunks_exact(head_width).enumerate() {
-            context[(b * positions + t) * hidden + h * head_width..][..head_width]
-                .copy_from_slice(row);
-        }
-        largest.extend(top);
-        inverse_sums.extend(inverse);
-    }
+    let context = gathered(batch * positions, hidden, heads, |row, h| {
+        let (b, t) = (row / positions, row % positions);
+        &per_head[b * heads + h].0[t * head_width..][..head_width]
+    });
+    let (largest, inverse_sums) = per_head
+        .into_iter()
+        .map(|(_, largest, inverse_sums)| (largest, inverse_sums))
+        .unzip::<_, _, Vec<_>, Vec<_>>();
+    let (largest, inverse_sums) = (largest.concat(), inverse_sums.concat());
     let softmax = Softmax {
         largest,
         inverse_sums,
@@ -240,16 +238,38 @@ pub fn backward(
             [query_gradient, key_gradient, value_gradient]
         })
         .collect();
-    let mut gradient = vec![0.0; projected.len()];
-    for (sequence_head, parts) in per_head.iter().enumerate() {
-        let (b, h) = (sequence_head / heads, sequence_head % heads);
-        for (which, part) in parts.iter().enumerate() {
-            for (t, row) in part.chunks_exact(head_width).enumerate() {
-                gradient[(b * positions + t) * 3 * hidden + which * hidden + h * head_width..]
-                    [..head_width]
-                    .copy_from_slice(row);
+    // Row pieces in order: every head's query, then key, then value gradient.
+    gathered(batch * positions, 3 * hidden, 3 * heads, |row, piece| {
+        let (b, t) = (row / positions, row % positions);
+        let (which, h) = (piece / heads, piece % heads);
+        &per_head[b * heads + h][which][t * head_width..][..head_width]
+    })
+}
+
+/// A `[rows, width]` matrix whose row `r` is `piece(r, 0)`, …, `piece(r, pieces − 1)` side by
+/// side (the heads' parts of it), rows gathered in parallel.
+fn gathered<'a>(
+    rows: usize,
+    width: usize,
+    pieces: usize,
+    piece: impl Fn(usize, usize) -> &'a [f32] + Sync,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * width);
+    out.spare_capacity_mut()[..rows * width]
+        .par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(row, out)| {
+            let mut written = 0;
+            for i in 0..pieces {
+                let values = piece(row, i);
+                for (out, &v) in out[written..written + values.len()].iter_mut().zip(values) {
+                    out.write(v);
+                }
+                written += values.len();
             }
-        }
-    }
-    gradient
+            assert_eq!(written, width, "a row's pieces fill it");
+        });
+    // SAFETY: every row was written whole (asserted above).
+    unsafe { out.set_len(rows * width) };
+    out
 }

@@ -30,12 +30,13 @@ use crate::model::dropout;
 #[backend_extension(Flex, Autodiff)]
 pub trait KernelOps: Backend {
     /// `x W + b` over `x`'s last axis (`weight` `[depth, width]`, `bias` `[width]`), then exact
-    /// GELU where `gelu` is set.
+    /// GELU where `gelu` is set, then `dropout`.
     fn kernel_linear(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         gelu: bool,
+        dropout: HashDropout,
     ) -> FloatTensor<Self>;
 
     /// Self-attention's context `[batch, positions, hidden]` from `projected` `[batch,
@@ -65,10 +66,15 @@ fn f32_kernel() -> Option<Kernel> {
     *KERNEL.get_or_init(|| Kernel::detect().filter(|k| k.supports::<f32>()))
 }
 
-/// `layer`'s output for `x` (then exact GELU where `gelu` is set) on the kernel where it
-/// applies (f32 on the CPU, with or without autodiff, on a CPU with AVX-512 F); `None` where
-/// it does not, for the caller's own path.
-pub fn linear(layer: &Linear, x: &Tensor<3>, gelu: bool) -> Option<Tensor<3>> {
+/// `layer`'s output for `x` (then exact GELU where `gelu` is set, then `dropout`) on the
+/// kernel where it applies (f32 on the CPU, with or without autodiff, on a CPU with AVX-512
+/// F); `None` where it does not, for the caller's own path.
+pub fn linear(
+    layer: &Linear,
+    x: &Tensor<3>,
+    gelu: bool,
+    dropout: Option<&Dropout>,
+) -> Option<Tensor<3>> {
     let bias = layer.bias.as_ref()?;
     f32_kernel()?;
     if !is_cpu(&x.device()) || x.dtype() != DType::F32 || layer.weight.val().dtype() != DType::F32 {
@@ -79,6 +85,7 @@ pub fn linear(layer: &Linear, x: &Tensor<3>, gelu: bool) -> Option<Tensor<3>> {
         layer.weight.val().into_dispatch(),
         bias.val().into_dispatch(),
         gelu,
+        dropout.map_or(HashDropout::NONE, |layer| hash_dropout(layer, &x.device())),
     );
     Some(Tensor::from_dispatch(y))
 }
@@ -107,6 +114,7 @@ pub fn self_attention(
         weights.into_dispatch(),
         Tensor::cat(biases, 0).into_dispatch(),
         false,
+        HashDropout::NONE,
     );
     let device = x.device();
     let padding = padding.map(|p| {
@@ -116,7 +124,7 @@ pub fn self_attention(
     let dropout = hash_dropout(&mha.dropout, &device);
     let context =
         <Dispatch as KernelOps>::kernel_attention(projected, mha.n_heads, padding, dropout);
-    linear(&mha.output, &Tensor::from_dispatch(context), false)
+    linear(&mha.output, &Tensor::from_dispatch(context), false, None)
 }
 
 /// `norm(residual + dropout(sublayer))` (`norm`'s ε `epsilon`) on our CPU code where it
@@ -180,12 +188,24 @@ fn kernel() -> Kernel {
 }
 
 /// The forward pass on Flex tensors; the output's shape is `x`'s with the last axis `width`.
-fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, gelu: bool) -> (Forward, Shape) {
+fn forward(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: &FlexTensor,
+    gelu: bool,
+    dropout: HashDropout,
+) -> (Forward, Shape) {
     let mut shape = x.shape();
     let last = shape.num_dims() - 1;
     shape[last] = bias.shape()[0];
-    let forward =
-        linear_training::forward(kernel(), &values(x), &values(weight), &values(bias), gelu);
+    let forward = linear_training::forward(
+        kernel(),
+        &values(x),
+        &values(weight),
+        &values(bias),
+        gelu,
+        dropout,
+    );
     (forward, shape)
 }
 
@@ -195,8 +215,9 @@ impl KernelOps for Flex {
         weight: FlexTensor,
         bias: FlexTensor,
         gelu: bool,
+        dropout: HashDropout,
     ) -> FlexTensor {
-        let (forward, shape) = forward(&x, &weight, &bias, gelu);
+        let (forward, shape) = forward(&x, &weight, &bias, gelu, dropout);
         tensor(forward.output, shape)
     }
 
@@ -341,6 +362,7 @@ struct LinearState {
     weight: FlexTensor,
     /// `x W + b` where GELU followed.
     before_gelu: Option<FlexTensor>,
+    dropout: HashDropout,
 }
 
 #[derive(Debug)]
@@ -356,12 +378,21 @@ impl Backward<Flex, 3> for LinearBackward {
             x,
             weight,
             before_gelu,
+            dropout,
         } = ops.state;
         let kernel = kernel();
         let width = weight.shape()[1];
         let mut gradient = values(&output_gradient);
-        if let Some(before) = &before_gelu {
-            linear_training::through_gelu(kernel, gradient.to_mut(), &values(before));
+        if before_gelu.is_some() || dropout.drops() {
+            let before = before_gelu.as_ref().map(values);
+            let gradient = gradient.to_mut();
+            linear_training::through_activation(
+                kernel,
+                gradient,
+                width,
+                before.as_deref(),
+                dropout,
+            );
         }
         if let Some(node) = bias_node {
             let bias = linear_training::bias_gradient(&gradient, width);
@@ -384,6 +415,7 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         gelu: bool,
+        dropout: HashDropout,
     ) -> FloatTensor<Self> {
         let prepared = LinearBackward
             .prepare::<C>([x.node(), weight.node(), bias.node()])
@@ -394,7 +426,7 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
             weight.into_primitive(),
             bias.into_primitive(),
         );
-        let (forward, shape) = forward(&x, &weight, &bias, gelu);
+        let (forward, shape) = forward(&x, &weight, &bias, gelu, dropout);
         let output = tensor(forward.output, shape.clone());
         match prepared {
             OpsKind::Tracked(prep) => {
@@ -403,6 +435,7 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
                     x,
                     weight,
                     before_gelu,
+                    dropout,
                 };
                 prep.finish(state, output)
             }
@@ -514,7 +547,7 @@ mod tests {
         for gelu_after in [false, true] {
             let x = Tensor::<3>::random([3, 13, 19], Distribution::Default, &device).require_grad();
             let weights = Tensor::<3>::random([3, 13, 70], Distribution::Default, &device);
-            let ours = linear(&layer, &x, gelu_after).expect("the kernel runs here");
+            let ours = linear(&layer, &x, gelu_after, None).expect("the kernel runs here");
             let burn_s = match gelu_after {
                 true => gelu(layer.forward(x.clone())),
                 false => layer.forward(x.clone()),

@@ -687,3 +687,47 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod rate_probe {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn rate() {
+        let kernel = Kernel::detect().unwrap();
+        for (rows, depth, width) in [
+            (1028, 768, 3072),
+            (1028, 3072, 768),
+            (4112, 256, 1024),
+            (4112, 1024, 256),
+            (768, 1028, 3072),
+        ] {
+            let a: Vec<f32> = (0..rows * depth).map(|i| (i % 7) as f32).collect();
+            let b: Vec<f32> = (0..depth * width).map(|i| (i % 5) as f32).collect();
+            let packed = Packed::<f32>::from_rows(depth, width, |k| &b[k * width..][..width], &[]);
+            let mut best = f64::MAX;
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                let c = kernel.multiply(&a, &packed, &|_| {});
+                std::hint::black_box(c);
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            let mut best_t = f64::MAX;
+            let at: Vec<f32> = (0..rows * depth).map(|i| (i % 7) as f32).collect();
+            let p2 =
+                Packed::<f32>::from_rows(rows, width, |k| &b[(k % depth) * width..][..width], &[]);
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                let c = kernel.multiply_transposed(&at, &p2);
+                std::hint::black_box(c);
+                best_t = best_t.min(t.elapsed().as_secs_f64());
+            }
+            let flops = 2.0 * (rows * depth * width) as f64;
+            println!(
+                "{rows}x{depth}x{width}: {:.1} GF/s; transposed {}x{rows}x{width}: {:.1} GF/s",
+                flops / best / 1e9,
+                depth,
+                flops / best_t / 1e9
+            );
+        }
+    }
+}

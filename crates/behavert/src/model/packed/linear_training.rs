@@ -5,34 +5,36 @@
 
 use rayon::prelude::*;
 
+use super::hash_dropout::HashDropout;
 use super::kernel::Kernel;
 use super::packing::Packed;
 use crate::model::gelu::{gelu, gelu_slope};
 
-/// Values per parallel task of the element-wise passes.
-const VALUES_PER_TASK: usize = 16 * 1024;
+/// Rows per parallel task of the element-wise passes.
+const ROWS_PER_TASK: usize = 16;
 
 /// A forward pass's output, and what its backward pass needs besides the input.
 pub struct Forward {
-    /// `activation(x W + b)`, `[rows, width]`.
+    /// `dropout(activation(x W + b))`, `[rows, width]`.
     pub output: Vec<f32>,
     /// `x W + b` before GELU; `None` without one.
     pub before_gelu: Option<Vec<f32>>,
 }
 
 /// `x W + b` (`x` `[rows, depth]`, `weight` `[depth, width]`, `bias` `[width]`), then exact GELU
-/// where `gelu` is set.
+/// where `gelu_after` is set, then `dropout` (its mask row by row of the output).
 pub fn forward(
     kernel: Kernel,
     x: &[f32],
     weight: &[f32],
     bias: &[f32],
     gelu_after: bool,
+    dropout: HashDropout,
 ) -> Forward {
     let (depth, width) = (weight.len() / bias.len(), bias.len());
     let packed = Packed::<f32>::from_rows(depth, width, |k| &weight[k * width..][..width], bias);
     let product = kernel.multiply(x, &packed, &|_| {});
-    if !gelu_after {
+    if !gelu_after && !dropout.drops() {
         return Forward {
             output: product,
             before_gelu: None,
@@ -40,12 +42,22 @@ pub fn forward(
     }
     let mut output = Vec::with_capacity(product.len());
     output.spare_capacity_mut()[..product.len()]
-        .par_chunks_mut(VALUES_PER_TASK)
-        .zip(product.par_chunks(VALUES_PER_TASK))
-        .for_each(|(out, product)| {
+        .par_chunks_mut(ROWS_PER_TASK * width)
+        .zip(product.par_chunks(ROWS_PER_TASK * width))
+        .enumerate()
+        .for_each(|(task, (out, product))| {
+            let mut factors = vec![0.0; width];
             kernel.vectorised(|| {
-                for (out, &v) in out.iter_mut().zip(product) {
-                    out.write(gelu(v));
+                for (r, (out, product)) in out
+                    .chunks_exact_mut(width)
+                    .zip(product.chunks_exact(width))
+                    .enumerate()
+                {
+                    dropout.factors(dropout.row_key(task * ROWS_PER_TASK + r), &mut factors);
+                    for ((out, &v), &f) in out.iter_mut().zip(product).zip(&factors) {
+                        let activated = if gelu_after { gelu(v) } else { v };
+                        out.write(activated * f);
+                    }
                 }
             })
         });
@@ -53,20 +65,37 @@ pub fn forward(
     unsafe { output.set_len(product.len()) };
     Forward {
         output,
-        before_gelu: Some(product),
+        before_gelu: gelu_after.then_some(product),
     }
 }
 
-/// The gradient at `x W + b` from the gradient at the output: through GELU's slope where the
-/// forward pass had one, in place.
-pub fn through_gelu(kernel: Kernel, gradient: &mut [f32], before_gelu: &[f32]) {
+/// The gradient at `x W + b` (`[rows, width]`) from the gradient at the output, in place:
+/// through the dropout mask, and GELU's slope where the forward pass had one (`before_gelu`).
+pub fn through_activation(
+    kernel: Kernel,
+    gradient: &mut [f32],
+    width: usize,
+    before_gelu: Option<&[f32]>,
+    dropout: HashDropout,
+) {
     gradient
-        .par_chunks_mut(VALUES_PER_TASK)
-        .zip(before_gelu.par_chunks(VALUES_PER_TASK))
-        .for_each(|(gradient, before)| {
+        .par_chunks_mut(ROWS_PER_TASK * width)
+        .enumerate()
+        .for_each(|(task, gradient)| {
+            let mut factors = vec![0.0; width];
             kernel.vectorised(|| {
-                for (g, &v) in gradient.iter_mut().zip(before) {
-                    *g *= gelu_slope(v);
+                for (r, gradient) in gradient.chunks_exact_mut(width).enumerate() {
+                    let row = task * ROWS_PER_TASK + r;
+                    dropout.factors(dropout.row_key(row), &mut factors);
+                    match before_gelu {
+                        Some(before) => {
+                            let before = &before[row * width..][..width];
+                            for ((g, &v), &f) in gradient.iter_mut().zip(before).zip(&factors) {
+                                *g *= gelu_slope(v) * f;
+                            }
+                        }
+                        None => gradient.iter_mut().zip(&factors).for_each(|(g, f)| *g *= f),
+                    }
                 }
             })
         });
@@ -92,7 +121,7 @@ pub fn weight_gradient(kernel: Kernel, x: &[f32], gradient: &[f32], width: usize
 /// `∂L/∂b`: the gradient's column sums, `[width]`.
 pub fn bias_gradient(gradient: &[f32], width: usize) -> Vec<f32> {
     gradient
-        .par_chunks(VALUES_PER_TASK.next_multiple_of(width))
+        .par_chunks(ROWS_PER_TASK * 64 * width)
         .map(|rows| {
             let mut sums = vec![0.0f32; width];
             for row in rows.chunks_exact(width) {
@@ -166,7 +195,8 @@ mod tests {
         let bias = values(width, 3);
         let gradient = values(rows * width, 4);
 
-        let forward = forward(kernel, &x, &weight, &bias, true);
+        let dropout = HashDropout { keep: 0.8, seed: 5 };
+        let forward = forward(kernel, &x, &weight, &bias, true, dropout);
         let before = product(&x, &weight, rows, depth, width);
         let before: Vec<f64> = before
             .iter()
@@ -174,7 +204,16 @@ mod tests {
             .map(|(i, v)| v + f64::from(bias[i % width]))
             .collect();
         assert_close(forward.before_gelu.as_ref().unwrap(), &before);
-        let after: Vec<f64> = before.iter().map(|&v| f64::from(gelu(v as f32))).collect();
+        let mut mask = vec![0.0; rows * width];
+        for (r, out) in mask.chunks_exact_mut(width).enumerate() {
+            dropout.factors(dropout.row_key(r), out);
+        }
+        assert!(mask.contains(&0.0));
+        let after: Vec<f64> = before
+            .iter()
+            .zip(&mask)
+            .map(|(&v, &m)| f64::from(gelu(v as f32)) * f64::from(m))
+            .collect();
         assert_close(&forward.output, &after);
 
         let transposed_weight = transpose(&weight, depth, width);
@@ -192,9 +231,10 @@ mod tests {
         assert_close(&bias_gradient(&gradient, width), &sums);
 
         let mut through = gradient.clone();
-        through_gelu(kernel, &mut through, forward.before_gelu.as_ref().unwrap());
-        for ((t, g), b) in through.iter().zip(&gradient).zip(&before) {
-            assert!((t - g * gelu_slope(*b as f32)).abs() < 1e-6);
+        let before_gelu = forward.before_gelu.as_deref();
+        through_activation(kernel, &mut through, width, before_gelu, dropout);
+        for (((t, g), b), m) in through.iter().zip(&gradient).zip(&before).zip(&mask) {
+            assert!((t - g * gelu_slope(*b as f32) * m).abs() < 1e-6);
         }
     }
 }
