@@ -15,8 +15,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use behavert::model::{Architecture, BehavErt, HeadConfig, ModelConfig, ModelInput, Precision};
+use behavert::train::adamw::AdamW;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
 use common::{
     Measurement, THREADS, TorchCase, cpu_model, median, parse_result, peak_rss_mb, run_torch,
@@ -252,7 +253,8 @@ fn measure_rust(case: Case, mode: &str, precision: Precision) -> f64 {
     model.set_precision(precision).expect("precision");
     let mut times = Vec::new();
     if mode == "train" {
-        let mut optimizer = AdamWConfig::new().with_weight_decay(0.01).init();
+        // The trainer's AdamW (ours, one pass per parameter), as PyTorch's script uses its own.
+        let mut optimizer = ModuleOptimizer::from(AdamW::new(0.9, 0.999, 1e-5, 0.01));
         let cross_entropy = CrossEntropyLossConfig::new().init(&device);
         let mask = masked.float().unsqueeze_dim::<3>(2);
         for i in 0..WARMUP + ITERS {

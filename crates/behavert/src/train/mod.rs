@@ -1,10 +1,11 @@
 //! Training (docs/architecture.md#training): masked-frame pretraining and fine-tuning (multi-task, transfer),
 //! with schedules, checkpoints, resume and metrics logs.
 //!
-//! `trainer` holds the loop; `pretrain` and `finetune` the objectives; `losses`, `masking`
-//! and `schedule` the maths; `sources` and `data` the data; `state` the run
+//! `trainer` holds the loop; `pretrain` and `finetune` the objectives; `losses`, `masking`,
+//! `schedule` and `adamw` the maths; `sources` and `data` the data; `state` the run
 //! directory.
 
+pub mod adamw;
 pub mod config;
 pub mod data;
 pub mod finetune;

@@ -21,9 +21,10 @@ use behavert_pose::preprocess::{
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
 use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 
+use super::adamw::AdamW;
 use super::config::{ClipScope, Monitor, TrainingConfig};
 use super::finetune::{self, HeadPlan};
 use super::schedule::{LrSchedule, module_scheduler};
@@ -464,16 +465,24 @@ fn freeze_if_asked(model: BehavErt, config: &TrainingConfig) -> BehavErt {
 
 fn optimizer(config: &TrainingConfig) -> ModuleOptimizer {
     let o = &config.optimizer;
-    AdamWConfig::new()
-        .with_beta_1(o.beta_1 as f32)
-        .with_beta_2(o.beta_2 as f32)
-        .with_weight_decay(o.weight_decay as f32)
-        .with_grad_clipping(
-            o.grad_clip_norm
-                .filter(|_| o.grad_clip_scope == ClipScope::PerTensor)
-                .map(|n| GradientClippingConfig::Norm(n as f32)),
-        )
-        .init()
+    // burn's default ε, which runs before this optimizer was ours trained with.
+    let epsilon = 1e-5;
+    let adamw = AdamW::new(
+        o.beta_1 as f32,
+        o.beta_2 as f32,
+        epsilon,
+        o.weight_decay as f32,
+    );
+    let optimizer = ModuleOptimizer::from(adamw);
+    match o
+        .grad_clip_norm
+        .filter(|_| o.grad_clip_scope == ClipScope::PerTensor)
+    {
+        Some(norm) => {
+            optimizer.with_grad_clipping(GradientClippingConfig::Norm(norm as f32).init())
+        }
+        None => optimizer,
+    }
 }
 
 /// Trains from scratch (or from `model.pretrained`) into the new run directory `output`.
