@@ -179,11 +179,16 @@ impl Kernel {
         assert!(width > 0, "packed multiply: no columns");
         let outputs = rows * width;
         let chunk_rows = self.chunk_rows::<E>(rows);
-        // Whole tiles per chunk, so an interleaved chunk starts at a tile.
-        debug_assert!(chunk_rows.is_multiple_of(ROWS));
         let (a, interleaved) = match a {
             Rows::Plain(a) => (a, false),
-            Rows::Interleaved(a) => (a, true),
+            Rows::Interleaved(a) => {
+                // Whole tiles per chunk, so that each chunk starts at a tile.
+                assert!(
+                    chunk_rows.is_multiple_of(ROWS),
+                    "interleaved rows off tiles"
+                );
+                (a, true)
+            }
         };
         // Not zero-filled first: the kernels write every output.
         let mut c = Vec::with_capacity(outputs);
@@ -684,50 +689,6 @@ mod tests {
                     "{name}, width {width}: largest difference {worst:e}"
                 );
             }
-        }
-    }
-}
-#[cfg(test)]
-mod rate_probe {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn rate() {
-        let kernel = Kernel::detect().unwrap();
-        for (rows, depth, width) in [
-            (1028, 768, 3072),
-            (1028, 3072, 768),
-            (4112, 256, 1024),
-            (4112, 1024, 256),
-            (768, 1028, 3072),
-        ] {
-            let a: Vec<f32> = (0..rows * depth).map(|i| (i % 7) as f32).collect();
-            let b: Vec<f32> = (0..depth * width).map(|i| (i % 5) as f32).collect();
-            let packed = Packed::<f32>::from_rows(depth, width, |k| &b[k * width..][..width], &[]);
-            let mut best = f64::MAX;
-            for _ in 0..5 {
-                let t = std::time::Instant::now();
-                let c = kernel.multiply(&a, &packed, &|_| {});
-                std::hint::black_box(c);
-                best = best.min(t.elapsed().as_secs_f64());
-            }
-            let mut best_t = f64::MAX;
-            let at: Vec<f32> = (0..rows * depth).map(|i| (i % 7) as f32).collect();
-            let p2 =
-                Packed::<f32>::from_rows(rows, width, |k| &b[(k % depth) * width..][..width], &[]);
-            for _ in 0..5 {
-                let t = std::time::Instant::now();
-                let c = kernel.multiply_transposed(&at, &p2);
-                std::hint::black_box(c);
-                best_t = best_t.min(t.elapsed().as_secs_f64());
-            }
-            let flops = 2.0 * (rows * depth * width) as f64;
-            println!(
-                "{rows}x{depth}x{width}: {:.1} GF/s; transposed {}x{rows}x{width}: {:.1} GF/s",
-                flops / best / 1e9,
-                depth,
-                flops / best_t / 1e9
-            );
         }
     }
 }
