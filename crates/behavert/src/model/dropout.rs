@@ -1,5 +1,6 @@
 //! Dropout as burn's [`Dropout`] applies it (same condition, same scaling), with the mask
-//! drawn in bulk from a ChaCha8 stream seeded from the device's generator. burn's own draws
+//! drawn in bulk from a ChaCha8 stream seeded from the device's generator: the embeddings', and
+//! the encoder's where our kernels do not run (theirs is [`super::packed`]'s hash dropout). burn's own draws
 //! each element through a fresh Bernoulli sampler: a sixth of a CPU training step went there.
 
 use burn::nn::Dropout;

@@ -1,8 +1,9 @@
 //! The kernel as operations of burn's CPU backend (a backend extension), with backward passes
 //! of their own under autodiff: training's linear layers run their three products per step on
-//! [`super::linear_training`] instead of burn's matmul, bias and GELU passes, and self-attention
-//! on [`super::attention_training`] instead of burn's composition of matmuls, softmax and
-//! dropout.
+//! [`super::linear_training`] instead of burn's matmul, bias, GELU and dropout passes,
+//! self-attention on [`super::attention_training`] instead of burn's composition of matmuls,
+//! softmax and dropout, and each residual join on [`super::residual_norm`] instead of a mask,
+//! a sum and LayerNorm's composed operations.
 
 use std::sync::{Arc, OnceLock};
 
@@ -66,6 +67,12 @@ fn f32_kernel() -> Option<Kernel> {
     *KERNEL.get_or_init(|| Kernel::detect().filter(|k| k.supports::<f32>()))
 }
 
+/// Whether the operations below take `x`: f32 on the CPU (with or without autodiff), on a CPU
+/// with AVX-512 F. The model's parameters share its device and type.
+fn applies(x: &Tensor<3>) -> bool {
+    f32_kernel().is_some() && is_cpu(&x.device()) && x.dtype() == DType::F32
+}
+
 /// `layer`'s output for `x` (then exact GELU where `gelu` is set, then `dropout`) on the
 /// kernel where it applies (f32 on the CPU, with or without autodiff, on a CPU with AVX-512
 /// F); `None` where it does not, for the caller's own path.
@@ -75,11 +82,7 @@ pub fn linear(
     gelu: bool,
     dropout: Option<&Dropout>,
 ) -> Option<Tensor<3>> {
-    let bias = layer.bias.as_ref()?;
-    f32_kernel()?;
-    if !is_cpu(&x.device()) || x.dtype() != DType::F32 || layer.weight.val().dtype() != DType::F32 {
-        return None;
-    }
+    let bias = layer.bias.as_ref().filter(|_| applies(x))?;
     let y = <Dispatch as KernelOps>::kernel_linear(
         x.clone().into_dispatch(),
         layer.weight.val().into_dispatch(),
@@ -104,8 +107,7 @@ pub fn self_attention(
         .map(|p| p.bias.as_ref().map(|b| b.val()))
         .collect();
     let (biases, _) = (biases?, mha.output.bias.as_ref()?);
-    f32_kernel()?;
-    if !is_cpu(&x.device()) || x.dtype() != DType::F32 {
+    if !applies(x) {
         return None;
     }
     let weights = Tensor::cat(projections.iter().map(|p| p.weight.val()).collect(), 1);
@@ -136,12 +138,8 @@ pub fn residual_norm(
     residual: &Tensor<3>,
     sublayer: &Tensor<3>,
 ) -> Option<Tensor<3>> {
-    let beta = norm.beta.as_ref()?;
-    f32_kernel()?;
+    let beta = norm.beta.as_ref().filter(|_| applies(residual) && applies(sublayer))?;
     let device = residual.device();
-    if !is_cpu(&device) || residual.dtype() != DType::F32 || sublayer.dtype() != DType::F32 {
-        return None;
-    }
     let output = <Dispatch as KernelOps>::kernel_residual_norm(
         residual.clone().into_dispatch(),
         sublayer.clone().into_dispatch(),
