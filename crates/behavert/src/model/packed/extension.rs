@@ -138,7 +138,10 @@ pub fn residual_norm(
     residual: &Tensor<3>,
     sublayer: &Tensor<3>,
 ) -> Option<Tensor<3>> {
-    let beta = norm.beta.as_ref().filter(|_| applies(residual) && applies(sublayer))?;
+    let beta = norm
+        .beta
+        .as_ref()
+        .filter(|_| applies(residual) && applies(sublayer))?;
     let device = residual.device();
     let output = <Dispatch as KernelOps>::kernel_residual_norm(
         residual.clone().into_dispatch(),
