@@ -178,6 +178,17 @@ fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
+/// `t`'s values to change in place: its own memory where nothing else holds it (a gradient
+/// handed to its consumer), else a copy first.
+fn values_mut(t: &mut FlexTensor) -> &mut [f32] {
+    let layout = t.layout();
+    if !layout.is_contiguous() || layout.start_offset() != 0 {
+        *t = t.to_contiguous();
+    }
+    let count = t.layout().num_elements();
+    &mut t.storage_mut::<f32>()[..count]
+}
+
 /// A tensor of `shape` holding `values`.
 fn tensor(values: Vec<f32>, shape: Shape) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
@@ -374,7 +385,7 @@ impl Backward<Flex, 3> for LinearBackward {
 
     fn backward(self, ops: Ops<LinearState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [x_node, weight_node, bias_node] = ops.parents;
-        let output_gradient = grads.consume::<Flex>(&ops.node);
+        let mut output_gradient = grads.consume::<Flex>(&ops.node);
         let LinearState {
             x,
             weight,
@@ -383,18 +394,17 @@ impl Backward<Flex, 3> for LinearBackward {
         } = ops.state;
         let kernel = kernel();
         let width = weight.shape()[1];
-        let mut gradient = values(&output_gradient);
         if before_gelu.is_some() || dropout.drops() {
             let before = before_gelu.as_ref().map(values);
-            let gradient = gradient.to_mut();
             linear_training::through_activation(
                 kernel,
-                gradient,
+                values_mut(&mut output_gradient),
                 width,
                 before.as_deref(),
                 dropout,
             );
         }
+        let gradient = values(&output_gradient);
         if let Some(node) = bias_node {
             let bias = linear_training::bias_gradient(&gradient, width);
             grads.register::<Flex>(node.id, tensor(bias, Shape::new([width])));

@@ -2,6 +2,8 @@
 //! step (one [`Operand`]: an f32, or a pair of bf16 from two depth rows), its columns' operands
 //! side by side (`[panel][step][column]`), which is how the kernels want their second operand.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use super::operand::Operand;
@@ -32,8 +34,6 @@ impl<E: Operand> Packed<E> {
         row: impl Fn(usize) -> &'a [f32] + Sync,
         bias: &[f32],
     ) -> Self {
-        let mut packed = Self::zeros(depth, width, bias);
-        let steps = packed.steps();
         let no_row = vec![0.0; width];
         let rows = |step: usize| {
             let low = row(E::DEPTH * step);
@@ -48,21 +48,22 @@ impl<E: Operand> Packed<E> {
             );
             (low, high)
         };
-        packed
-            .panels
-            .par_chunks_mut(steps * PANEL)
-            .enumerate()
-            .for_each(|(panel, out)| {
-                let columns = panel * PANEL..(width.min((panel + 1) * PANEL));
-                for (step, out) in out.chunks_exact_mut(PANEL).enumerate() {
-                    let (low, high) = rows(step);
-                    let (low, high) = (&low[columns.clone()], &high[columns.clone()]);
-                    for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
-                        *out = E::of(low, high);
-                    }
+        let fill = |panel: usize, out: &mut [MaybeUninit<E>]| {
+            let columns = panel * PANEL..(width.min((panel + 1) * PANEL));
+            for (step, out) in out.chunks_exact_mut(PANEL).enumerate() {
+                let (low, high) = rows(step);
+                let (low, high) = (&low[columns.clone()], &high[columns.clone()]);
+                let (values, padding) = out.split_at_mut(columns.len());
+                for ((out, &low), &high) in values.iter_mut().zip(low).zip(high) {
+                    out.write(E::of(low, high));
                 }
-            });
-        packed
+                padding.iter_mut().for_each(|out| {
+                    out.write(E::of(0.0, 0.0));
+                });
+            }
+        };
+        // SAFETY: every step's row of a panel is written whole: its columns, then padding.
+        unsafe { Self::build(depth, width, bias, fill) }
     }
 
     /// The matrix whose column `n` is `column(n)` (`depth` values), and `bias` (empty: zeros):
@@ -77,42 +78,61 @@ impl<E: Operand> Packed<E> {
         bias: &[f32],
     ) -> Self {
         const STEPS_PER_BLOCK: usize = 16;
-        let mut packed = Self::zeros(depth, width, bias);
-        let steps = packed.steps();
-        packed
-            .panels
-            .par_chunks_mut(steps * PANEL)
-            .enumerate()
-            .for_each(|(panel, out)| {
-                let columns = panel * PANEL..width.min((panel + 1) * PANEL);
-                for first in (0..steps).step_by(STEPS_PER_BLOCK) {
-                    let block = first..steps.min(first + STEPS_PER_BLOCK);
-                    for (j, n) in columns.clone().enumerate() {
-                        let column = column(n);
-                        assert_eq!(column.len(), depth, "packing: column depth");
-                        for step in block.clone() {
-                            let low = column[E::DEPTH * step];
-                            let high = match E::DEPTH == 2 && 2 * step + 1 < depth {
-                                true => column[2 * step + 1],
-                                false => 0.0,
-                            };
-                            out[step * PANEL + j] = E::of(low, high);
-                        }
+        let steps = depth.div_ceil(E::DEPTH);
+        let fill = |panel: usize, out: &mut [MaybeUninit<E>]| {
+            let columns = panel * PANEL..width.min((panel + 1) * PANEL);
+            for first in (0..steps).step_by(STEPS_PER_BLOCK) {
+                let block = first..steps.min(first + STEPS_PER_BLOCK);
+                for (j, n) in columns.clone().enumerate() {
+                    let column = column(n);
+                    assert_eq!(column.len(), depth, "packing: column depth");
+                    for step in block.clone() {
+                        let low = column[E::DEPTH * step];
+                        let high = match E::DEPTH == 2 && 2 * step + 1 < depth {
+                            true => column[2 * step + 1],
+                            false => 0.0,
+                        };
+                        out[step * PANEL + j].write(E::of(low, high));
                     }
                 }
-            });
-        packed
+                for j in columns.len()..PANEL {
+                    for step in block.clone() {
+                        out[step * PANEL + j].write(E::of(0.0, 0.0));
+                    }
+                }
+            }
+        };
+        // SAFETY: every block of steps covers all of a panel's columns: values, then padding.
+        unsafe { Self::build(depth, width, bias, fill) }
     }
 
-    /// All-zero panels for a `[depth, width]` matrix, and `bias` zero-padded.
-    fn zeros(depth: usize, width: usize, bias: &[f32]) -> Self {
+    /// A `[depth, width]` matrix whose panel `p` (`[steps][PANEL]` operands) `fill(p, panel)`
+    /// writes, panels in parallel, and `bias` zero-padded. Not zero-filled first: training
+    /// packs matrices of megabytes every step.
+    ///
+    /// # Safety
+    /// `fill` writes every operand of the panel it is given.
+    unsafe fn build(
+        depth: usize,
+        width: usize,
+        bias: &[f32],
+        fill: impl Fn(usize, &mut [MaybeUninit<E>]) + Sync,
+    ) -> Self {
         let panel_count = width.div_ceil(PANEL);
         let mut padded = vec![0.0; panel_count * PANEL];
         padded[..bias.len()].copy_from_slice(bias);
+        let panel_size = depth.div_ceil(E::DEPTH) * PANEL;
+        let mut panels = Vec::with_capacity(panel_count * panel_size);
+        panels.spare_capacity_mut()[..panel_count * panel_size]
+            .par_chunks_mut(panel_size)
+            .enumerate()
+            .for_each(|(panel, out)| fill(panel, out));
+        // SAFETY: `fill` wrote every operand of every panel (the caller's promise).
+        unsafe { panels.set_len(panel_count * panel_size) };
         Self {
             depth,
             width,
-            panels: vec![E::of(0.0, 0.0); panel_count * depth.div_ceil(E::DEPTH) * PANEL],
+            panels,
             bias: padded,
         }
     }
