@@ -35,7 +35,21 @@ struct Head<'a> {
     positions: usize,
 }
 
-impl Head<'_> {
+impl<'a> Head<'a> {
+    /// Head `sequence_head % heads` of sequence `sequence_head / heads` in `projected`.
+    fn new(projected: &'a [f32], shape: Shape, sequence_head: usize) -> Self {
+        let (b, h) = (sequence_head / shape.heads, sequence_head % shape.heads);
+        let hidden = shape.heads * shape.head_width;
+        let length = shape.positions * 3 * hidden;
+        Self {
+            sequence: &projected[b * length..][..length],
+            hidden,
+            width: shape.head_width,
+            h,
+            positions: shape.positions,
+        }
+    }
+
     /// Row `t` of the query (`which` 0), key (1) or value (2).
     fn part(&self, which: usize, t: usize) -> &[f32] {
         &self.sequence[t * 3 * self.hidden + which * self.hidden + self.h * self.width..]
@@ -91,14 +105,8 @@ pub fn forward(
     let per_head: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..batch * heads)
         .into_par_iter()
         .map(|sequence_head| {
-            let (b, h) = (sequence_head / heads, sequence_head % heads);
-            let head = Head {
-                sequence: &projected[b * positions * 3 * hidden..][..positions * 3 * hidden],
-                hidden,
-                width: head_width,
-                h,
-                positions,
-            };
+            let b = sequence_head / heads;
+            let head = Head::new(projected, shape, sequence_head);
             let padding = padding.map(|p| &p[b * positions..][..positions]);
             let mut weights = head.scores(kernel, padding);
             let mut largest = Vec::with_capacity(positions);
@@ -163,13 +171,7 @@ pub fn backward(
         .into_par_iter()
         .map(|sequence_head| {
             let (b, h) = (sequence_head / heads, sequence_head % heads);
-            let head = Head {
-                sequence: &projected[b * positions * 3 * hidden..][..positions * 3 * hidden],
-                hidden,
-                width: head_width,
-                h,
-                positions,
-            };
+            let head = Head::new(projected, shape, sequence_head);
             let head_rows = |m: &[f32]| {
                 let mut rows = Vec::with_capacity(positions * head_width);
                 for t in 0..positions {

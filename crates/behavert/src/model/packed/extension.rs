@@ -540,6 +540,17 @@ mod tests {
 
     use super::*;
 
+    /// The CPU autodiff device seeded with `seed`, where the kernel runs; else `None` (said).
+    fn autodiff_device(seed: u64) -> Option<Device> {
+        if f32_kernel().is_none() {
+            eprintln!("skipped: this CPU has no AVX-512 F");
+            return None;
+        }
+        let device = Device::flex().autodiff();
+        device.seed(seed);
+        Some(device)
+    }
+
     fn close(got: Tensor<3>, want: Tensor<3>) {
         let (got, want) = (got.into_data(), want.into_data());
         got.assert_approx_eq::<f32>(&want, burn::tensor::Tolerance::absolute(1e-4));
@@ -548,12 +559,9 @@ mod tests {
     /// The kernel's outputs and gradients (input, weight, bias) equal burn's own layers'.
     #[test]
     fn forward_and_backward_equal_burn_s_linear_layer() {
-        if f32_kernel().is_none() {
-            eprintln!("skipped: this CPU has no AVX-512 F");
+        let Some(device) = autodiff_device(3) else {
             return;
-        }
-        let device = Device::flex().autodiff();
-        device.seed(3);
+        };
         let layer = LinearConfig::new(19, 70).init(&device);
         for gelu_after in [false, true] {
             let x = Tensor::<3>::random([3, 13, 19], Distribution::Default, &device).require_grad();
@@ -583,12 +591,9 @@ mod tests {
     /// attention, outputs and gradients.
     #[test]
     fn self_attention_equals_burn_s_forward_and_backward() {
-        if f32_kernel().is_none() {
-            eprintln!("skipped: this CPU has no AVX-512 F");
+        let Some(device) = autodiff_device(5) else {
             return;
-        }
-        let device = Device::flex().autodiff();
-        device.seed(5);
+        };
         let mha = MultiHeadAttentionConfig::new(24, 3)
             .with_dropout(0.0)
             .init(&device);
@@ -623,12 +628,9 @@ mod tests {
     /// (scores, softmax, the same mask, product), and about the dropped share is dropped.
     #[test]
     fn dropped_attention_weights_are_dropped_alike_forward_and_backward() {
-        if f32_kernel().is_none() {
-            eprintln!("skipped: this CPU has no AVX-512 F");
+        let Some(device) = autodiff_device(9) else {
             return;
-        }
-        let device = Device::flex().autodiff();
-        device.seed(9);
+        };
         let (batch, positions, heads, width) = (2, 33, 2, 8);
         let hidden = heads * width;
         let projected = Tensor::<3>::random(
@@ -690,12 +692,9 @@ mod tests {
     /// mask, outputs and the gradients at all four inputs.
     #[test]
     fn residual_join_equals_burn_s_layer_norm_of_the_dropped_sum() {
-        if f32_kernel().is_none() {
-            eprintln!("skipped: this CPU has no AVX-512 F");
+        let Some(device) = autodiff_device(21) else {
             return;
-        }
-        let device = Device::flex().autodiff();
-        device.seed(21);
+        };
         let (batch, positions, width) = (3, 7, 40);
         let mut norm = LayerNormConfig::new(width)
             .with_epsilon(1e-12)
