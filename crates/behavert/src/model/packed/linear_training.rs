@@ -120,7 +120,7 @@ pub fn weight_gradient(kernel: Kernel, x: &[f32], gradient: &[f32], width: usize
 
 /// `∂L/∂b`: the gradient's column sums, `[width]`.
 pub fn bias_gradient(gradient: &[f32], width: usize) -> Vec<f32> {
-    gradient
+    let parts: Vec<Vec<f32>> = gradient
         .par_chunks(ROWS_PER_TASK * 64 * width)
         .map(|rows| {
             let mut sums = vec![0.0f32; width];
@@ -129,13 +129,17 @@ pub fn bias_gradient(gradient: &[f32], width: usize) -> Vec<f32> {
             }
             sums
         })
-        .reduce(
-            || vec![0.0; width],
-            |mut total, part| {
-                total.iter_mut().zip(&part).for_each(|(t, p)| *t += p);
-                total
-            },
-        )
+        .collect();
+    sum_in_order(parts, width)
+}
+
+/// The sum of `parts` (each `width` long), added in their order: a parallel reduction's tree
+/// follows the threads' timing, and a run must repeat bit for bit (resuming after a kill).
+pub fn sum_in_order(parts: Vec<Vec<f32>>, width: usize) -> Vec<f32> {
+    parts.into_iter().fold(vec![0.0; width], |mut total, part| {
+        total.iter_mut().zip(&part).for_each(|(t, p)| *t += p);
+        total
+    })
 }
 
 #[cfg(test)]

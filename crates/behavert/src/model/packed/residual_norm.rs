@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::hash_dropout::HashDropout;
 use super::kernel::Kernel;
+use super::linear_training::sum_in_order;
 
 /// Rows per parallel task.
 const ROWS_PER_TASK: usize = 32;
@@ -107,7 +108,7 @@ pub fn backward(
     let mut residual = vec![0.0; output_gradient.len()];
     let mut sublayer = vec![0.0; output_gradient.len()];
     let task = ROWS_PER_TASK * width;
-    let (gamma_gradient, beta_gradient) = residual
+    let (gamma_parts, beta_parts): (Vec<_>, Vec<_>) = residual
         .par_chunks_mut(task)
         .zip(sublayer.par_chunks_mut(task))
         .enumerate()
@@ -156,14 +157,10 @@ pub fn backward(
             });
             (gamma_sum, beta_sum)
         })
-        .reduce(
-            || (vec![0.0; width], vec![0.0; width]),
-            |(mut gamma, mut beta), (g, b)| {
-                gamma.iter_mut().zip(&g).for_each(|(t, p)| *t += p);
-                beta.iter_mut().zip(&b).for_each(|(t, p)| *t += p);
-                (gamma, beta)
-            },
-        );
+        .unzip();
+    // Added in order, not by a parallel reduction: a run repeats bit for bit.
+    let gamma_gradient = sum_in_order(gamma_parts, width);
+    let beta_gradient = sum_in_order(beta_parts, width);
     Backward {
         residual,
         sublayer,
