@@ -26,8 +26,11 @@ const ROWS: usize = 6;
 /// Depth steps per pass over a panel: 128 × 64 × 4 bytes = 32 KiB of panel, kept in L1 (48 KiB
 /// on recent cores) while every tile of a chunk reads it.
 const DEPTH: usize = 128;
-/// Most rows per parallel task (a multiple of [`ROWS`] and of AMX's block rows).
-const CHUNK_ROWS: usize = ROWS * 16;
+/// Most rows per parallel task (a multiple of [`ROWS`] and of AMX's block rows). Each task
+/// reads all of B from the shared cache once, so more rows per task read it fewer times: 192
+/// rather than 96 measured 2% faster for a base training step and 5% for base inference (f32,
+/// Intel Xeon), the same for small.
+const CHUNK_ROWS: usize = ROWS * 32;
 
 const _: () = assert!(CHUNK_ROWS.is_multiple_of(amx::BLOCK_ROWS));
 
