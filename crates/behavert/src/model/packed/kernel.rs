@@ -32,6 +32,10 @@ const DEPTH: usize = 128;
 /// Intel Xeon), the same for small.
 const CHUNK_ROWS: usize = ROWS * 32;
 
+/// Depth steps per block of A run through every panel before the next: 192 rows × 1024 × 4
+/// bytes = 768 KiB of A, kept in L2 (2 MiB on recent cores) while B streams past.
+const BLOCK_DEPTH: usize = DEPTH * 8;
+
 const _: () = assert!(CHUNK_ROWS.is_multiple_of(amx::BLOCK_ROWS));
 
 /// Proof that this CPU has AVX-512 F: the only way to reach the kernels. bf16 operands need
@@ -157,7 +161,8 @@ impl Kernel {
     }
 
     /// `aᵀ · b`, `[rows, b.width]`, for `transposed` = aᵀ `[b.depth, rows]` f32: training's
-    /// weight gradients `xᵀ · ∂y`, without a transposed copy of `x`.
+    /// weight gradients `xᵀ · ∂y`. The tiles read `aᵀ`'s columns where they lie, with no
+    /// transposed or interleaved copy.
     pub fn multiply_transposed(self, transposed: &[f32], b: &Packed<f32>) -> Vec<f32> {
         let depth = b.depth;
         assert!(
@@ -166,8 +171,7 @@ impl Kernel {
             transposed.len(),
         );
         let rows = transposed.len() / depth;
-        let interleaved = interleave_columns(transposed, depth, rows);
-        self.multiply_split(Rows::Interleaved(&interleaved), rows, b, &|_| {})
+        self.multiply_split(Rows::Transposed(transposed, rows), rows, b, &|_| {})
     }
 
     /// [`Self::multiply`] for `rows` rows of `a`, split over the cores.
@@ -182,26 +186,16 @@ impl Kernel {
         assert!(width > 0, "packed multiply: no columns");
         let outputs = rows * width;
         let chunk_rows = self.chunk_rows::<E>(rows);
-        let (a, interleaved) = match a {
-            Rows::Plain(a) => (a, false),
-            Rows::Interleaved(a) => {
-                // Whole tiles per chunk, so that each chunk starts at a tile.
-                assert!(
-                    chunk_rows.is_multiple_of(ROWS),
-                    "interleaved rows off tiles"
-                );
-                (a, true)
-            }
-        };
         // Not zero-filled first: the kernels write every output.
         let mut c = Vec::with_capacity(outputs);
         c.spare_capacity_mut()[..outputs]
             .par_chunks_mut(chunk_rows * width)
-            .zip(a.par_chunks(chunk_rows * steps))
-            .for_each(|(c, a)| {
-                let a = match interleaved {
-                    true => Rows::Interleaved(a),
-                    false => Rows::Plain(a),
+            .enumerate()
+            .for_each(|(chunk, c)| {
+                let first = chunk * chunk_rows;
+                let a = match a {
+                    Rows::Plain(a) => Rows::Plain(&a[first * steps..][..c.len() / width * steps]),
+                    Rows::Transposed(a, stride) => Rows::Transposed(&a[first..], stride),
                 };
                 self.fill_rows(a, b, c, activation)
             });
@@ -261,48 +255,66 @@ impl Kernel {
                 && c.len().is_multiple_of(width)
                 && match a {
                     Rows::Plain(a) => a.len() == c.len() / width * steps,
-                    Rows::Interleaved(a) => a.len() >= c.len() / width * steps,
+                    Rows::Transposed(a, stride) => {
+                        a.len() + stride >= steps * stride + c.len() / width
+                    }
                 },
             "packed multiply: operands of inconsistent sizes"
         );
         let rows = c.len() / width;
-        // Made at the first panel that needs it, used by every panel after.
-        let mut interleaved = None;
-        for panel in 0..panel_count {
-            let columns = (width - panel * PANEL).min(PANEL);
-            // The tiles take whole blocks where the panel's columns divide into them; the vector
-            // kernel the rest.
-            let amx = self
-                .tiles::<E>()
-                .filter(|amx| columns.is_multiple_of(amx.columns()));
-            let tile_rows = rows / amx::BLOCK_ROWS * amx::BLOCK_ROWS;
-            let tile_steps = steps / amx::BLOCK_PAIRS * amx::BLOCK_PAIRS;
-            match (amx, a) {
-                (Some(amx), Rows::Plain(a)) if tile_rows > 0 && tile_steps > 0 => {
-                    for left in (0..columns).step_by(amx.columns()) {
-                        let block = amx::Block {
-                            a: a.as_ptr().cast(),
-                            a_stride: steps,
-                            panel: panels[panel * steps * PANEL + left..].as_ptr().cast(),
-                            pairs: tile_steps,
-                            bias: bias[panel * PANEL + left..].as_ptr(),
-                            c: c[panel * PANEL + left..].as_mut_ptr().cast(),
-                            c_stride: width,
-                            rows: tile_rows,
-                        };
-                        // SAFETY: whole blocks inside `a`, the panel and `c` (sizes checked
-                        // above); operands that run on tiles are bf16 pairs.
-                        unsafe { amx.block(block) };
+        // The depth in blocks whose interleaved rows of A stay in L2 while every panel runs
+        // through them; AMX (bf16 from A as given) takes the whole depth at once.
+        let block_depth = match self.tiles::<E>() {
+            Some(_) => steps,
+            None => BLOCK_DEPTH,
+        };
+        // One block's interleaved rows, made at the first panel that needs them.
+        let mut interleaved = Vec::new();
+        for block in (0..steps).step_by(block_depth) {
+            let depth = block..(block + block_depth).min(steps);
+            let mut made = false;
+            for panel in 0..panel_count {
+                let columns = (width - panel * PANEL).min(PANEL);
+                // The tiles take whole blocks where the panel's columns divide into them; the
+                // vector kernel the rest.
+                let amx = self
+                    .tiles::<E>()
+                    .filter(|amx| columns.is_multiple_of(amx.columns()));
+                let tile_rows = rows / amx::BLOCK_ROWS * amx::BLOCK_ROWS;
+                let tile_steps = steps / amx::BLOCK_PAIRS * amx::BLOCK_PAIRS;
+                match (amx, a) {
+                    (Some(amx), Rows::Plain(a)) if tile_rows > 0 && tile_steps > 0 => {
+                        for left in (0..columns).step_by(amx.columns()) {
+                            let block = amx::Block {
+                                a: a.as_ptr().cast(),
+                                a_stride: steps,
+                                panel: panels[panel * steps * PANEL + left..].as_ptr().cast(),
+                                pairs: tile_steps,
+                                bias: bias[panel * PANEL + left..].as_ptr(),
+                                c: c[panel * PANEL + left..].as_mut_ptr().cast(),
+                                c_stride: width,
+                                rows: tile_rows,
+                            };
+                            // SAFETY: whole blocks inside `a`, the panel and `c` (sizes checked
+                            // above); operands that run on tiles are bf16 pairs.
+                            unsafe { amx.block(block) };
+                        }
+                        let a = TileRows::Plain(a);
+                        self.vector_tiles(a, b, c, panel, 0..tile_rows, tile_steps..steps);
+                        self.vector_tiles(a, b, c, panel, tile_rows..rows, 0..steps);
                     }
-                    let a = Rows::Plain(a);
-                    self.vector_tiles(a, b, c, panel, 0..tile_rows, tile_steps..steps);
-                    self.vector_tiles(a, b, c, panel, tile_rows..rows, 0..steps);
-                }
-                (_, Rows::Interleaved(_)) => self.vector_tiles(a, b, c, panel, 0..rows, 0..steps),
-                (_, Rows::Plain(a)) => {
-                    let a =
-                        Rows::Interleaved(interleaved.get_or_insert_with(|| interleave(a, steps)));
-                    self.vector_tiles(a, b, c, panel, 0..rows, 0..steps);
+                    _ => {
+                        if !made {
+                            interleave(a, steps, rows, depth.clone(), &mut interleaved);
+                            made = true;
+                        }
+                        let a = TileRows::Interleaved {
+                            a: &interleaved,
+                            first: depth.start,
+                            steps: depth.len(),
+                        };
+                        self.vector_tiles(a, b, c, panel, 0..rows, depth.clone());
+                    }
                 }
             }
         }
@@ -315,7 +327,7 @@ impl Kernel {
     /// [`Self::fill_rows`].
     fn vector_tiles<E: Operand>(
         self,
-        a: Rows<E>,
+        a: TileRows<E>,
         b: &Packed<E>,
         c: &mut [MaybeUninit<f32>],
         panel: usize,
@@ -335,10 +347,16 @@ impl Kernel {
             };
             for row in rows.clone().step_by(ROWS) {
                 let (a, a_row, a_step) = match a {
-                    Rows::Plain(a) => (&a[row * steps + depth_start..], steps, 1),
-                    Rows::Interleaved(a) => {
-                        (&a[(row / ROWS * steps + depth_start) * ROWS..], 1, ROWS)
-                    }
+                    TileRows::Plain(a) => (&a[row * steps + depth_start..], steps, 1),
+                    TileRows::Interleaved {
+                        a,
+                        first,
+                        steps: block,
+                    } => (
+                        &a[(row / ROWS * block + depth_start - first) * ROWS..],
+                        1,
+                        ROWS,
+                    ),
                 };
                 let tile = Tile {
                     a: a.as_ptr(),
@@ -371,76 +389,99 @@ impl Kernel {
     }
 }
 
-/// A's rows as the vector tiles read them.
+/// A's rows as a product takes them.
 #[derive(Clone, Copy)]
 enum Rows<'a, E> {
-    /// As given: row after row.
+    /// Row after row.
     Plain(&'a [E]),
-    /// From row 0, [`ROWS`] rows at a time with each depth step's operands side by side
-    /// ([`interleave`]).
-    Interleaved(&'a [E]),
+    /// As columns: depth step `k` of row `r` at `k × stride + r` (`aᵀ` as given).
+    Transposed(&'a [E], usize),
 }
 
-/// `a`'s rows (`steps` operands each) [`ROWS`] at a time, each depth step's operands of those
-/// rows side by side (rows past the end zero): a tile's broadcasts then read one stream
-/// instead of one per row, far apart in memory.
-fn interleave<E: Operand>(a: &[E], steps: usize) -> Vec<E> {
-    let rows = a.len() / steps;
-    let mut out = Vec::with_capacity(rows.div_ceil(ROWS) * steps * ROWS);
-    for (tile, rows) in out
-        .spare_capacity_mut()
-        .chunks_exact_mut(steps * ROWS)
-        .zip(a.chunks(steps * ROWS))
-    {
-        let row = |r: usize| rows.get(r * steps..(r + 1) * steps);
-        match std::array::from_fn::<_, ROWS, _>(row) {
-            [Some(r0), Some(r1), Some(r2), Some(r3), Some(r4), Some(r5)] => {
-                let operands = r0.iter().zip(r1).zip(r2).zip(r3).zip(r4).zip(r5);
-                for (out, (((((&v0, &v1), &v2), &v3), &v4), &v5)) in
-                    tile.chunks_exact_mut(ROWS).zip(operands)
-                {
-                    for (out, v) in out.iter_mut().zip([v0, v1, v2, v3, v4, v5]) {
-                        out.write(v);
+/// A's rows as the vector tiles read them.
+#[derive(Clone, Copy)]
+enum TileRows<'a, E> {
+    /// Row after row (the edges of AMX's blocks).
+    Plain(&'a [E]),
+    /// Depth steps `first..first + steps` of the rows from row 0, [`ROWS`] rows at a time with
+    /// each step's operands side by side ([`interleave`]).
+    Interleaved {
+        a: &'a [E],
+        first: usize,
+        steps: usize,
+    },
+}
+
+/// Depth steps `depth` of `a`'s `rows` rows (`steps` operands each, plain or transposed)
+/// [`ROWS`] rows at a time, each step's operands of those rows side by side (rows past the
+/// end zero), into `out`: a tile's broadcasts then read one stream instead of one per row, far
+/// apart in memory.
+fn interleave<E: Operand>(
+    a: Rows<E>,
+    steps: usize,
+    rows: usize,
+    depth: Range<usize>,
+    out: &mut Vec<E>,
+) {
+    let (whole, left) = (rows / ROWS, rows % ROWS);
+    let length = rows.div_ceil(ROWS) * depth.len() * ROWS;
+    out.clear();
+    out.reserve(length);
+    let spare = &mut out.spare_capacity_mut()[..length];
+    let zero = E::of(0.0, 0.0);
+    match a {
+        Rows::Plain(a) => {
+            for (tile, out) in spare.chunks_exact_mut(depth.len() * ROWS).enumerate() {
+                let row = |i: usize| {
+                    let r = tile * ROWS + i;
+                    (r < rows).then(|| &a[r * steps + depth.start..r * steps + depth.end])
+                };
+                match std::array::from_fn::<_, ROWS, _>(row) {
+                    [Some(r0), Some(r1), Some(r2), Some(r3), Some(r4), Some(r5)] => {
+                        let operands = r0.iter().zip(r1).zip(r2).zip(r3).zip(r4).zip(r5);
+                        for (out, (((((&v0, &v1), &v2), &v3), &v4), &v5)) in
+                            out.chunks_exact_mut(ROWS).zip(operands)
+                        {
+                            for (out, v) in out.iter_mut().zip([v0, v1, v2, v3, v4, v5]) {
+                                out.write(v);
+                            }
+                        }
+                    }
+                    // The last, partial tile.
+                    partial => {
+                        for (step, out) in out.chunks_exact_mut(ROWS).enumerate() {
+                            for (out, row) in out.iter_mut().zip(&partial) {
+                                out.write(row.map_or(zero, |row| row[step]));
+                            }
+                        }
                     }
                 }
             }
-            // The last, partial tile.
-            partial => {
-                for (step, out) in tile.chunks_exact_mut(ROWS).enumerate() {
-                    for (out, row) in out.iter_mut().zip(&partial) {
-                        out.write(row.map_or(E::of(0.0, 0.0), |row| row[step]));
+        }
+        // Step by step: each step's operands lie side by side in `a`.
+        Rows::Transposed(a, stride) => {
+            for (at, k) in depth.clone().enumerate() {
+                let operands = &a[k * stride..][..rows];
+                for tile in 0..whole {
+                    let from: &[E; ROWS] = operands[tile * ROWS..][..ROWS]
+                        .try_into()
+                        .expect("a tile's operands");
+                    let to = &mut spare[(tile * depth.len() + at) * ROWS..][..ROWS];
+                    for (to, &v) in to.iter_mut().zip(from) {
+                        to.write(v);
+                    }
+                }
+                if left > 0 {
+                    let to = &mut spare[(whole * depth.len() + at) * ROWS..][..ROWS];
+                    for (i, to) in to.iter_mut().enumerate() {
+                        to.write(operands.get(whole * ROWS + i).copied().unwrap_or(zero));
                     }
                 }
             }
         }
     }
-    // SAFETY: every tile was written above.
-    unsafe { out.set_len(out.capacity()) };
-    out
-}
-
-/// The interleaved rows ([`interleave`]) of `aᵀ` for `a` `[depth, rows]` f32: a tile's
-/// operands at one depth step are [`ROWS`] neighbours in a row of `a`. Tiles are spread over
-/// the cores.
-fn interleave_columns(a: &[f32], depth: usize, rows: usize) -> Vec<f32> {
-    let tiles = rows.div_ceil(ROWS);
-    let mut out = Vec::with_capacity(tiles * depth * ROWS);
-    out.spare_capacity_mut()[..tiles * depth * ROWS]
-        .par_chunks_mut(depth * ROWS)
-        .enumerate()
-        .for_each(|(tile, out)| {
-            let first = tile * ROWS;
-            let count = (rows - first).min(ROWS);
-            for (out, row) in out.chunks_exact_mut(ROWS).zip(a.chunks_exact(rows)) {
-                let values = &row[first..first + count];
-                for (i, out) in out.iter_mut().enumerate() {
-                    out.write(values.get(i).copied().unwrap_or(0.0));
-                }
-            }
-        });
-    // SAFETY: every tile was written above.
-    unsafe { out.set_len(tiles * depth * ROWS) };
-    out
+    // SAFETY: every tile's every step was written above.
+    unsafe { out.set_len(length) };
 }
 
 /// `tile`'s first `rows` rows.
@@ -672,11 +713,14 @@ mod tests {
         };
         let (rows, depth) = (103, 2 * DEPTH + 77);
         for width in [83, 96] {
-            let worst = worst_difference::<f32>(kernel, rows, depth, width);
-            assert!(
-                worst < 1e-4,
-                "f32, width {width}: largest difference {worst:e}"
-            );
+            // f32 also over more than one block of the depth.
+            for depth in [depth, BLOCK_DEPTH + depth] {
+                let worst = worst_difference::<f32>(kernel, rows, depth, width);
+                assert!(
+                    worst < 1e-4,
+                    "f32, depth {depth}, width {width}: largest difference {worst:e}"
+                );
+            }
             if !kernel.supports::<u32>() {
                 eprintln!("this CPU has no AVX-512 BF16: bf16 not checked");
                 continue;
@@ -693,5 +737,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `aᵀ · b` from `aᵀ` as given sums the same products in the same order as from `a`
+    /// itself: rows off a tile, a depth over more than one block.
+    #[test]
+    fn transposed_rows_multiply_as_their_plain_rows() {
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        };
+        let (rows, depth, width) = (37, BLOCK_DEPTH + DEPTH + 5, 70);
+        let value = |i: usize| (i * 7919 % 1013) as f32 / 1013.0 - 0.5;
+        let transposed: Vec<f32> = (0..depth * rows).map(value).collect();
+        let plain: Vec<f32> = (0..rows * depth)
+            .map(|i| transposed[(i % depth) * rows + i / depth])
+            .collect();
+        let b: Vec<f32> = (0..depth * width).map(|i| value(i + 3)).collect();
+        let packed = Packed::<f32>::from_rows(depth, width, |k| &b[k * width..][..width], &[]);
+        assert_eq!(
+            kernel.multiply_transposed(&transposed, &packed),
+            kernel.multiply(&plain, &packed, &|_| {}),
+        );
     }
 }
