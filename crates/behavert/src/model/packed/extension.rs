@@ -405,13 +405,15 @@ impl Backward<Flex, 3> for LinearBackward {
             );
         }
         let gradient = values(&output_gradient);
-        if let Some(node) = bias_node {
-            let bias = linear_training::bias_gradient(&gradient, width);
-            grads.register::<Flex>(node.id, tensor(bias, Shape::new([width])));
-        }
-        if let Some(node) = weight_node {
-            let w = linear_training::weight_gradient(kernel, &values(&x), &gradient, width);
-            grads.register::<Flex>(node.id, tensor(w, weight.shape()));
+        if weight_node.is_some() || bias_node.is_some() {
+            let (w, b) =
+                linear_training::weight_and_bias_gradients(kernel, &values(&x), &gradient, width);
+            if let Some(node) = weight_node {
+                grads.register::<Flex>(node.id, tensor(w, weight.shape()));
+            }
+            if let Some(node) = bias_node {
+                grads.register::<Flex>(node.id, tensor(b, Shape::new([width])));
+            }
         }
         if let Some(node) = x_node {
             let input = linear_training::input_gradient(kernel, &gradient, &values(&weight), width);

@@ -111,26 +111,18 @@ pub fn input_gradient(kernel: Kernel, gradient: &[f32], weight: &[f32], width: u
     kernel.multiply(gradient, &transposed, &|_| {})
 }
 
-/// `∂L/∂W = xᵀ · ∂L/∂y`, `[depth, width]`, for `x` `[rows, depth]`.
-pub fn weight_gradient(kernel: Kernel, x: &[f32], gradient: &[f32], width: usize) -> Vec<f32> {
+/// `∂L/∂W = xᵀ · ∂L/∂y` (`[depth, width]`) for `x` `[rows, depth]`, and `∂L/∂b`, the
+/// gradient's column sums (`[width]`), taken while the gradient is packed for the product.
+pub fn weight_and_bias_gradients(
+    kernel: Kernel,
+    x: &[f32],
+    gradient: &[f32],
+    width: usize,
+) -> (Vec<f32>, Vec<f32>) {
     let rows = gradient.len() / width;
-    let packed = Packed::<f32>::from_rows(rows, width, |r| &gradient[r * width..][..width], &[]);
-    kernel.multiply_transposed(x, &packed)
-}
-
-/// `∂L/∂b`: the gradient's column sums, `[width]`.
-pub fn bias_gradient(gradient: &[f32], width: usize) -> Vec<f32> {
-    let parts: Vec<Vec<f32>> = gradient
-        .par_chunks(ROWS_PER_TASK * 64 * width)
-        .map(|rows| {
-            let mut sums = vec![0.0f32; width];
-            for row in rows.chunks_exact(width) {
-                sums.iter_mut().zip(row).for_each(|(s, &g)| *s += g);
-            }
-            sums
-        })
-        .collect();
-    sum_in_order(parts, width)
+    let row = |r: usize| &gradient[r * width..][..width];
+    let (packed, sums) = Packed::<f32>::from_rows_with_sums(rows, width, row);
+    (kernel.multiply_transposed(x, &packed), sums)
 }
 
 /// The sum of `parts` (each `width` long), added in their order: a parallel reduction's tree
@@ -225,14 +217,16 @@ mod tests {
             &input_gradient(kernel, &gradient, &weight, width),
             &product(&gradient, &transposed_weight, rows, width, depth),
         );
+        let (weight_gradient, bias_gradient) =
+            weight_and_bias_gradients(kernel, &x, &gradient, width);
         assert_close(
-            &weight_gradient(kernel, &x, &gradient, width),
+            &weight_gradient,
             &product(&transpose(&x, rows, depth), &gradient, depth, rows, width),
         );
         let sums: Vec<f64> = (0..width)
             .map(|n| (0..rows).map(|r| f64::from(gradient[r * width + n])).sum())
             .collect();
-        assert_close(&bias_gradient(&gradient, width), &sums);
+        assert_close(&bias_gradient, &sums);
 
         let mut through = gradient.clone();
         let before_gelu = forward.before_gelu.as_deref();

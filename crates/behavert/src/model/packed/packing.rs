@@ -63,7 +63,7 @@ impl<E: Operand> Packed<E> {
             }
         };
         // SAFETY: every step's row of a panel is written whole: its columns, then padding.
-        unsafe { Self::build(depth, width, bias, fill) }
+        unsafe { Self::build(depth, width, bias, fill) }.0
     }
 
     /// The matrix whose column `n` is `column(n)` (`depth` values), and `bias` (empty: zeros):
@@ -103,43 +103,81 @@ impl<E: Operand> Packed<E> {
             }
         };
         // SAFETY: every block of steps covers all of a panel's columns: values, then padding.
-        unsafe { Self::build(depth, width, bias, fill) }
+        unsafe { Self::build(depth, width, bias, fill) }.0
     }
 
     /// A `[depth, width]` matrix whose panel `p` (`[steps][PANEL]` operands) `fill(p, panel)`
-    /// writes, panels in parallel, and `bias` zero-padded. Not zero-filled first: training
-    /// packs matrices of megabytes every step.
+    /// writes, panels in parallel, and `bias` zero-padded; what `fill` returned, by panel.
+    /// Not zero-filled first: training packs matrices of megabytes every step.
     ///
     /// # Safety
     /// `fill` writes every operand of the panel it is given.
-    unsafe fn build(
+    unsafe fn build<S: Send>(
         depth: usize,
         width: usize,
         bias: &[f32],
-        fill: impl Fn(usize, &mut [MaybeUninit<E>]) + Sync,
-    ) -> Self {
+        fill: impl Fn(usize, &mut [MaybeUninit<E>]) -> S + Sync,
+    ) -> (Self, Vec<S>) {
         let panel_count = width.div_ceil(PANEL);
         let mut padded = vec![0.0; panel_count * PANEL];
         padded[..bias.len()].copy_from_slice(bias);
         let panel_size = depth.div_ceil(E::DEPTH) * PANEL;
         let mut panels = Vec::with_capacity(panel_count * panel_size);
-        panels.spare_capacity_mut()[..panel_count * panel_size]
+        let returned = panels.spare_capacity_mut()[..panel_count * panel_size]
             .par_chunks_mut(panel_size)
             .enumerate()
-            .for_each(|(panel, out)| fill(panel, out));
+            .map(|(panel, out)| fill(panel, out))
+            .collect();
         // SAFETY: `fill` wrote every operand of every panel (the caller's promise).
         unsafe { panels.set_len(panel_count * panel_size) };
-        Self {
+        let packed = Self {
             depth,
             width,
             panels,
             bias: padded,
-        }
+        };
+        (packed, returned)
     }
 
     /// Depth steps: the length of an operand row.
     pub fn steps(&self) -> usize {
         self.depth.div_ceil(E::DEPTH)
+    }
+}
+
+impl Packed<f32> {
+    /// The matrix whose row `k` is `row(k)` (`width` values), no bias, and its column sums,
+    /// taken while the rows are read for packing (training's bias gradient, from the gradient
+    /// the weight gradient packs). Each panel adds its rows in order: the sums repeat bit for
+    /// bit, whatever the threads' timing.
+    pub fn from_rows_with_sums<'a>(
+        depth: usize,
+        width: usize,
+        row: impl Fn(usize) -> &'a [f32] + Sync,
+    ) -> (Self, Vec<f32>) {
+        let fill = |panel: usize, out: &mut [MaybeUninit<f32>]| {
+            let columns = panel * PANEL..width.min((panel + 1) * PANEL);
+            let mut sums = [0.0f32; PANEL];
+            for (k, out) in out.chunks_exact_mut(PANEL).enumerate() {
+                let row = row(k);
+                assert_eq!(row.len(), width, "packing: row width");
+                let (values, padding) = out.split_at_mut(columns.len());
+                for ((out, sum), &v) in values.iter_mut().zip(&mut sums).zip(&row[columns.clone()])
+                {
+                    out.write(v);
+                    *sum += v;
+                }
+                padding.iter_mut().for_each(|out| {
+                    out.write(0.0);
+                });
+            }
+            sums
+        };
+        // SAFETY: every step's row of a panel is written whole: its columns, then padding.
+        let (packed, sums) = unsafe { Self::build(depth, width, &[], fill) };
+        let mut sums = sums.concat();
+        sums.truncate(width);
+        (packed, sums)
     }
 }
 
