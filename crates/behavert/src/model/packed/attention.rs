@@ -115,26 +115,37 @@ fn head<E: Operand>(
 }
 
 /// Softmax of `scale × row` but for its division: `exp(scale × (v − max))` in place; the
-/// maximum and the reciprocal of the exponentials' sum returned. The maximum and the sum run in 16 lanes: a single running
-/// total is a chain of dependent additions the compiler may not reorder into vectors.
+/// maximum and the reciprocal of the exponentials' sum returned. The maximum and the sum run in
+/// 16 lanes: a single running total is a chain of dependent additions the compiler may not
+/// reorder into vectors.
 #[inline(always)]
 pub(super) fn exponentiate(row: &mut [f32], scale: f32) -> (f32, f32) {
+    // Whole chunks of sixteen, so the loops below compile to one vector per chunk; the tail
+    // (fewer than sixteen) runs the same steps lane by lane.
     let mut lanes = [f32::MIN; 16];
-    for chunk in row.chunks(16) {
+    let mut chunks = row.chunks_exact(16);
+    for chunk in &mut chunks {
         lanes
             .iter_mut()
             .zip(chunk)
             .for_each(|(l, &v)| *l = l.max(v));
     }
-    let largest = lanes.iter().fold(f32::MIN, |m, &l| m.max(l));
+    let tail_largest = chunks.remainder().iter().fold(f32::MIN, |m, &v| m.max(v));
+    let largest = lanes.iter().fold(tail_largest, |m, &l| m.max(l));
     let mut sums = [0.0f32; 16];
-    for chunk in row.chunks_mut(16) {
+    let mut chunks = row.chunks_exact_mut(16);
+    for chunk in &mut chunks {
         sums.iter_mut().zip(chunk).for_each(|(s, v)| {
             *v = exp((*v - largest) * scale);
             *s += *v;
         });
     }
-    (largest, 1.0 / sums.iter().sum::<f32>())
+    let mut tail_sum = 0.0;
+    for v in chunks.into_remainder() {
+        *v = exp((*v - largest) * scale);
+        tail_sum += *v;
+    }
+    (largest, 1.0 / (sums.iter().sum::<f32>() + tail_sum))
 }
 
 #[cfg(test)]
@@ -153,5 +164,26 @@ mod tests {
             assert!((f64::from(*got) - want / total).abs() < 1e-6);
         }
         assert!(row[2] < 1e-30);
+    }
+
+    /// Rows of whole chunks of sixteen and a tail: the same softmax as in f64.
+    #[test]
+    fn softmax_of_a_long_row_with_a_tail() {
+        for length in [32, 37] {
+            let values: Vec<f32> = (0..length).map(|i| (i * 7 % 23) as f32 * 0.3).collect();
+            let mut row = values.clone();
+            let (largest, inverse) = exponentiate(&mut row, 0.5);
+            assert_eq!(largest, values.iter().fold(f32::MIN, |m, &v| m.max(v)));
+            let exact: Vec<f64> = values.iter().map(|&v| (0.5 * f64::from(v)).exp()).collect();
+            let total: f64 = exact.iter().sum();
+            for (got, want) in row.iter().zip(&exact) {
+                let got = f64::from(*got * inverse);
+                assert!(
+                    (got - want / total).abs() < 1e-6,
+                    "{length}: {got} vs {}",
+                    want / total
+                );
+            }
+        }
     }
 }
