@@ -405,6 +405,8 @@ impl Backward<Flex, 3> for LinearBackward {
             );
         }
         let gradient = values(&output_gradient);
+        // Both from one packing of the gradient; where only the bias were tracked (BehavERT
+        // freezes whole layers, never a weight alone) the weight's product would be spare work.
         if weight_node.is_some() || bias_node.is_some() {
             let (w, b) =
                 linear_training::weight_and_bias_gradients(kernel, &values(&x), &gradient, width);

@@ -161,8 +161,8 @@ impl Kernel {
     }
 
     /// `aᵀ · b`, `[rows, b.width]`, for `transposed` = aᵀ `[b.depth, rows]` f32: training's
-    /// weight gradients `xᵀ · ∂y`. The tiles read `aᵀ`'s columns where they lie, with no
-    /// transposed or interleaved copy.
+    /// weight gradients `xᵀ · ∂y`, with no transposed copy of `x`: each task interleaves its
+    /// rows of `aᵀ` block by block, reading them step by step along `transposed`'s rows.
     pub fn multiply_transposed(self, transposed: &[f32], b: &Packed<f32>) -> Vec<f32> {
         let depth = b.depth;
         assert!(
