@@ -255,8 +255,9 @@ impl Kernel {
                 && c.len().is_multiple_of(width)
                 && match a {
                     Rows::Plain(a) => a.len() == c.len() / width * steps,
+                    // The last row's operand at the last step lies inside `a`.
                     Rows::Transposed(a, stride) => {
-                        a.len() + stride >= steps * stride + c.len() / width
+                        (steps - 1) * stride + c.len() / width <= a.len()
                     }
                 },
             "packed multiply: operands of inconsistent sizes"
@@ -423,7 +424,6 @@ fn interleave<E: Operand>(
     depth: Range<usize>,
     out: &mut Vec<E>,
 ) {
-    let (whole, left) = (rows / ROWS, rows % ROWS);
     let length = rows.div_ceil(ROWS) * depth.len() * ROWS;
     out.clear();
     out.reserve(length);
@@ -460,6 +460,7 @@ fn interleave<E: Operand>(
         }
         // Step by step: each step's operands lie side by side in `a`.
         Rows::Transposed(a, stride) => {
+            let (whole, left) = (rows / ROWS, rows % ROWS);
             for (at, k) in depth.clone().enumerate() {
                 let operands = &a[k * stride..][..rows];
                 for tile in 0..whole {
