@@ -14,7 +14,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::amx::{self, Amx};
-use super::operand::Operand;
+use super::operand::{Aligned, Operand, aligned_filled};
 use super::packing::{PANEL, Packed};
 
 /// Set (to anything), bf16 products stay off the AMX tiles: to compare the two paths, or to
@@ -101,24 +101,22 @@ impl Kernel {
 
     /// Rows of `x` (`[rows, depth]` f32) as operands `[rows, ceil(depth / E::DEPTH)]`; bf16
     /// rounded to nearest even, an odd depth's last pair padded with zero.
-    pub fn to_operands<E: Operand>(self, x: &[f32], depth: usize) -> Vec<E> {
+    pub fn to_operands<E: Operand>(self, x: &[f32], depth: usize) -> Aligned<E> {
         assert!(self.supports::<E>(), "operands this CPU cannot multiply");
         let steps = depth.div_ceil(E::DEPTH);
         let rows = x.len() / depth.max(1);
-        // Not zero-filled first: every operand is written below.
-        let mut out = Vec::with_capacity(rows * steps);
-        out.spare_capacity_mut()[..rows * steps]
-            .par_chunks_mut(steps * 256)
-            .zip(x.par_chunks(depth * 256))
-            .for_each(|(out, x)| {
-                for (out, x) in out.chunks_exact_mut(steps).zip(x.chunks_exact(depth)) {
-                    // SAFETY: the CPU features asserted above; `out` holds the row.
-                    unsafe { E::convert_row(x, out.as_mut_ptr().cast()) }
-                }
-            });
-        // SAFETY: every row was written above.
-        unsafe { out.set_len(rows * steps) };
-        out
+        let fill = |out: &mut [MaybeUninit<E>]| {
+            out.par_chunks_mut(steps * 256)
+                .zip(x.par_chunks(depth * 256))
+                .for_each(|(out, x)| {
+                    for (out, x) in out.chunks_exact_mut(steps).zip(x.chunks_exact(depth)) {
+                        // SAFETY: the CPU features asserted above; `out` holds the row.
+                        unsafe { E::convert_row(x, out.as_mut_ptr().cast()) }
+                    }
+                })
+        };
+        // SAFETY: `fill` writes every row.
+        unsafe { aligned_filled(rows * steps, fill) }.0
     }
 
     /// `rows` of `width` f32 each as operands `[rows, ceil(width / E::DEPTH)]`, on this thread.
@@ -126,21 +124,23 @@ impl Kernel {
         self,
         rows: impl ExactSizeIterator<Item = &'a [f32]>,
         width: usize,
-    ) -> Vec<E> {
+    ) -> Aligned<E> {
         assert!(self.supports::<E>(), "operands this CPU cannot multiply");
         let steps = width.div_ceil(E::DEPTH);
-        let mut out = Vec::with_capacity(rows.len() * steps);
-        // Counted, not taken from `len()`: the length set below must be what was written.
-        let mut written = 0;
-        for (row, out) in rows.zip(out.spare_capacity_mut().chunks_exact_mut(steps)) {
-            assert_eq!(row.len(), width, "operand rows of one width");
-            // SAFETY: the CPU features asserted above; `out` holds the row.
-            unsafe { E::convert_row(row, out.as_mut_ptr().cast()) }
-            written += 1;
-        }
-        // SAFETY: the first `written` rows were written above.
-        unsafe { out.set_len(written * steps) };
-        out
+        let count = rows.len();
+        let fill = |out: &mut [MaybeUninit<E>]| {
+            let mut written = 0;
+            for (row, out) in rows.zip(out.chunks_exact_mut(steps)) {
+                assert_eq!(row.len(), width, "operand rows of one width");
+                // SAFETY: the CPU features asserted above; `out` holds the row.
+                unsafe { E::convert_row(row, out.as_mut_ptr().cast()) }
+                written += 1;
+            }
+            assert_eq!(written, count, "operand rows: fewer than announced");
+        };
+        // SAFETY: `fill` writes every row: as many as `len()` announced (asserted, so a wrong
+        // `ExactSizeIterator` cannot leave rows unwritten).
+        unsafe { aligned_filled(count * steps, fill) }.0
     }
 
     /// `activation(a · b + bias)`, `[rows, b.width]` for `a` the rows' operands
@@ -736,6 +736,31 @@ mod tests {
                     worst < 1e-4,
                     "{name}, width {width}: largest difference {worst:e}"
                 );
+            }
+        }
+    }
+
+    /// Every buffer the kernels load vectors or tiles from starts on a cache line, at sizes
+    /// small and large (large ones come from `mmap`, 16 bytes past a page boundary when
+    /// allocated as a plain `Vec`), f32 and bf16 pairs alike.
+    #[test]
+    fn operands_and_panels_start_on_cache_lines() {
+        use super::super::operand::ALIGN;
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        };
+        for (rows, depth) in [(3, 10), (1000, 768)] {
+            let x = vec![0.5; rows * depth];
+            let packed = Packed::<f32>::from_rows(depth, rows, |_| &x[..rows], &[]);
+            assert!(packed.panels.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
+            let f32_rows = kernel.to_operands::<f32>(&x, depth);
+            assert!(f32_rows.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
+            if kernel.supports::<u32>() {
+                let pairs = kernel.rows_to_operands::<u32>(x.chunks_exact(depth), depth);
+                assert!(pairs.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
+                let packed = Packed::<u32>::from_columns(depth, rows, |_| &x[..depth], &[]);
+                assert!(packed.panels.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
             }
         }
     }

@@ -2,9 +2,39 @@
 //! the lower in the low half, as `vdpbf16ps` and AMX read them). A product's depth runs in
 //! steps of one operand.
 
+use std::mem::MaybeUninit;
+
+use aligned_vec::{AVec, ConstAlign};
+
 #[cfg(target_arch = "x86_64")]
 use super::kernel::Tile;
 use super::packing::to_bf16;
+
+/// Bytes the kernels' operand buffers are aligned to: a cache line, so no AVX-512 vector or
+/// AMX tile row straddles two lines (a straddling tile load measured seven times as long).
+pub const ALIGN: usize = 64;
+
+/// Operands (or any kernel input) starting on an [`ALIGN`]-byte boundary.
+pub type Aligned<E> = AVec<E, ConstAlign<ALIGN>>;
+
+/// `len` values that `fill` writes, on an [`ALIGN`]-byte boundary (not zero-filled first:
+/// buffers of megabytes are made every training step), and what `fill` returned.
+///
+/// # Safety
+/// `fill` writes every value of the slice it is given.
+pub unsafe fn aligned_filled<E: Copy, R>(
+    len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<E>]) -> R,
+) -> (Aligned<E>, R) {
+    let mut out = Aligned::<E>::with_capacity(ALIGN, len);
+    // SAFETY: the buffer has room for `len` values; `MaybeUninit` asks nothing of them.
+    let spare =
+        unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<E>>(), len) };
+    let returned = fill(spare);
+    // SAFETY: `fill` wrote every value (the caller's promise).
+    unsafe { out.set_len(len) };
+    (out, returned)
+}
 
 /// An element of A's rows and of B's panels.
 pub trait Operand: Copy + Send + Sync + 'static {

@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::operand::Operand;
+use super::operand::{Aligned, Operand, aligned_filled};
 
 /// Output columns per packed panel: four vectors of 16 f32.
 pub const PANEL: usize = 64;
@@ -18,7 +18,7 @@ pub struct Packed<E> {
     /// Columns: the outputs of a product row.
     pub(super) width: usize,
     /// The matrix as panels (see the module documentation).
-    pub(super) panels: Vec<E>,
+    pub(super) panels: Aligned<E>,
     /// The bias, zero-padded to whole panels.
     pub(super) bias: Vec<f32>,
 }
@@ -122,14 +122,16 @@ impl<E: Operand> Packed<E> {
         let mut padded = vec![0.0; panel_count * PANEL];
         padded[..bias.len()].copy_from_slice(bias);
         let panel_size = depth.div_ceil(E::DEPTH) * PANEL;
-        let mut panels = Vec::with_capacity(panel_count * panel_size);
-        let returned = panels.spare_capacity_mut()[..panel_count * panel_size]
-            .par_chunks_mut(panel_size)
-            .enumerate()
-            .map(|(panel, out)| fill(panel, out))
-            .collect();
-        // SAFETY: `fill` wrote every operand of every panel (the caller's promise).
-        unsafe { panels.set_len(panel_count * panel_size) };
+        // SAFETY: `fill` writes every operand of every panel (the caller's promise).
+        let (panels, returned) = unsafe {
+            aligned_filled(panel_count * panel_size, |panels| {
+                panels
+                    .par_chunks_mut(panel_size)
+                    .enumerate()
+                    .map(|(panel, out)| fill(panel, out))
+                    .collect()
+            })
+        };
         let packed = Self {
             depth,
             width,
