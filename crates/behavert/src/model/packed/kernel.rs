@@ -14,7 +14,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::amx::{self, Amx};
-use super::operand::{Aligned, Operand, aligned_filled};
+use super::operand::{Operand, Operands, operands_filled};
 use super::packing::{PANEL, Packed};
 
 /// Set (to anything), bf16 products stay off the AMX tiles: to compare the two paths, or to
@@ -101,7 +101,7 @@ impl Kernel {
 
     /// Rows of `x` (`[rows, depth]` f32) as operands `[rows, ceil(depth / E::DEPTH)]`; bf16
     /// rounded to nearest even, an odd depth's last pair padded with zero.
-    pub fn to_operands<E: Operand>(self, x: &[f32], depth: usize) -> Aligned<E> {
+    pub fn to_operands<E: Operand>(self, x: &[f32], depth: usize) -> Operands<E> {
         assert!(self.supports::<E>(), "operands this CPU cannot multiply");
         let steps = depth.div_ceil(E::DEPTH);
         let rows = x.len() / depth.max(1);
@@ -116,7 +116,7 @@ impl Kernel {
                 })
         };
         // SAFETY: `fill` writes every row.
-        unsafe { aligned_filled(rows * steps, fill) }.0
+        unsafe { operands_filled(rows * steps, fill) }.0
     }
 
     /// `rows` of `width` f32 each as operands `[rows, ceil(width / E::DEPTH)]`, on this thread.
@@ -124,7 +124,7 @@ impl Kernel {
         self,
         rows: impl ExactSizeIterator<Item = &'a [f32]>,
         width: usize,
-    ) -> Aligned<E> {
+    ) -> Operands<E> {
         assert!(self.supports::<E>(), "operands this CPU cannot multiply");
         let steps = width.div_ceil(E::DEPTH);
         let count = rows.len();
@@ -140,7 +140,7 @@ impl Kernel {
         };
         // SAFETY: `fill` writes every row: as many as `len()` announced (asserted, so a wrong
         // `ExactSizeIterator` cannot leave rows unwritten).
-        unsafe { aligned_filled(count * steps, fill) }.0
+        unsafe { operands_filled(count * steps, fill) }.0
     }
 
     /// `activation(a · b + bias)`, `[rows, b.width]` for `a` the rows' operands
@@ -740,28 +740,26 @@ mod tests {
         }
     }
 
-    /// Every buffer the kernels load vectors or tiles from starts on a cache line, at sizes
-    /// small and large (large ones come from `mmap`, 16 bytes past a page boundary when
-    /// allocated as a plain `Vec`), f32 and bf16 pairs alike.
+    /// Every buffer AMX tiles may load from starts on a cache line, small and large (a plain
+    /// `Vec` from `mmap` starts 16 bytes past a page boundary), packed by rows and by columns.
     #[test]
-    fn operands_and_panels_start_on_cache_lines() {
+    fn bf16_operands_and_panels_start_on_cache_lines() {
         use super::super::operand::ALIGN;
-        let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: this CPU has no AVX-512");
+        let Some(kernel) = Kernel::detect().filter(|kernel| kernel.supports::<u32>()) else {
+            eprintln!("skipped: this CPU has no AVX-512 BF16");
             return;
         };
+        let on_a_line = |operands: &[u32]| operands.as_ptr().cast::<u8>().align_offset(ALIGN) == 0;
         for (rows, depth) in [(3, 10), (1000, 768)] {
             let x = vec![0.5; rows * depth];
-            let packed = Packed::<f32>::from_rows(depth, rows, |_| &x[..rows], &[]);
-            assert!(packed.panels.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
-            let f32_rows = kernel.to_operands::<f32>(&x, depth);
-            assert!(f32_rows.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
-            if kernel.supports::<u32>() {
-                let pairs = kernel.rows_to_operands::<u32>(x.chunks_exact(depth), depth);
-                assert!(pairs.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
-                let packed = Packed::<u32>::from_columns(depth, rows, |_| &x[..depth], &[]);
-                assert!(packed.panels.as_ptr().cast::<u8>().align_offset(ALIGN) == 0);
-            }
+            assert!(on_a_line(&kernel.to_operands::<u32>(&x, depth)));
+            assert!(on_a_line(
+                &kernel.rows_to_operands::<u32>(x.chunks_exact(depth), depth)
+            ));
+            let by_rows = Packed::<u32>::from_rows(depth, rows, |_| &x[..rows], &[]);
+            assert!(on_a_line(&by_rows.panels));
+            let by_columns = Packed::<u32>::from_columns(depth, rows, |_| &x[..depth], &[]);
+            assert!(on_a_line(&by_columns.panels));
         }
     }
 

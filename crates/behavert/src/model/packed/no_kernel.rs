@@ -1,6 +1,6 @@
 //! Where there is no AVX-512 kernel (not x86-64): nothing to detect.
 
-use super::operand::{Aligned, Operand};
+use super::operand::{Operand, Operands};
 use super::packing::Packed;
 
 /// Never constructed off x86-64.
@@ -29,7 +29,7 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
-    pub fn to_operands<E: Operand>(self, _: &[f32], _: usize) -> Aligned<E> {
+    pub fn to_operands<E: Operand>(self, _: &[f32], _: usize) -> Operands<E> {
         match self {}
     }
 
@@ -38,7 +38,7 @@ impl Kernel {
         self,
         _: impl ExactSizeIterator<Item = &'a [f32]>,
         _: usize,
-    ) -> Aligned<E> {
+    ) -> Operands<E> {
         match self {}
     }
 

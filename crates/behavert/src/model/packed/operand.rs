@@ -4,36 +4,57 @@
 
 use std::mem::MaybeUninit;
 
-use aligned_vec::{AVec, ConstAlign};
-
 #[cfg(target_arch = "x86_64")]
 use super::kernel::Tile;
 use super::packing::to_bf16;
 
-/// Bytes the kernels' operand buffers are aligned to: a cache line, so no AVX-512 vector or
-/// AMX tile row straddles two lines (a straddling tile load measured seven times as long).
+/// Bytes the operands of AMX tiles are aligned to: a cache line, so no tile row straddles two
+/// lines (a straddling tile load measured seven times as long as an aligned one; AVX-512's
+/// straddling vector loads cost f32 no measurable time).
 pub const ALIGN: usize = 64;
 
-/// Operands (or any kernel input) starting on an [`ALIGN`]-byte boundary.
-pub type Aligned<E> = AVec<E, ConstAlign<ALIGN>>;
+/// Operands in a plain `Vec`, starting on an [`ALIGN`]-byte boundary where AMX tiles may load
+/// them ([`Operand::TILES`]): a few values over-allocated rather than `posix_memalign`, whose
+/// split-off remainders raised a training step's peak memory 5–9% (measured). f32 buffers are
+/// their exact size: a buffer of a freed tensor's size reuses its memory.
+pub struct Operands<E> {
+    values: Vec<E>,
+    start: usize,
+}
 
-/// `len` values that `fill` writes, on an [`ALIGN`]-byte boundary (not zero-filled first:
-/// buffers of megabytes are made every training step), and what `fill` returned.
+impl<E> std::ops::Deref for Operands<E> {
+    type Target = [E];
+
+    fn deref(&self) -> &[E] {
+        &self.values[self.start..]
+    }
+}
+
+/// `len` operands that `fill` writes (not zero-filled first: buffers of megabytes are made
+/// every training step), and what `fill` returned.
 ///
 /// # Safety
 /// `fill` writes every value of the slice it is given.
-pub unsafe fn aligned_filled<E: Copy, R>(
+pub unsafe fn operands_filled<E: Operand, R>(
     len: usize,
     fill: impl FnOnce(&mut [MaybeUninit<E>]) -> R,
-) -> (Aligned<E>, R) {
-    let mut out = Aligned::<E>::with_capacity(ALIGN, len);
-    // SAFETY: the buffer has room for `len` values; `MaybeUninit` asks nothing of them.
-    let spare =
-        unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<E>>(), len) };
-    let returned = fill(spare);
-    // SAFETY: `fill` wrote every value (the caller's promise).
-    unsafe { out.set_len(len) };
-    (out, returned)
+) -> (Operands<E>, R) {
+    let room = len + if E::TILES { ALIGN / size_of::<E>() } else { 0 };
+    let mut values = Vec::with_capacity(room);
+    let spare = &mut values.spare_capacity_mut()[..room];
+    let start = match E::TILES {
+        true => spare.as_ptr().cast::<u8>().align_offset(ALIGN) / size_of::<E>(),
+        false => 0,
+    };
+    let (before, spare) = spare.split_at_mut(start);
+    before.iter_mut().for_each(|v| {
+        v.write(E::of(0.0, 0.0));
+    });
+    let returned = fill(&mut spare[..len]);
+    // SAFETY: the values before `start` were written above, the next `len` by `fill` (the
+    // caller's promise).
+    unsafe { values.set_len(start + len) };
+    (Operands { values, start }, returned)
 }
 
 /// An element of A's rows and of B's panels.

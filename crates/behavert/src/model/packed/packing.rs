@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::operand::{Aligned, Operand, aligned_filled};
+use super::operand::{Operand, Operands, operands_filled};
 
 /// Output columns per packed panel: four vectors of 16 f32.
 pub const PANEL: usize = 64;
@@ -18,7 +18,7 @@ pub struct Packed<E> {
     /// Columns: the outputs of a product row.
     pub(super) width: usize,
     /// The matrix as panels (see the module documentation).
-    pub(super) panels: Aligned<E>,
+    pub(super) panels: Operands<E>,
     /// The bias, zero-padded to whole panels.
     pub(super) bias: Vec<f32>,
 }
@@ -124,7 +124,7 @@ impl<E: Operand> Packed<E> {
         let panel_size = depth.div_ceil(E::DEPTH) * PANEL;
         // SAFETY: `fill` writes every operand of every panel (the caller's promise).
         let (panels, returned) = unsafe {
-            aligned_filled(panel_count * panel_size, |panels| {
+            operands_filled(panel_count * panel_size, |panels| {
                 panels
                     .par_chunks_mut(panel_size)
                     .enumerate()
@@ -210,14 +210,14 @@ mod tests {
             .collect();
         let by_rows = Packed::<u32>::from_rows(depth, width, |k| &rows[k], &[1.0]);
         let by_columns = Packed::<u32>::from_columns(depth, width, |n| &columns[n], &[1.0]);
-        assert_eq!(by_rows.panels, by_columns.panels);
+        assert_eq!(by_rows.panels[..], by_columns.panels[..]);
         assert_eq!(by_rows.bias, by_columns.bias);
         // Pair 3 of column 65 (second panel): row 6 low, the missing row 7 zero.
         let at = (by_rows.steps() + 3) * PANEL + 1;
         assert_eq!(by_rows.panels[at], u32::from(to_bf16(value(6, 65))));
         let by_rows = Packed::<f32>::from_rows(depth, width, |k| &rows[k], &[]);
         let by_columns = Packed::<f32>::from_columns(depth, width, |n| &columns[n], &[]);
-        assert_eq!(by_rows.panels, by_columns.panels);
+        assert_eq!(by_rows.panels[..], by_columns.panels[..]);
         assert_eq!(by_rows.panels[(depth + 6) * PANEL + 1], value(6, 65));
     }
 
