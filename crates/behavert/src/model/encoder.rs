@@ -67,10 +67,19 @@ fn encode_layer(
             .unwrap_or_else(|| norm.forward(x + dropout(&layer.dropout, sublayer)))
     };
     let x = join(&layer.norm_1, x, attended);
-    let inner = inner_activations(&layer.pwff, packed, x.clone());
+    let pwff = &layer.pwff;
     let fed = match packed {
-        Some(packed) => packed.outer.forward(inner),
-        None => linear(&layer.pwff.linear_outer, inner),
+        // Nothing between the two maps but GELU: they run block of rows by block of rows.
+        Some(packed)
+            if matches!(pwff.activation, Activation::Gelu(_))
+                && !dropout::applies(&pwff.dropout, &x.device()) =>
+        {
+            packed.feed_forward(x.clone())
+        }
+        Some(packed) => packed
+            .outer
+            .forward(inner_activations(pwff, Some(packed), x.clone())),
+        None => linear(&pwff.linear_outer, inner_activations(pwff, None, x.clone())),
     };
     join(&layer.norm_2, x, fed)
 }

@@ -160,6 +160,44 @@ impl Kernel {
         self.multiply_split(Rows::Plain(a), a.len() / steps, b, activation)
     }
 
+    /// `activation(x · first + first's bias) · second + second's bias`, `[rows,
+    /// second.width]`, for `x` f32 rows of `first.depth` (a feed-forward layer): rows split
+    /// over the cores as by [`Self::multiply`], each task's inner rows made and used while in
+    /// cache, never a whole inner matrix (four times as wide as `x`).
+    pub fn multiply_through<E: Operand>(
+        self,
+        x: &[f32],
+        first: &Packed<E>,
+        activation: &(dyn Fn(&mut [f32]) + Sync),
+        second: &Packed<E>,
+    ) -> Vec<f32> {
+        let (depth, inner, width) = (first.depth, first.width, second.width);
+        assert!(
+            depth > 0 && x.len().is_multiple_of(depth) && second.depth == inner,
+            "packed multiply: {} values, not rows of {depth}, or an inner width {inner} \
+             against {}",
+            x.len(),
+            second.depth,
+        );
+        let rows = x.len() / depth;
+        let chunk_rows = self.chunk_rows::<E>(rows);
+        // Not zero-filled first: the kernels write every output.
+        let mut c = Vec::with_capacity(rows * width);
+        c.spare_capacity_mut()[..rows * width]
+            .par_chunks_mut(chunk_rows * width)
+            .zip(x.par_chunks(chunk_rows * depth))
+            .for_each(|(c, x)| {
+                let inner =
+                    E::with_rows(self, x, depth, |x| self.multiply_rows(x, first, activation));
+                E::with_rows(self, &inner, second.depth, |inner| {
+                    self.fill_rows(Rows::Plain(inner), second, c, &|_| {})
+                });
+            });
+        // SAFETY: `fill_rows` wrote every output.
+        unsafe { c.set_len(rows * width) };
+        c
+    }
+
     /// `aᵀ · b`, `[rows, b.width]`, for `transposed` = aᵀ `[b.depth, rows]` f32: training's
     /// weight gradients `xᵀ · ∂y`, with no transposed copy of `x`: each task interleaves its
     /// rows of `aᵀ` block by block, reading them step by step along `transposed`'s rows.
@@ -737,6 +775,54 @@ mod tests {
                     "{name}, width {width}: largest difference {worst:e}"
                 );
             }
+        }
+    }
+
+    /// A feed-forward block by block of rows equals its two products one after the other:
+    /// bit for bit in f32 (each output sums the same products in the same order), and within
+    /// bf16's rounding where a block's rows split differently between AMX and vector tiles.
+    /// Rows enough for several tasks and a partial one; an activation between the products.
+    #[test]
+    fn feed_forward_through_blocks_equals_its_two_products() {
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        };
+        let (rows, depth, inner, width) = (CHUNK_ROWS * 2 + 45, 70, 150, 40);
+        let value = |i: usize| (i * 7919 % 1013) as f32 / 1013.0 - 0.5;
+        let x: Vec<f32> = (0..rows * depth).map(value).collect();
+        let first: Vec<f32> = (0..depth * inner).map(|i| value(i + 1)).collect();
+        let second: Vec<f32> = (0..inner * width).map(|i| value(i + 2)).collect();
+        let bias: Vec<f32> = (0..inner).map(|i| value(i + 3)).collect();
+        let activation = |values: &mut [f32]| values.iter_mut().for_each(|v| *v = v.max(0.0));
+        fn both<E: Operand>(
+            kernel: Kernel,
+            x: &[f32],
+            [depth, inner, width]: [usize; 3],
+            [first, second, bias]: [&[f32]; 3],
+            activation: &(dyn Fn(&mut [f32]) + Sync),
+        ) -> (Vec<f32>, Vec<f32>) {
+            let first =
+                Packed::<E>::from_rows(depth, inner, |k| &first[k * inner..][..inner], bias);
+            let second =
+                Packed::<E>::from_rows(inner, width, |k| &second[k * width..][..width], &[]);
+            let through = kernel.multiply_through(x, &first, activation, &second);
+            let hidden = kernel.multiply(&kernel.to_operands::<E>(x, depth), &first, activation);
+            let apart = kernel.multiply(&kernel.to_operands::<E>(&hidden, inner), &second, &|_| {});
+            (through, apart)
+        }
+        let shape = [depth, inner, width];
+        let weights = [&first[..], &second[..], &bias[..]];
+        let (through, apart) = both::<f32>(kernel, &x, shape, weights, &activation);
+        assert_eq!(through, apart);
+        if kernel.supports::<u32>() {
+            let (through, apart) = both::<u32>(kernel, &x, shape, weights, &activation);
+            let worst = through
+                .iter()
+                .zip(&apart)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-3, "bf16: largest difference {worst:e}");
         }
     }
 

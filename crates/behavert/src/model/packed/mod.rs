@@ -131,6 +131,33 @@ impl PackedLayer {
     }
 }
 
+impl PackedLayer {
+    /// The feed-forward `gelu(x W₁ + b₁) W₂ + b₂` (exact GELU) of `x` `[batch, positions,
+    /// hidden]`, rows block by block ([`Kernel::multiply_through`]): the inner activations
+    /// never exist whole (for `base` at 16 × 256, 50 MB of fresh pages from the kernel at
+    /// every layer: a fifth of the two products' time, measured).
+    pub fn feed_forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let device = x.device();
+        let [batch, positions, depth] = x.dims();
+        let x = x.into_data().convert::<f32>();
+        let x = x.as_slice::<f32>().expect("f32 after convert");
+        let kernel = self.inner.kernel;
+        let gelu = move |values: &mut [f32]| kernel.vectorised(|| gelu_in_place(values));
+        let (y, width) = match (&self.inner.map, &self.outer.map) {
+            (Map::F32(inner), Map::F32(outer)) => {
+                assert_eq!(depth, inner.depth, "packed feed-forward: input width");
+                (kernel.multiply_through(x, inner, &gelu, outer), outer.width)
+            }
+            (Map::Bf16(inner), Map::Bf16(outer)) => {
+                assert_eq!(depth, inner.depth, "packed feed-forward: input width");
+                (kernel.multiply_through(x, inner, &gelu, outer), outer.width)
+            }
+            _ => unreachable!("one precision per encoder"),
+        };
+        Tensor::from_data(TensorData::new(y, [batch, positions, width]), &device)
+    }
+}
+
 /// Whether the packed kernels multiply in `precision` on this CPU; if not, why not.
 pub(super) fn detect(precision: Precision) -> Result<Kernel> {
     let kernel = Kernel::detect().filter(|kernel| match precision {

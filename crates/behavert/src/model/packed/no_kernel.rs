@@ -53,6 +53,17 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
+    pub fn multiply_through<E: Operand>(
+        self,
+        _: &[f32],
+        _: &Packed<E>,
+        _: &(dyn Fn(&mut [f32]) + Sync),
+        _: &Packed<E>,
+    ) -> Vec<f32> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
     pub fn multiply_rows<E: Operand>(
         self,
         _: &[E],

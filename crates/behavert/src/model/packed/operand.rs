@@ -4,6 +4,7 @@
 
 use std::mem::MaybeUninit;
 
+use super::kernel::Kernel;
 #[cfg(target_arch = "x86_64")]
 use super::kernel::Tile;
 use super::packing::to_bf16;
@@ -70,6 +71,10 @@ pub trait Operand: Copy + Send + Sync + 'static {
     /// is 1).
     fn of(low: f32, high: f32) -> Self;
 
+    /// `then` of `x`'s rows (`depth` values each) as operands: f32 rows are their own, bf16
+    /// pairs are made.
+    fn with_rows<R>(kernel: Kernel, x: &[f32], depth: usize, then: impl FnOnce(&[Self]) -> R) -> R;
+
     /// One row of f32 as operands, written to the `ceil(x.len() / DEPTH)` operands at `out`.
     ///
     /// # Safety
@@ -95,6 +100,10 @@ impl Operand for f32 {
         low
     }
 
+    fn with_rows<R>(_: Kernel, x: &[f32], _: usize, then: impl FnOnce(&[f32]) -> R) -> R {
+        then(x)
+    }
+
     #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self) {
         // SAFETY: the caller's room for `x.len()` values.
@@ -117,6 +126,10 @@ impl Operand for u32 {
     #[inline(always)]
     fn of(low: f32, high: f32) -> Self {
         u32::from(to_bf16(low)) | (u32::from(to_bf16(high)) << 16)
+    }
+
+    fn with_rows<R>(kernel: Kernel, x: &[f32], depth: usize, then: impl FnOnce(&[u32]) -> R) -> R {
+        then(&kernel.rows_to_operands(x.chunks_exact(depth), depth))
     }
 
     #[cfg(target_arch = "x86_64")]
