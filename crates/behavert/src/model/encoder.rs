@@ -58,7 +58,7 @@ fn encode_layer(
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {
     let attended = match packed {
-        Some(packed) => packed.self_attention(x.clone(), layer.mha.n_heads, padding),
+        Some(packed) => packed.self_attention(&x, layer.mha.n_heads, padding),
         None => kernel_self_attention(&layer.mha, &x, padding)
             .unwrap_or_else(|| self_attention(&layer.mha, x.clone(), padding)),
     };
@@ -74,11 +74,12 @@ fn encode_layer(
             if matches!(pwff.activation, Activation::Gelu(_))
                 && !dropout::applies(&pwff.dropout, &x.device()) =>
         {
-            packed.feed_forward(x.clone())
+            packed.feed_forward(&x)
         }
-        Some(packed) => packed
-            .outer
-            .forward(inner_activations(pwff, Some(packed), x.clone())),
+        Some(packed) => {
+            let inner = inner_activations(pwff, Some(packed), x.clone());
+            packed.outer.forward(&inner)
+        }
         None => linear(&pwff.linear_outer, inner_activations(pwff, None, x.clone())),
     };
     join(&layer.norm_2, x, fed)
@@ -98,8 +99,8 @@ fn inner_activations(
         }
     }
     let inner = match (packed, gelu) {
-        (Some(packed), true) => packed.inner.forward_gelu(x),
-        (Some(packed), false) => pwff.activation.forward(packed.inner.forward(x)),
+        (Some(packed), true) => packed.inner.forward_gelu(&x),
+        (Some(packed), false) => pwff.activation.forward(packed.inner.forward(&x)),
         (None, true) => linear_gelu(&pwff.linear_inner, x),
         (None, false) => pwff.activation.forward(linear(&pwff.linear_inner, x)),
     };

@@ -13,7 +13,10 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::backend::{
+    Autodiff, Backend, BackendTensor, Dispatch, DispatchTensorKind, Flex, TensorMetadata,
+    backend_extension,
+};
 use burn::nn::attention::MultiHeadAttention;
 use burn::nn::{Dropout, LayerNorm, Linear};
 use burn::tensor::{Bool, DType, Device, Shape, Tensor, TensorData};
@@ -152,6 +155,22 @@ pub fn residual_norm(
         hash_dropout(dropout_layer, &device),
     );
     Some(Tensor::from_dispatch(output))
+}
+
+/// `then` of `x`'s values as f32: read in place where `x` is a contiguous f32 tensor of Flex
+/// (inference's activations, which the residual join holds too: taking their data would copy
+/// them), else a copy.
+pub fn with_values<R>(x: &Tensor<3>, then: impl FnOnce(&[f32]) -> R) -> R {
+    let dispatch = x.clone().into_dispatch();
+    match &dispatch.kind {
+        DispatchTensorKind::Flex(BackendTensor::Float(x)) if x.dtype() == DType::F32 => {
+            then(&values(x))
+        }
+        _ => {
+            let data = x.clone().into_data().convert::<f32>();
+            then(data.as_slice::<f32>().expect("f32 after convert"))
+        }
+    }
 }
 
 /// `layer` as a [`HashDropout`] on `device`: none where it does not apply.

@@ -23,6 +23,7 @@ use burn::nn::Linear;
 use burn::nn::transformer::TransformerEncoder;
 use burn::tensor::{Bool, Tensor, TensorData};
 
+use self::extension::with_values;
 pub use self::extension::{
     linear as kernel_linear, residual_norm as kernel_residual_norm,
     self_attention as kernel_self_attention,
@@ -100,7 +101,7 @@ impl PackedLayer {
     /// never attended to.
     pub fn self_attention(
         &self,
-        x: Tensor<3>,
+        x: &Tensor<3>,
         heads: usize,
         padding: Option<&Tensor<2, Bool>>,
     ) -> Tensor<3> {
@@ -127,23 +128,19 @@ impl PackedLayer {
             TensorData::new(context, [batch, positions, hidden]),
             &device,
         );
-        self.output.forward(context)
+        self.output.forward(&context)
     }
-}
 
-impl PackedLayer {
     /// The feed-forward `gelu(x W₁ + b₁) W₂ + b₂` (exact GELU) of `x` `[batch, positions,
     /// hidden]`, rows block by block ([`Kernel::multiply_through`]): the inner activations
     /// never exist whole (for `base` at 16 × 256, 50 MB of fresh pages from the kernel at
     /// every layer: a fifth of the two products' time, measured).
-    pub fn feed_forward(&self, x: Tensor<3>) -> Tensor<3> {
+    pub fn feed_forward(&self, x: &Tensor<3>) -> Tensor<3> {
         let device = x.device();
         let [batch, positions, depth] = x.dims();
-        let x = x.into_data().convert::<f32>();
-        let x = x.as_slice::<f32>().expect("f32 after convert");
         let kernel = self.inner.kernel;
         let gelu = move |values: &mut [f32]| kernel.vectorised(|| gelu_in_place(values));
-        let (y, width) = match (&self.inner.map, &self.outer.map) {
+        let (y, width) = with_values(x, |x| match (&self.inner.map, &self.outer.map) {
             (Map::F32(inner), Map::F32(outer)) => {
                 assert_eq!(depth, inner.depth, "packed feed-forward: input width");
                 (kernel.multiply_through(x, inner, &gelu, outer), outer.width)
@@ -153,7 +150,7 @@ impl PackedLayer {
                 (kernel.multiply_through(x, inner, &gelu, outer), outer.width)
             }
             _ => unreachable!("one precision per encoder"),
-        };
+        });
         Tensor::from_data(TensorData::new(y, [batch, positions, width]), &device)
     }
 }
@@ -217,12 +214,12 @@ impl PackedLinear {
     }
 
     /// `x W + b` for `x` `[batch, positions, depth]` f32.
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    pub fn forward(&self, x: &Tensor<3>) -> Tensor<3> {
         self.forward_then(x, &|_| {})
     }
 
     /// `gelu(x W + b)` (exact GELU), the activation applied in place.
-    pub fn forward_gelu(&self, x: Tensor<3>) -> Tensor<3> {
+    pub fn forward_gelu(&self, x: &Tensor<3>) -> Tensor<3> {
         let kernel = self.kernel;
         self.forward_then(x, &move |values| {
             kernel.vectorised(|| gelu_in_place(values))
@@ -230,12 +227,10 @@ impl PackedLinear {
     }
 
     /// `x W + b`, then `activation` over the values in place.
-    fn forward_then(&self, x: Tensor<3>, activation: &(dyn Fn(&mut [f32]) + Sync)) -> Tensor<3> {
+    fn forward_then(&self, x: &Tensor<3>, activation: &(dyn Fn(&mut [f32]) + Sync)) -> Tensor<3> {
         let device = x.device();
         let [batch, positions, depth] = x.dims();
-        let x = x.into_data().convert::<f32>();
-        let x = x.as_slice::<f32>().expect("f32 after convert");
-        let (y, width) = match &self.map {
+        let (y, width) = with_values(x, |x| match &self.map {
             // f32 rows are their own operands.
             Map::F32(map) => {
                 assert_eq!(depth, map.depth, "packed linear: input width");
@@ -246,7 +241,7 @@ impl PackedLinear {
                 let pairs = self.kernel.to_operands::<u32>(x, depth);
                 (self.kernel.multiply(&pairs, map, activation), map.width)
             }
-        };
+        });
         Tensor::from_data(TensorData::new(y, [batch, positions, width]), &device)
     }
 }
