@@ -133,8 +133,8 @@ impl PackedLayer {
 
     /// The feed-forward `gelu(x W₁ + b₁) W₂ + b₂` (exact GELU) of `x` `[batch, positions,
     /// hidden]`, rows block by block ([`Kernel::multiply_through`]): the inner activations
-    /// never exist whole (for `base` at 16 × 256, 50 MB of fresh pages from the kernel at
-    /// every layer: a fifth of the two products' time, measured).
+    /// never exist whole (for `base` at 16 × 256, 50 MB written out and read back at every
+    /// layer, and converted once more in bf16).
     pub fn feed_forward(&self, x: &Tensor<3>) -> Tensor<3> {
         let device = x.device();
         let [batch, positions, depth] = x.dims();
