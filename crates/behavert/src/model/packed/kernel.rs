@@ -171,31 +171,23 @@ impl Kernel {
         activation: &(dyn Fn(&mut [f32]) + Sync),
         second: &Packed<E>,
     ) -> Vec<f32> {
-        let (depth, inner, width) = (first.depth, first.width, second.width);
+        let (depth, inner_width, width) = (first.depth, first.width, second.width);
         assert!(
-            depth > 0 && x.len().is_multiple_of(depth) && second.depth == inner,
-            "packed multiply: {} values, not rows of {depth}, or an inner width {inner} \
+            depth > 0 && x.len().is_multiple_of(depth) && second.depth == inner_width,
+            "packed multiply: {} values, not rows of {depth}, or an inner width {inner_width} \
              against {}",
             x.len(),
             second.depth,
         );
-        let rows = x.len() / depth;
-        let chunk_rows = self.chunk_rows::<E>(rows);
-        // Not zero-filled first: the kernels write every output.
-        let mut c = Vec::with_capacity(rows * width);
-        c.spare_capacity_mut()[..rows * width]
-            .par_chunks_mut(chunk_rows * width)
-            .zip(x.par_chunks(chunk_rows * depth))
-            .for_each(|(c, x)| {
-                let inner =
-                    E::with_rows(self, x, depth, |x| self.multiply_rows(x, first, activation));
-                E::with_rows(self, &inner, second.depth, |inner| {
-                    self.fill_rows(Rows::Plain(inner), second, c, &|_| {})
-                });
+        let task = |first_row: usize, c: &mut [MaybeUninit<f32>]| {
+            let x = &x[first_row * depth..][..c.len() / width * depth];
+            let inner = E::with_rows(self, x, depth, |x| self.multiply_rows(x, first, activation));
+            E::with_rows(self, &inner, inner_width, |inner| {
+                self.fill_rows(Rows::Plain(inner), second, c, &|_| {})
             });
-        // SAFETY: `fill_rows` wrote every output.
-        unsafe { c.set_len(rows * width) };
-        c
+        };
+        // SAFETY: `fill_rows` writes every output of a task's rows.
+        unsafe { self.in_row_tasks::<E>(x.len() / depth, width, task) }
     }
 
     /// `aᵀ · b`, `[rows, b.width]`, for `transposed` = aᵀ `[b.depth, rows]` f32: training's
@@ -222,22 +214,36 @@ impl Kernel {
     ) -> Vec<f32> {
         let (steps, width) = (b.steps(), b.width);
         assert!(width > 0, "packed multiply: no columns");
+        let task = |first: usize, c: &mut [MaybeUninit<f32>]| {
+            let a = match a {
+                Rows::Plain(a) => Rows::Plain(&a[first * steps..][..c.len() / width * steps]),
+                Rows::Transposed(a, stride) => Rows::Transposed(&a[first..], stride),
+            };
+            self.fill_rows(a, b, c, activation)
+        };
+        // SAFETY: `fill_rows` writes every output of a task's rows.
+        unsafe { self.in_row_tasks::<E>(rows, width, task) }
+    }
+
+    /// `[rows, width]` outputs, not zero-filled first, their rows split over the cores in
+    /// tasks of [`Self::chunk_rows`]: `task(first row, its rows' outputs)`.
+    ///
+    /// # Safety
+    /// `task` writes every output it is given.
+    unsafe fn in_row_tasks<E: Operand>(
+        self,
+        rows: usize,
+        width: usize,
+        task: impl Fn(usize, &mut [MaybeUninit<f32>]) + Sync,
+    ) -> Vec<f32> {
         let outputs = rows * width;
         let chunk_rows = self.chunk_rows::<E>(rows);
-        // Not zero-filled first: the kernels write every output.
         let mut c = Vec::with_capacity(outputs);
         c.spare_capacity_mut()[..outputs]
             .par_chunks_mut(chunk_rows * width)
             .enumerate()
-            .for_each(|(chunk, c)| {
-                let first = chunk * chunk_rows;
-                let a = match a {
-                    Rows::Plain(a) => Rows::Plain(&a[first * steps..][..c.len() / width * steps]),
-                    Rows::Transposed(a, stride) => Rows::Transposed(&a[first..], stride),
-                };
-                self.fill_rows(a, b, c, activation)
-            });
-        // SAFETY: `fill_rows` wrote every output.
+            .for_each(|(chunk, c)| task(chunk * chunk_rows, c));
+        // SAFETY: every task wrote all of its outputs (the caller's promise).
         unsafe { c.set_len(outputs) };
         c
     }
