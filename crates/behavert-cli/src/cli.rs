@@ -142,6 +142,11 @@ pub struct TrainArgs {
     /// No progress bar [training.progress = false].
     #[arg(long)]
     pub no_progress: bool,
+    /// The encoder's linear products in f32, or bf16 (mixed precision: bf16 operands summed
+    /// in f32, on CPUs with AVX-512 BF16; parameters and optimizer stay f32)
+    /// [training.precision].
+    #[arg(long)]
+    pub precision: Option<Precision>,
 }
 
 /// Arguments of `behavert evaluate`.

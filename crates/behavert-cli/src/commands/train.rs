@@ -94,6 +94,9 @@ fn resolve(args: &TrainArgs, mode: Mode) -> anyhow::Result<TrainingConfig> {
     if args.no_progress {
         config.training.progress = false;
     }
+    if let Some(precision) = args.precision {
+        config.training.precision = precision;
+    }
     if mode == Mode::Finetune && config.heads.is_empty() {
         config.heads.push(HeadSection::default());
     }

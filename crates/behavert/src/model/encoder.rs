@@ -20,12 +20,15 @@ use super::gelu::linear_gelu;
 use super::packed::{
     PackedEncoder, PackedLayer, kernel_linear, kernel_residual_norm, kernel_self_attention,
 };
+use super::precision::Precision;
 
 /// Hidden states `[batch, positions, hidden]` after every layer; `padding` `[batch,
-/// positions]` is true where a position is padding (never attended to).
+/// positions]` is true where a position is padding (never attended to). Without `packed`
+/// weights, the linear layers' products run in `precision` where our kernels run.
 pub fn encode(
     encoder: &TransformerEncoder,
     packed: Option<&PackedEncoder>,
+    precision: Precision,
     layer_norm_eps: f64,
     tokens: Tensor<3>,
     padding: Tensor<2, Bool>,
@@ -43,7 +46,14 @@ pub fn encode(
         .enumerate()
         .fold(tokens, |x, (i, layer)| {
             let packed = packed.map(|packed| &packed.layers[i]);
-            encode_layer(layer, packed, layer_norm_eps, x, padding.as_ref())
+            encode_layer(
+                layer,
+                packed,
+                precision,
+                layer_norm_eps,
+                x,
+                padding.as_ref(),
+            )
         })
 }
 
@@ -53,13 +63,14 @@ pub fn encode(
 fn encode_layer(
     layer: &TransformerEncoderLayer,
     packed: Option<&PackedLayer>,
+    precision: Precision,
     layer_norm_eps: f64,
     x: Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
 ) -> Tensor<3> {
     let attended = match packed {
         Some(packed) => packed.self_attention(&x, layer.mha.n_heads, padding),
-        None => kernel_self_attention(&layer.mha, &x, padding)
+        None => kernel_self_attention(&layer.mha, &x, padding, precision)
             .unwrap_or_else(|| self_attention(&layer.mha, x.clone(), padding)),
     };
     let join = |norm: &LayerNorm, x: Tensor<3>, sublayer: Tensor<3>| {
@@ -77,10 +88,13 @@ fn encode_layer(
             packed.feed_forward(&x)
         }
         Some(packed) => {
-            let inner = inner_activations(pwff, Some(packed), x.clone());
+            let inner = inner_activations(pwff, Some(packed), precision, x.clone());
             packed.outer.forward(&inner)
         }
-        None => linear(&pwff.linear_outer, inner_activations(pwff, None, x.clone())),
+        None => {
+            let inner = inner_activations(pwff, None, precision, x.clone());
+            linear(&pwff.linear_outer, inner, precision)
+        }
     };
     join(&layer.norm_2, x, fed)
 }
@@ -89,12 +103,14 @@ fn encode_layer(
 fn inner_activations(
     pwff: &PositionWiseFeedForward,
     packed: Option<&PackedLayer>,
+    precision: Precision,
     x: Tensor<3>,
 ) -> Tensor<3> {
     let gelu = matches!(pwff.activation, Activation::Gelu(_));
     if packed.is_none() && gelu {
         // The kernel's pass after the product takes the dropout too.
-        if let Some(dropped) = kernel_linear(&pwff.linear_inner, &x, true, Some(&pwff.dropout)) {
+        let dropout = Some(&pwff.dropout);
+        if let Some(dropped) = kernel_linear(&pwff.linear_inner, &x, true, dropout, precision) {
             return dropped;
         }
     }
@@ -102,7 +118,9 @@ fn inner_activations(
         (Some(packed), true) => packed.inner.forward_gelu(&x),
         (Some(packed), false) => pwff.activation.forward(packed.inner.forward(&x)),
         (None, true) => linear_gelu(&pwff.linear_inner, x),
-        (None, false) => pwff.activation.forward(linear(&pwff.linear_inner, x)),
+        (None, false) => pwff
+            .activation
+            .forward(linear(&pwff.linear_inner, x, precision)),
     };
     dropout(&pwff.dropout, inner)
 }
@@ -119,10 +137,11 @@ fn self_attention(
             .reshape([batch, positions, mha.n_heads, mha.d_k])
             .swap_dims(1, 2)
     };
+    // Where the kernels do not run (and so f32 only), burn's layers.
     let (query, key, value) = (
-        heads(linear(&mha.query, x.clone())),
-        heads(linear(&mha.key, x.clone())),
-        heads(linear(&mha.value, x.clone())),
+        heads(linear(&mha.query, x.clone(), Precision::F32)),
+        heads(linear(&mha.key, x.clone(), Precision::F32)),
+        heads(linear(&mha.value, x.clone(), Precision::F32)),
     );
     let padding = padding.map(|p| p.clone().reshape([batch, 1, 1, positions]));
     let context = if dropout::applies(&mha.dropout, &x.device()) {
@@ -146,10 +165,11 @@ fn self_attention(
         )
     };
     let context = context.swap_dims(1, 2).reshape([batch, positions, hidden]);
-    linear(&mha.output, context)
+    linear(&mha.output, context, Precision::F32)
 }
 
-/// `layer`'s output for `x`: on our kernel where it runs, else burn's.
-fn linear(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
-    kernel_linear(layer, &x, false, None).unwrap_or_else(|| layer.forward(x))
+/// `layer`'s output for `x`: on our kernel where it runs (its products in `precision`), else
+/// burn's.
+fn linear(layer: &Linear, x: Tensor<3>, precision: Precision) -> Tensor<3> {
+    kernel_linear(layer, &x, false, None, precision).unwrap_or_else(|| layer.forward(x))
 }

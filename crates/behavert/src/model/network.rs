@@ -73,6 +73,10 @@ pub struct BehavErt {
     /// ([`Self::set_precision`]).
     #[module(skip)]
     packed: Option<Arc<PackedEncoder>>,
+    /// The arithmetic of the encoder's linear products in training passes
+    /// ([`Self::set_training_precision`]).
+    #[module(skip)]
+    training_precision: Precision,
 }
 
 impl BehavErt {
@@ -103,12 +107,14 @@ impl BehavErt {
             heads: Heads::new(config, device),
             config: config.clone(),
             packed: None,
+            training_precision: Precision::F32,
         })
     }
 
-    /// The arithmetic of inference passes from here on (training is always f32), packing the
-    /// encoder's current weights for our CPU kernels: set it after loading them. f32 runs on
-    /// burn's layers where the kernels cannot (another device, a CPU without AVX-512).
+    /// The arithmetic of inference passes from here on (training's is
+    /// [`Self::set_training_precision`]), packing the encoder's current weights for our CPU
+    /// kernels: set it after loading them. f32 runs on burn's layers where the kernels cannot
+    /// (another device, a CPU without AVX-512).
     pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
         let device = self.embeddings.keypoint_projection.weight.device();
         self.packed = match precision {
@@ -122,6 +128,29 @@ impl BehavErt {
             _ => Some(Arc::new(PackedEncoder::new(&self.encoder, precision)?)),
         };
         Ok(())
+    }
+
+    /// The arithmetic of the encoder's linear products in training passes (under autodiff)
+    /// from here on: bf16 is mixed precision, bf16-rounded operands summed in f32, with the
+    /// parameters, gradients and everything between the products f32.
+    pub fn set_training_precision(&mut self, precision: Precision) -> Result<()> {
+        let device = self.embeddings.keypoint_projection.weight.device();
+        if precision == Precision::Bf16 {
+            if !is_cpu(&device) {
+                return Err(Error::Device {
+                    name: format!("{device:?}"),
+                    reason: "--precision bf16 runs on the CPU only (--device cpu)".into(),
+                });
+            }
+            super::packed::detect(precision)?;
+        }
+        self.training_precision = precision;
+        Ok(())
+    }
+
+    /// The arithmetic of training passes' linear products.
+    pub fn training_precision(&self) -> Precision {
+        self.training_precision
     }
 
     /// The arithmetic of inference passes: without packed weights, f32 on burn's layers.
@@ -164,13 +193,16 @@ impl BehavErt {
         );
         let padding = Tensor::cat(vec![cls_is_real, input.valid.clone().bool_not()], 1);
         // Weights packed once serve inference only: training's change every step.
-        let packed = self
-            .packed
-            .as_deref()
-            .filter(|_| !tokens.device().is_autodiff());
+        let training = tokens.device().is_autodiff();
+        let packed = self.packed.as_deref().filter(|_| !training);
+        let precision = match training {
+            true => self.training_precision,
+            false => Precision::F32,
+        };
         Ok(super::encoder::encode(
             &self.encoder,
             packed,
+            precision,
             self.config.layer_norm_eps,
             tokens,
             padding,

@@ -1,15 +1,20 @@
-//! The arithmetic of inference: f32 (the default, equal to the reference) or bf16.
+//! The arithmetic of the encoder's linear products: f32 (the default, equal to the reference)
+//! or bf16, in inference and in training.
 
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Result;
 
-/// How the encoder's linear layers compute at inference.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How the encoder's linear layers compute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// f32 throughout: equal to the PyTorch reference.
     #[default]
+    #[serde(alias = "fp32")]
     F32,
     /// Activations and weights of the encoder's linear layers rounded to bf16, products
     /// accumulated in f32 (CPUs with AVX-512 BF16).

@@ -10,7 +10,7 @@ use behavert_pose::synth::SimulationConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Architecture, HeadKind, HeadLevel, ModelSize};
+use crate::model::{Architecture, HeadKind, HeadLevel, ModelSize, Precision};
 
 /// A whole training run's settings; the resolved copy is saved as `RUN/config.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -367,6 +367,9 @@ pub struct LoopSection {
     pub prefetch: usize,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// The arithmetic of the encoder's linear products: f32, or bf16 (mixed precision: bf16
+    /// operands summed in f32, on CPUs with AVX-512 BF16; parameters and optimizer f32).
+    pub precision: Precision,
 }
 
 impl Default for LoopSection {
@@ -382,6 +385,7 @@ impl Default for LoopSection {
             monitor: Monitor::F1Macro,
             prefetch: 4,
             progress: true,
+            precision: Precision::F32,
         }
     }
 }

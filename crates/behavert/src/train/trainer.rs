@@ -452,6 +452,12 @@ fn initial_model(setup: &Setup, device: &Device) -> Result<BehavErt> {
     Ok(freeze_if_asked(model, &setup.config))
 }
 
+/// `model` training in the configured precision, where this machine runs it.
+fn in_precision(mut model: BehavErt, config: &TrainingConfig) -> Result<BehavErt> {
+    model.set_training_precision(config.training.precision)?;
+    Ok(model)
+}
+
 fn freeze_if_asked(model: BehavErt, config: &TrainingConfig) -> BehavErt {
     if config.model.freeze_encoder {
         model.freeze_group(ParamGroup::from_any_predicates(vec![
@@ -494,10 +500,11 @@ pub fn train(
     options: &RunOptions,
 ) -> Result<RunSummary> {
     let setup = setup(mode, config)?;
+    let device = device.clone().autodiff();
+    // Before the run directory: a precision this machine cannot run leaves nothing behind.
+    let model = in_precision(initial_model(&setup, &device)?, &setup.config)?;
     let run = RunDir::create(output)?;
     run.write_config(&setup.config.to_toml())?;
-    let device = device.clone().autodiff();
-    let model = initial_model(&setup, &device)?;
     let state = ResumeState {
         step: 0,
         epoch: 0,
@@ -520,7 +527,7 @@ pub fn resume(run_dir: &Path, device: &Device, options: &RunOptions) -> Result<R
     let setup = setup(info.mode, config)?;
     let device = device.clone().autodiff();
     let (model, optimizer, state) = run.load_last(&device, optimizer(&setup.config))?;
-    let model = freeze_if_asked(model, &setup.config);
+    let model = in_precision(freeze_if_asked(model, &setup.config), &setup.config)?;
     run.truncate_metrics(state.step)?;
     tracing::info!(step = state.step, epoch = state.epoch, "resuming");
     run_loop(setup, run, model, optimizer, state, &device, options)

@@ -166,6 +166,71 @@ fn bf16_forward_stays_near_the_pytorch_reference() {
     }
 }
 
+/// A training pass (autodiff, dropout on) with bf16 products (`--precision bf16` in
+/// pretrain and finetune) stays near f32's with the same dropout masks: the hidden states and
+/// the gradients of the first and last layers' weights, the embedding's and the heads'.
+#[test]
+fn bf16_training_pass_stays_near_f32() {
+    let dir = &fixtures()[0];
+    let device = Device::flex().autodiff();
+    let pass = |precision: Precision| {
+        let mut model = load_checkpoint(dir, &device).unwrap();
+        model.set_training_precision(precision)?;
+        device.seed(7);
+        let input = reference_input(dir, &device);
+        let output = model.forward(&input).unwrap();
+        let reconstruction = output.reconstruction.clone();
+        let loss =
+            output.hidden.clone().powi_scalar(2).mean() + reconstruction.powi_scalar(2).mean();
+        let grads = loss.backward();
+        let values = |t: Tensor<2>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+        let layers = &model.encoder.layers;
+        let last = layers.len() - 1;
+        let named = [
+            ("hidden", output.hidden.inner().flatten::<2>(0, 1)),
+            (
+                "layer 0 query",
+                layers[0].mha.query.weight.grad(&grads).unwrap(),
+            ),
+            (
+                "layer 0 feed-forward inner",
+                layers[0].pwff.linear_inner.weight.grad(&grads).unwrap(),
+            ),
+            (
+                "last layer feed-forward outer",
+                layers[last].pwff.linear_outer.weight.grad(&grads).unwrap(),
+            ),
+            (
+                "embedding",
+                model
+                    .embeddings
+                    .keypoint_projection
+                    .weight
+                    .grad(&grads)
+                    .unwrap(),
+            ),
+        ];
+        Ok::<_, behavert::Error>(named.map(|(name, t)| (name, values(t))))
+    };
+    let f32_pass = pass(Precision::F32).unwrap();
+    let bf16_pass = match pass(Precision::Bf16) {
+        Ok(pass) => pass,
+        Err(error) => {
+            println!("skipped: {error}");
+            return;
+        }
+    };
+    for ((name, f32_values), (_, bf16_values)) in f32_pass.iter().zip(&bf16_pass) {
+        let error = relative_error(bf16_values, f32_values);
+        println!("{name}: bf16 against f32, relative error {error:.3e}");
+        // Above zero: the rounding happened, so the bf16 products ran.
+        assert!(
+            error > 1e-5 && error <= BF16_TOLERANCE,
+            "{name}: relative error {error:e} outside (1e-5, {BF16_TOLERANCE:e}]"
+        );
+    }
+}
+
 #[test]
 fn saved_checkpoint_has_the_reference_names_layout_and_values() {
     for dir in fixtures() {

@@ -29,18 +29,21 @@ use super::linear_training::{self, Forward};
 use super::residual_norm;
 use crate::device::is_cpu;
 use crate::model::dropout;
+use crate::model::precision::Precision;
 
 /// Operations of our own on burn's backends.
 #[backend_extension(Flex, Autodiff)]
 pub trait KernelOps: Backend {
     /// `x W + b` over `x`'s last axis (`weight` `[depth, width]`, `bias` `[width]`), then exact
-    /// GELU where `gelu` is set, then `dropout`.
+    /// GELU where `gelu` is set, then `dropout`; its products (the backward pass's too) in
+    /// `precision`.
     fn kernel_linear(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         gelu: bool,
         dropout: HashDropout,
+        precision: Precision,
     ) -> FloatTensor<Self>;
 
     /// Self-attention's context `[batch, positions, hidden]` from `projected` `[batch,
@@ -78,12 +81,14 @@ fn applies(x: &Tensor<3>) -> bool {
 
 /// `layer`'s output for `x` (then exact GELU where `gelu` is set, then `dropout`) on the
 /// kernel where it applies (f32 on the CPU, with or without autodiff, on a CPU with AVX-512
-/// F); `None` where it does not, for the caller's own path.
+/// F), its products in `precision` (which the caller made sure this CPU runs); `None` where
+/// it does not apply, for the caller's own path.
 pub fn linear(
     layer: &Linear,
     x: &Tensor<3>,
     gelu: bool,
     dropout: Option<&Dropout>,
+    precision: Precision,
 ) -> Option<Tensor<3>> {
     let bias = layer.bias.as_ref().filter(|_| applies(x))?;
     let y = <Dispatch as KernelOps>::kernel_linear(
@@ -92,17 +97,20 @@ pub fn linear(
         bias.val().into_dispatch(),
         gelu,
         dropout.map_or(HashDropout::NONE, |layer| hash_dropout(layer, &x.device())),
+        precision,
     );
     Some(Tensor::from_dispatch(y))
 }
 
 /// Multi-head self-attention of `x` `[batch, positions, hidden]`, the output projection
-/// included, on the kernel where it applies (as for [`linear`]); `padding` `[batch,
-/// positions]` true where a position is never attended to.
+/// included, on the kernel where it applies (as for [`linear`]; the projections' products in
+/// `precision`, attention's own in f32); `padding` `[batch, positions]` true where a position
+/// is never attended to.
 pub fn self_attention(
     mha: &MultiHeadAttention,
     x: &Tensor<3>,
     padding: Option<&Tensor<2, Bool>>,
+    precision: Precision,
 ) -> Option<Tensor<3>> {
     let projections = [&mha.query, &mha.key, &mha.value];
     let biases: Option<Vec<_>> = projections
@@ -120,6 +128,7 @@ pub fn self_attention(
         Tensor::cat(biases, 0).into_dispatch(),
         false,
         HashDropout::NONE,
+        precision,
     );
     let device = x.device();
     let padding = padding.map(|p| {
@@ -129,7 +138,13 @@ pub fn self_attention(
     let dropout = hash_dropout(&mha.dropout, &device);
     let context =
         <Dispatch as KernelOps>::kernel_attention(projected, mha.n_heads, padding, dropout);
-    linear(&mha.output, &Tensor::from_dispatch(context), false, None)
+    linear(
+        &mha.output,
+        &Tensor::from_dispatch(context),
+        false,
+        None,
+        precision,
+    )
 }
 
 /// `norm(residual + dropout(sublayer))` (`norm`'s ε `epsilon`) on our CPU code where it
@@ -225,6 +240,7 @@ fn forward(
     bias: &FlexTensor,
     gelu: bool,
     dropout: HashDropout,
+    precision: Precision,
 ) -> (Forward, Shape) {
     let mut shape = x.shape();
     let last = shape.num_dims() - 1;
@@ -236,6 +252,7 @@ fn forward(
         &values(bias),
         gelu,
         dropout,
+        precision,
     );
     (forward, shape)
 }
@@ -247,8 +264,9 @@ impl KernelOps for Flex {
         bias: FlexTensor,
         gelu: bool,
         dropout: HashDropout,
+        precision: Precision,
     ) -> FlexTensor {
-        let (forward, shape) = forward(&x, &weight, &bias, gelu, dropout);
+        let (forward, shape) = forward(&x, &weight, &bias, gelu, dropout, precision);
         tensor(forward.output, shape)
     }
 
@@ -394,6 +412,7 @@ struct LinearState {
     /// `x W + b` where GELU followed.
     before_gelu: Option<FlexTensor>,
     dropout: HashDropout,
+    precision: Precision,
 }
 
 #[derive(Debug)]
@@ -410,6 +429,7 @@ impl Backward<Flex, 3> for LinearBackward {
             weight,
             before_gelu,
             dropout,
+            precision,
         } = ops.state;
         let kernel = kernel();
         let width = weight.shape()[1];
@@ -427,8 +447,13 @@ impl Backward<Flex, 3> for LinearBackward {
         // Both from one packing of the gradient; where only the bias were tracked (BehavERT
         // freezes whole layers, never a weight alone) the weight's product would be spare work.
         if weight_node.is_some() || bias_node.is_some() {
-            let (w, b) =
-                linear_training::weight_and_bias_gradients(kernel, &values(&x), &gradient, width);
+            let (w, b) = linear_training::weight_and_bias_gradients(
+                kernel,
+                &values(&x),
+                &gradient,
+                width,
+                precision,
+            );
             if let Some(node) = weight_node {
                 grads.register::<Flex>(node.id, tensor(w, weight.shape()));
             }
@@ -437,7 +462,9 @@ impl Backward<Flex, 3> for LinearBackward {
             }
         }
         if let Some(node) = x_node {
-            let input = linear_training::input_gradient(kernel, &gradient, &values(&weight), width);
+            let weight = values(&weight);
+            let input =
+                linear_training::input_gradient(kernel, &gradient, &weight, width, precision);
             grads.register::<Flex>(node.id, tensor(input, x.shape()));
         }
     }
@@ -450,6 +477,7 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
         bias: FloatTensor<Self>,
         gelu: bool,
         dropout: HashDropout,
+        precision: Precision,
     ) -> FloatTensor<Self> {
         let prepared = LinearBackward
             .prepare::<C>([x.node(), weight.node(), bias.node()])
@@ -460,7 +488,7 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
             weight.into_primitive(),
             bias.into_primitive(),
         );
-        let (forward, shape) = forward(&x, &weight, &bias, gelu, dropout);
+        let (forward, shape) = forward(&x, &weight, &bias, gelu, dropout, precision);
         let output = tensor(forward.output, shape.clone());
         match prepared {
             OpsKind::Tracked(prep) => {
@@ -470,6 +498,7 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
                     weight,
                     before_gelu,
                     dropout,
+                    precision,
                 };
                 prep.finish(state, output)
             }
@@ -589,7 +618,8 @@ mod tests {
         for gelu_after in [false, true] {
             let x = Tensor::<3>::random([3, 13, 19], Distribution::Default, &device).require_grad();
             let weights = Tensor::<3>::random([3, 13, 70], Distribution::Default, &device);
-            let ours = linear(&layer, &x, gelu_after, None).expect("the kernel runs here");
+            let ours =
+                linear(&layer, &x, gelu_after, None, Precision::F32).expect("the kernel runs here");
             let burn_s = match gelu_after {
                 true => gelu(layer.forward(x.clone())),
                 false => layer.forward(x.clone()),
@@ -626,7 +656,8 @@ mod tests {
             &device,
         );
         let weights = Tensor::<3>::random([2, 11, 24], Distribution::Default, &device);
-        let ours = self_attention(&mha, &x, Some(&padding)).expect("the kernel runs here");
+        let ours =
+            self_attention(&mha, &x, Some(&padding), Precision::F32).expect("the kernel runs here");
         let burn_s = mha
             .forward(MhaInput::self_attn(x.clone()).mask_pad(padding))
             .context;

@@ -143,6 +143,49 @@ impl Kernel {
         unsafe { operands_filled(count * steps, fill) }.0
     }
 
+    /// `x` (`[rows, depth]` f32) transposed into bf16 pairs along its rows, for a product
+    /// whose depth runs down `x` (a weight gradient `xᵀ · ∂y`): `[depth, steps]` operands,
+    /// row `i`'s step `j` holding `x[2j][i]` and `x[2j + 1][i]`, zero past `rows`; `steps`
+    /// is rounded up to whole AMX blocks, so every row starts on a cache line. Returns the
+    /// operands and `steps`.
+    pub fn to_transposed_pairs(self, x: &[f32], depth: usize) -> (Operands<u32>, usize) {
+        assert!(self.supports::<u32>(), "operands this CPU cannot multiply");
+        /// Features and steps per block: a block's rows are written a cache line at a time.
+        const BLOCK: usize = 16;
+        const _: () = assert!(amx::BLOCK_PAIRS.is_multiple_of(BLOCK));
+        let rows = x.len() / depth.max(1);
+        let steps = rows.div_ceil(2).next_multiple_of(amx::BLOCK_PAIRS);
+        let fill = |out: &mut [MaybeUninit<u32>]| {
+            out.par_chunks_mut(BLOCK * steps)
+                .enumerate()
+                .for_each(|(block, out)| {
+                    let features = block * BLOCK..depth.min((block + 1) * BLOCK);
+                    let no_row = [0.0; BLOCK];
+                    let row = |r: usize| match r < rows {
+                        true => &x[r * depth..][features.clone()],
+                        false => &no_row[..features.len()],
+                    };
+                    let mut pairs = [[0u32; BLOCK]; BLOCK];
+                    for first in (0..steps).step_by(BLOCK) {
+                        for (s, step) in (first..first + BLOCK).enumerate() {
+                            let (low, high) = (row(2 * step), row(2 * step + 1));
+                            for (f, (&low, &high)) in low.iter().zip(high).enumerate() {
+                                pairs[f][s] = u32::of(low, high);
+                            }
+                        }
+                        for (out, pairs) in out.chunks_exact_mut(steps).zip(&pairs) {
+                            for (out, &pair) in out[first..first + BLOCK].iter_mut().zip(pairs) {
+                                out.write(pair);
+                            }
+                        }
+                    }
+                })
+        };
+        // SAFETY: every block of features writes all its rows' steps (`steps` is a multiple
+        // of BLOCK).
+        (unsafe { operands_filled(depth * steps, fill) }.0, steps)
+    }
+
     /// `activation(a · b + bias)`, `[rows, b.width]` for `a` the rows' operands
     /// ([`Self::to_operands`]). Rows are split over the cores.
     pub fn multiply<E: Operand>(

@@ -34,6 +34,11 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
+    pub fn to_transposed_pairs(self, _: &[f32], _: usize) -> (Operands<u32>, usize) {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
     pub fn rows_to_operands<'a, E: Operand>(
         self,
         _: impl ExactSizeIterator<Item = &'a [f32]>,
