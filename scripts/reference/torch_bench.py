@@ -61,7 +61,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--attention", choices=["sdpa", "eager"], default="sdpa")
     parser.add_argument("--precision", choices=["f32", "bf16"], default="f32",
-                        help="inference arithmetic: bf16 runs the forward under CPU autocast")
+                        help="bf16 runs the forward (and a training step's loss) under CPU "
+                        "autocast: mixed precision, parameters and optimizer f32")
     parser.add_argument("--profile", action="store_true",
                         help="print self CPU time per operation instead of the JSON line")
     parser.add_argument("--threads", type=int,
@@ -83,6 +84,7 @@ def main():
     attention_mask = torch.ones(batch, frames, dtype=torch.int64)
     masked = (torch.rand(batch, frames) < 0.15).to(torch.int64)
 
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
     if args.mode == "train":
         model.train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
@@ -90,11 +92,13 @@ def main():
 
         def step():
             optimizer.zero_grad(set_to_none=True)
-            out = model(keypoints, attention_mask, masked)
-            logits = out["frame_logits.frame"].reshape(-1, args.classes)
-            classes = F.cross_entropy(logits, labels.reshape(-1))
-            squared = ((out["reconstruction"] - keypoints) ** 2 * hidden).sum()
-            (classes + squared / (hidden.sum() * features)).backward()
+            with autocast:
+                out = model(keypoints, attention_mask, masked)
+                logits = out["frame_logits.frame"].reshape(-1, args.classes)
+                classes = F.cross_entropy(logits, labels.reshape(-1))
+                squared = ((out["reconstruction"] - keypoints) ** 2 * hidden).sum()
+                loss = classes + squared / (hidden.sum() * features)
+            loss.backward()
             optimizer.step()
     elif args.mode == "matmul":
         width, inner = SIZES[args.size]["hidden_size"], SIZES[args.size]["intermediate_size"]
@@ -106,8 +110,6 @@ def main():
                 torch.mm(tokens, weight)
     else:
         model.eval()
-
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
 
         def step():
             with torch.inference_mode(), autocast:

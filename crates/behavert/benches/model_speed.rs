@@ -2,10 +2,10 @@
 //! side by side with the PyTorch reference (`scripts/reference/torch_bench.py`) in one run.
 //!
 //! `cargo bench -p behavert --bench model_speed [-- SIZE:BATCHxFRAMES ...]`
-//! Default cases: small and base at 16×256 and 4×256; training in f32, inference in f32 and in
-//! bf16 (PyTorch under CPU autocast; skipped where the CPU has no AVX-512 BF16), and the
-//! case's largest matrix product alone (the feed-forward layer's, f32): the ceiling that the
-//! matrix-product library of each side reaches on this CPU. Each measurement runs in its own
+//! Default cases: small and base at 16×256 and 4×256; training and inference in f32 and in
+//! bf16 (mixed precision; PyTorch under CPU autocast; skipped where the CPU has no AVX-512
+//! BF16), and the case's largest matrix product alone (the feed-forward layer's, f32): the
+//! ceiling that the matrix-product library of each side reaches on this CPU. Each measurement runs in its own
 //! process so its peak resident memory is its own. Set `BEHAVERT_BENCH_PYTHON` to choose the
 //! Python interpreter (default `python3`); without torch installed, only Rust is measured.
 
@@ -138,6 +138,7 @@ fn main() {
             .unwrap_or_else(|| panic!("case {text:?}: expected SIZE:BATCHxFRAMES"));
         let modes = [
             ("train", "f32"),
+            ("train", "bf16"),
             ("infer", "f32"),
             ("infer", "bf16"),
             ("matmul", "f32"),
@@ -250,7 +251,11 @@ fn measure_rust(case: Case, mode: &str, precision: Precision) -> f64 {
         ..ModelInput::unpadded(keypoints.clone())
     };
     let mut model = BehavErt::new(&config, &device).expect("model");
-    model.set_precision(precision).expect("precision");
+    match mode {
+        "train" => model.set_training_precision(precision),
+        _ => model.set_precision(precision),
+    }
+    .expect("precision");
     let mut times = Vec::new();
     if mode == "train" {
         // The trainer's AdamW (ours, one pass per parameter), as PyTorch's script uses its own.

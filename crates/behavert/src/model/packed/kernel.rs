@@ -165,17 +165,19 @@ impl Kernel {
                         true => &x[r * depth..][features.clone()],
                         false => &no_row[..features.len()],
                     };
+                    // By step, each step's features side by side (a vector's worth), then
+                    // written out by feature.
                     let mut pairs = [[0u32; BLOCK]; BLOCK];
                     for first in (0..steps).step_by(BLOCK) {
-                        for (s, step) in (first..first + BLOCK).enumerate() {
+                        for (pairs, step) in pairs.iter_mut().zip(first..) {
                             let (low, high) = (row(2 * step), row(2 * step + 1));
-                            for (f, (&low, &high)) in low.iter().zip(high).enumerate() {
-                                pairs[f][s] = u32::of(low, high);
+                            for ((pair, &low), &high) in pairs.iter_mut().zip(low).zip(high) {
+                                *pair = u32::of(low, high);
                             }
                         }
-                        for (out, pairs) in out.chunks_exact_mut(steps).zip(&pairs) {
-                            for (out, &pair) in out[first..first + BLOCK].iter_mut().zip(pairs) {
-                                out.write(pair);
+                        for (f, out) in out.chunks_exact_mut(steps).enumerate() {
+                            for (out, pairs) in out[first..first + BLOCK].iter_mut().zip(&pairs) {
+                                out.write(pairs[f]);
                             }
                         }
                     }
