@@ -619,6 +619,31 @@ pub unsafe fn row_to_pairs(x: &[f32], out: *mut u32) {
     }
 }
 
+/// Two depth rows' values of the same columns (`low`, `high`, as long) as bf16 pairs, written
+/// to the `low.len()` pairs at `out`.
+///
+/// # Safety
+/// The CPU has AVX-512 F and BF16; `out` has that room; `high` is as long as `low`.
+#[target_feature(enable = "avx512f,avx512bf16,avx512bw")]
+pub unsafe fn rows_to_pairs(low: &[f32], high: &[f32], out: *mut u32) {
+    // Lane i of the converted vector holds low[i] (i < 16) or high[i - 16]; the pair of column
+    // i is lanes i and 16 + i side by side.
+    let interleave: [i16; 32] = std::array::from_fn(|lane| (lane / 2 + lane % 2 * 16) as i16);
+    // SAFETY: 32 i16 are one vector.
+    let interleave: __m512i = unsafe { std::mem::transmute(interleave) };
+    for (at, (low, high)) in (0..).step_by(16).zip(low.chunks(16).zip(high.chunks(16))) {
+        let mask = ((1u32 << low.len()) - 1) as u16;
+        // SAFETY: masked loads and stores touch only the chunk's columns.
+        unsafe {
+            let low = _mm512_maskz_loadu_ps(mask, low.as_ptr());
+            let high = _mm512_maskz_loadu_ps(mask, high.as_ptr());
+            let halves: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(high, low));
+            let pairs = _mm512_permutexvar_epi16(interleave, halves);
+            _mm512_mask_storeu_epi32(out.add(at).cast(), mask, pairs);
+        }
+    }
+}
+
 /// One tile's operands: up to [`ROWS`] rows of A against one panel, over `depth` steps.
 pub struct Tile<E> {
     /// A's operand of the tile's first row and depth step.

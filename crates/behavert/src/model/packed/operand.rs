@@ -75,6 +75,14 @@ pub trait Operand: Copy + Send + Sync + 'static {
     /// pairs are made.
     fn with_rows<R>(kernel: Kernel, x: &[f32], depth: usize, then: impl FnOnce(&[Self]) -> R) -> R;
 
+    /// Consecutive depth values `x` as the `ceil(x.len() / DEPTH)` operands of `out`: bf16
+    /// pairs rounded by AVX-512 BF16 where the CPU has it (packing runs every training step).
+    fn depth_operands(x: &[f32], out: &mut [MaybeUninit<Self>]);
+
+    /// Two depth rows' values of the same columns, `low` and `high`, as the operands of `out`
+    /// (as many as columns; f32 takes `low`), as [`Self::depth_operands`] rounds them.
+    fn paired_operands(low: &[f32], high: &[f32], out: &mut [MaybeUninit<Self>]);
+
     /// One row of f32 as operands, written to the `ceil(x.len() / DEPTH)` operands at `out`.
     ///
     /// # Safety
@@ -102,6 +110,16 @@ impl Operand for f32 {
 
     fn with_rows<R>(_: Kernel, x: &[f32], _: usize, then: impl FnOnce(&[f32]) -> R) -> R {
         then(x)
+    }
+
+    fn depth_operands(x: &[f32], out: &mut [MaybeUninit<f32>]) {
+        out.iter_mut().zip(x).for_each(|(out, &v)| {
+            out.write(v);
+        });
+    }
+
+    fn paired_operands(low: &[f32], _: &[f32], out: &mut [MaybeUninit<f32>]) {
+        Self::depth_operands(low, out);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -132,6 +150,33 @@ impl Operand for u32 {
         then(&kernel.rows_to_operands(x.chunks_exact(depth), depth))
     }
 
+    fn depth_operands(x: &[f32], out: &mut [MaybeUninit<u32>]) {
+        assert_eq!(out.len(), x.len().div_ceil(2), "bf16 pairs of depth values");
+        #[cfg(target_arch = "x86_64")]
+        if has_bf16() {
+            // SAFETY: the features just detected; `out` holds the pairs (asserted).
+            return unsafe { super::kernel::row_to_pairs(x, out.as_mut_ptr().cast()) };
+        }
+        for (out, pair) in out.iter_mut().zip(x.chunks(2)) {
+            out.write(Self::of(pair[0], pair.get(1).copied().unwrap_or(0.0)));
+        }
+    }
+
+    fn paired_operands(low: &[f32], high: &[f32], out: &mut [MaybeUninit<u32>]) {
+        assert!(
+            high.len() == low.len() && out.len() == low.len(),
+            "bf16 pairs of two rows"
+        );
+        #[cfg(target_arch = "x86_64")]
+        if has_bf16() {
+            // SAFETY: the features just detected; `out` holds the pairs (asserted).
+            return unsafe { super::kernel::rows_to_pairs(low, high, out.as_mut_ptr().cast()) };
+        }
+        for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
+            out.write(Self::of(low, high));
+        }
+    }
+
     #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self) {
         // SAFETY: the caller's.
@@ -143,4 +188,12 @@ impl Operand for u32 {
         // SAFETY: the caller's.
         unsafe { tile.run_bf16::<R>() }
     }
+}
+
+/// Whether this CPU rounds to bf16 with AVX-512 BF16 (a cached check).
+#[cfg(target_arch = "x86_64")]
+fn has_bf16() -> bool {
+    is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512bf16")
 }

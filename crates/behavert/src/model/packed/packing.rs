@@ -54,9 +54,7 @@ impl<E: Operand> Packed<E> {
                 let (low, high) = rows(step);
                 let (low, high) = (&low[columns.clone()], &high[columns.clone()]);
                 let (values, padding) = out.split_at_mut(columns.len());
-                for ((out, &low), &high) in values.iter_mut().zip(low).zip(high) {
-                    out.write(E::of(low, high));
-                }
+                E::paired_operands(low, high, values);
                 padding.iter_mut().for_each(|out| {
                     out.write(E::of(0.0, 0.0));
                 });
@@ -81,18 +79,18 @@ impl<E: Operand> Packed<E> {
         let steps = depth.div_ceil(E::DEPTH);
         let fill = |panel: usize, out: &mut [MaybeUninit<E>]| {
             let columns = panel * PANEL..width.min((panel + 1) * PANEL);
+            let mut operands = [MaybeUninit::uninit(); STEPS_PER_BLOCK];
             for first in (0..steps).step_by(STEPS_PER_BLOCK) {
                 let block = first..steps.min(first + STEPS_PER_BLOCK);
+                let operands = &mut operands[..block.len()];
                 for (j, n) in columns.clone().enumerate() {
                     let column = column(n);
                     assert_eq!(column.len(), depth, "packing: column depth");
-                    for step in block.clone() {
-                        let low = column[E::DEPTH * step];
-                        let high = match E::DEPTH == 2 && 2 * step + 1 < depth {
-                            true => column[2 * step + 1],
-                            false => 0.0,
-                        };
-                        out[step * PANEL + j].write(E::of(low, high));
+                    let values = E::DEPTH * block.start..depth.min(E::DEPTH * block.end);
+                    E::depth_operands(&column[values], operands);
+                    for (step, operand) in block.clone().zip(&*operands) {
+                        // SAFETY: `depth_operands` wrote every operand of the block.
+                        out[step * PANEL + j].write(unsafe { operand.assume_init() });
                     }
                 }
                 for j in columns.len()..PANEL {
