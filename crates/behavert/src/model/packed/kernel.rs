@@ -167,17 +167,16 @@ impl Kernel {
                     };
                     // By step, each step's features side by side (a vector's worth), then
                     // written out by feature.
-                    let mut pairs = [[0u32; BLOCK]; BLOCK];
+                    let mut pairs = [[MaybeUninit::uninit(); BLOCK]; BLOCK];
                     for first in (0..steps).step_by(BLOCK) {
                         for (pairs, step) in pairs.iter_mut().zip(first..) {
                             let (low, high) = (row(2 * step), row(2 * step + 1));
-                            for ((pair, &low), &high) in pairs.iter_mut().zip(low).zip(high) {
-                                *pair = u32::of(low, high);
-                            }
+                            u32::paired_operands(low, high, &mut pairs[..features.len()]);
                         }
                         for (f, out) in out.chunks_exact_mut(steps).enumerate() {
                             for (out, pairs) in out[first..first + BLOCK].iter_mut().zip(&pairs) {
-                                out.write(pairs[f]);
+                                // SAFETY: `paired_operands` wrote every feature of each step.
+                                out.write(unsafe { pairs[f].assume_init() });
                             }
                         }
                     }
