@@ -5,9 +5,10 @@
 //! Default cases: small and base at 16×256 and 4×256; training and inference in f32 and in
 //! bf16 (mixed precision; PyTorch under CPU autocast; skipped where the CPU has no AVX-512
 //! BF16), and the case's largest matrix product alone (the feed-forward layer's, f32): the
-//! ceiling that the matrix-product library of each side reaches on this CPU. Each measurement runs in its own
-//! process so its peak resident memory is its own. Set `BEHAVERT_BENCH_PYTHON` to choose the
-//! Python interpreter (default `python3`); without torch installed, only Rust is measured.
+//! ceiling that the matrix-product library of each side reaches on this CPU. Each measurement
+//! runs in its own process so its peak resident memory is its own. Set `BEHAVERT_BENCH_PYTHON`
+//! to choose the Python interpreter (default `python3`); without torch installed, only Rust is
+//! measured.
 
 mod common;
 

@@ -50,6 +50,35 @@ fn pretrain_then_finetune_on_simulated_data() {
     assert!(ok && text.contains("steps: 4"), "{text}");
 }
 
+/// `--precision bf16` trains in mixed precision where the CPU has AVX-512 BF16 and records it
+/// in the run's config; elsewhere it stops with the reason, before making the run folder.
+#[test]
+fn finetune_in_bf16_or_a_clear_refusal() {
+    let configs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/training");
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("bf16");
+    let (ok, text) = behavert(&[
+        "finetune",
+        "--config",
+        &format!("{configs}/finetune-sim.toml"),
+        "--output-dir",
+        run.to_str().unwrap(),
+        "--max-steps",
+        "3",
+        "--precision",
+        "bf16",
+        "--no-progress",
+    ]);
+    if ok {
+        let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+        assert!(config.contains("precision = \"bf16\""), "{config}");
+        assert!(text.contains("validation macro-F1 (behaviour)"), "{text}");
+    } else {
+        assert!(text.contains("AVX-512 BF16"), "{text}");
+        assert!(!run.exists(), "a refused run left {}", run.display());
+    }
+}
+
 #[test]
 fn bad_flags_are_named() {
     let dir = tempfile::tempdir().unwrap();

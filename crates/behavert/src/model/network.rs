@@ -119,12 +119,7 @@ impl BehavErt {
         let device = self.embeddings.keypoint_projection.weight.device();
         self.packed = match precision {
             Precision::F32 if !is_cpu(&device) || super::packed::detect(precision).is_err() => None,
-            Precision::Bf16 if !is_cpu(&device) => {
-                return Err(Error::Device {
-                    name: format!("{device:?}"),
-                    reason: "--precision bf16 runs on the CPU only (--device cpu)".into(),
-                });
-            }
+            Precision::Bf16 if !is_cpu(&device) => return Err(bf16_off_the_cpu(&device)),
             _ => Some(Arc::new(PackedEncoder::new(&self.encoder, precision)?)),
         };
         Ok(())
@@ -137,20 +132,12 @@ impl BehavErt {
         let device = self.embeddings.keypoint_projection.weight.device();
         if precision == Precision::Bf16 {
             if !is_cpu(&device) {
-                return Err(Error::Device {
-                    name: format!("{device:?}"),
-                    reason: "--precision bf16 runs on the CPU only (--device cpu)".into(),
-                });
+                return Err(bf16_off_the_cpu(&device));
             }
             super::packed::detect(precision)?;
         }
         self.training_precision = precision;
         Ok(())
-    }
-
-    /// The arithmetic of training passes' linear products.
-    pub fn training_precision(&self) -> Precision {
-        self.training_precision
     }
 
     /// The arithmetic of inference passes: without packed weights, f32 on burn's layers.
@@ -284,5 +271,13 @@ impl BehavErt {
             }
         }
         Ok(())
+    }
+}
+
+/// Why bf16 does not run on `device`: our bf16 kernels are the CPU's.
+fn bf16_off_the_cpu(device: &Device) -> Error {
+    Error::Device {
+        name: format!("{device:?}"),
+        reason: "--precision bf16 runs on the CPU only (--device cpu)".into(),
     }
 }

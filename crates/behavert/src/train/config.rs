@@ -819,6 +819,23 @@ mod tests {
         );
     }
 
+    /// `[training] precision`: f32 by default, bf16 read and written back, anything else named.
+    #[test]
+    fn training_precision_is_read_written_and_checked() {
+        assert_eq!(TrainingConfig::default().training.precision, Precision::F32);
+        let config = TrainingConfig::from_toml("[training]\nprecision = \"bf16\"\n", "t").unwrap();
+        assert_eq!(config.training.precision, Precision::Bf16);
+        let again = TrainingConfig::from_toml(&config.to_toml(), "again").unwrap();
+        assert_eq!(again.training.precision, Precision::Bf16);
+        let err = TrainingConfig::from_toml("[training]\nprecision = \"fp16\"\n", "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("fp16") && err.contains("t.toml line 2"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn extra_sources_are_checked_like_the_main_one_and_round_trip() {
         let text = "[data]\nrecordings = 4\n\n[[data.extra]]\nsource = \"files\"\n\
