@@ -166,17 +166,39 @@ fn bf16_forward_stays_near_the_pytorch_reference() {
     }
 }
 
-/// A training pass (autodiff, dropout on) with bf16 products (`--precision bf16` in
-/// pretrain and finetune) stays near f32's with the same dropout masks: the hidden states and
-/// the gradients of the first and last layers' weights, the embedding's and the heads'.
+/// A training pass (autodiff) with bf16 products (`--precision bf16` in pretrain and
+/// finetune) stays near f32's: the hidden states and the gradients of the first and last
+/// layers' weights, the embedding's and the heads'. Dropout is off: its masks come from the
+/// device's process-wide generator, which other tests of this binary draw from in parallel,
+/// so two passes' masks could differ (seen once in CI). The bf16 products under a dropout
+/// mask are checked in `linear_training`'s unit test.
 #[test]
 fn bf16_training_pass_stays_near_f32() {
     let dir = &fixtures()[0];
+    let without_dropout =
+        std::env::temp_dir().join(format!("behavert-bf16-pass-{}", std::process::id()));
+    std::fs::create_dir_all(&without_dropout).unwrap();
+    let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    let config = config
+        .replace(
+            "\"hidden_dropout_prob\": 0.1",
+            "\"hidden_dropout_prob\": 0.0",
+        )
+        .replace(
+            "\"attention_probs_dropout_prob\": 0.1",
+            "\"attention_probs_dropout_prob\": 0.0",
+        );
+    assert!(!config.contains("dropout_prob\": 0.1"), "dropout left on");
+    std::fs::write(without_dropout.join("config.json"), config).unwrap();
+    std::fs::copy(
+        dir.join("model.safetensors"),
+        without_dropout.join("model.safetensors"),
+    )
+    .unwrap();
     let device = Device::flex().autodiff();
     let pass = |precision: Precision| {
-        let mut model = load_checkpoint(dir, &device).unwrap();
+        let mut model = load_checkpoint(&without_dropout, &device).unwrap();
         model.set_training_precision(precision)?;
-        device.seed(7);
         let input = reference_input(dir, &device);
         let output = model.forward(&input).unwrap();
         let reconstruction = output.reconstruction.clone();
@@ -213,7 +235,9 @@ fn bf16_training_pass_stays_near_f32() {
         Ok::<_, behavert::Error>(named.map(|(name, t)| (name, values(t))))
     };
     let f32_pass = pass(Precision::F32).unwrap();
-    let bf16_pass = match pass(Precision::Bf16) {
+    let bf16_pass = pass(Precision::Bf16);
+    std::fs::remove_dir_all(&without_dropout).unwrap();
+    let bf16_pass = match bf16_pass {
         Ok(pass) => pass,
         Err(error) => {
             println!("skipped: {error}");
