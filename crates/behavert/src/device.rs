@@ -4,6 +4,16 @@ use burn::tensor::Device;
 
 use crate::error::{Error, Result};
 
+/// Taken by every unit test that seeds or draws from burn's generator, which is one for the
+/// whole process: a test drawing between another's `seed` and its draws would change them.
+#[cfg(test)]
+pub(crate) fn generator_turn() -> std::sync::MutexGuard<'static, ()> {
+    static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The device named by `name`: `cpu` (the Flex backend, always built), `cuda`, `cuda:N` or
 /// `wgpu`, `wgpu:N` (only in builds with the matching cargo feature).
 pub fn parse_device(name: &str) -> Result<Device> {

@@ -65,6 +65,7 @@ mod tests {
 
     #[test]
     fn drops_the_layer_s_share_scales_the_rest_and_repeats_with_the_seed() {
+        let _turn = crate::device::generator_turn();
         let device = Device::flex().autodiff();
         let layer = DropoutConfig::new(0.25).init();
         device.seed(7);

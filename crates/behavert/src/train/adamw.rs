@@ -119,6 +119,7 @@ mod tests {
     /// moments.
     #[test]
     fn steps_equal_burn_s_adamw() {
+        let _turn = crate::device::generator_turn();
         let device = Device::flex();
         device.seed(1);
         let ours = AdamW::new(0.9, 0.98, 1e-6, 0.01);

@@ -879,6 +879,7 @@ mod tests {
 
     #[test]
     fn global_clipping_bounds_the_norm_over_all_parameters() {
+        let _turn = crate::device::generator_turn();
         let device = Device::flex().autodiff();
         device.seed(0);
         let config = ModelConfig::new(

@@ -585,6 +585,8 @@ impl<C: CheckpointStrategy> KernelOps for Autodiff<Flex, C> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::MutexGuard;
+
     use burn::nn::attention::{MhaInput, MultiHeadAttentionConfig};
     use burn::nn::{DropoutConfig, LayerNormConfig, LinearConfig};
     use burn::tensor::activation::{gelu, softmax};
@@ -592,15 +594,17 @@ mod tests {
 
     use super::*;
 
-    /// The CPU autodiff device seeded with `seed`, where the kernel runs; else `None` (said).
-    fn autodiff_device(seed: u64) -> Option<Device> {
+    /// The CPU autodiff device seeded with `seed`, where the kernel runs, and the generator's
+    /// turn (held for the test); else `None` (said).
+    fn autodiff_device(seed: u64) -> Option<(MutexGuard<'static, ()>, Device)> {
         if f32_kernel().is_none() {
             eprintln!("skipped: this CPU has no AVX-512 F");
             return None;
         }
+        let turn = crate::device::generator_turn();
         let device = Device::flex().autodiff();
         device.seed(seed);
-        Some(device)
+        Some((turn, device))
     }
 
     fn close(got: Tensor<3>, want: Tensor<3>) {
@@ -611,7 +615,7 @@ mod tests {
     /// The kernel's outputs and gradients (input, weight, bias) equal burn's own layers'.
     #[test]
     fn forward_and_backward_equal_burn_s_linear_layer() {
-        let Some(device) = autodiff_device(3) else {
+        let Some((_turn, device)) = autodiff_device(3) else {
             return;
         };
         let layer = LinearConfig::new(19, 70).init(&device);
@@ -644,7 +648,7 @@ mod tests {
     /// attention, outputs and gradients.
     #[test]
     fn self_attention_equals_burn_s_forward_and_backward() {
-        let Some(device) = autodiff_device(5) else {
+        let Some((_turn, device)) = autodiff_device(5) else {
             return;
         };
         let mha = MultiHeadAttentionConfig::new(24, 3)
@@ -682,7 +686,7 @@ mod tests {
     /// (scores, softmax, the same mask, product), and about the dropped share is dropped.
     #[test]
     fn dropped_attention_weights_are_dropped_alike_forward_and_backward() {
-        let Some(device) = autodiff_device(9) else {
+        let Some((_turn, device)) = autodiff_device(9) else {
             return;
         };
         let (batch, positions, heads, width) = (2, 33, 2, 8);
@@ -746,7 +750,7 @@ mod tests {
     /// mask, outputs and the gradients at all four inputs.
     #[test]
     fn residual_join_equals_burn_s_layer_norm_of_the_dropped_sum() {
-        let Some(device) = autodiff_device(21) else {
+        let Some((_turn, device)) = autodiff_device(21) else {
             return;
         };
         let (batch, positions, width) = (3, 7, 40);
