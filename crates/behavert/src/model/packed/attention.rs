@@ -90,7 +90,7 @@ fn head<E: Operand>(
         .collect();
     let no_key = vec![0.0; width];
     let key = |n: usize| if n < positions { part(1, n) } else { &no_key };
-    let keys = kernel.vectorised(|| Packed::<E>::from_columns(width, keys_width, key, &mask));
+    let keys = kernel.pack_columns::<E>(width, keys_width, key, &mask);
     let scale = 1.0 / (width as f32).sqrt();
     let mut scores = kernel.multiply_rows(&query, &keys, &|_| {});
 

@@ -74,7 +74,7 @@ impl<'a> Head<'a> {
             })
             .collect();
         let key = |n: usize| self.part(1, n);
-        let keys = Packed::<f32>::from_columns(self.width, self.positions, key, &mask);
+        let keys = kernel.pack_columns::<f32>(self.width, self.positions, key, &mask);
         kernel.multiply_rows(&self.rows(0), &keys, &|_| {})
     }
 }
@@ -193,7 +193,7 @@ pub fn backward(
             // The softmax weights P again, and the gradient at the dropped weights dO·Vᵀ.
             let mut weights = head.scores(kernel, padding);
             let value = |n: usize| head.part(2, n);
-            let values_transposed = Packed::<f32>::from_columns(head_width, positions, value, &[]);
+            let values_transposed = kernel.pack_columns::<f32>(head_width, positions, value, &[]);
             let mut score_gradient =
                 kernel.multiply_rows(&output_gradient, &values_transposed, &|_| {});
             // The dropped weights D = P ⊙ mask, for ∂V = Dᵀ·dO.

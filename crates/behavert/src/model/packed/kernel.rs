@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use super::amx::{self, Amx};
 use super::operand::{Operand, Operands, operands_filled};
 use super::packing::{PANEL, Packed};
+use super::transpose;
 
 /// Set (to anything), bf16 products stay off the AMX tiles: to compare the two paths, or to
 /// rule the tiles out when something looks wrong.
@@ -141,50 +142,6 @@ impl Kernel {
         // SAFETY: `fill` writes every row: as many as `len()` announced (asserted, so a wrong
         // `ExactSizeIterator` cannot leave rows unwritten).
         unsafe { operands_filled(count * steps, fill) }.0
-    }
-
-    /// `x` (`[rows, depth]` f32) transposed into bf16 pairs along its rows, for a product
-    /// whose depth runs down `x` (a weight gradient `xᵀ · ∂y`): `[depth, steps]` operands,
-    /// row `i`'s step `j` holding `x[2j][i]` and `x[2j + 1][i]`, zero past `rows`; `steps`
-    /// is rounded up to whole AMX blocks, so every row starts on a cache line. Returns the
-    /// operands and `steps`.
-    pub fn to_transposed_pairs(self, x: &[f32], depth: usize) -> (Operands<u32>, usize) {
-        assert!(self.supports::<u32>(), "operands this CPU cannot multiply");
-        /// Features and steps per block: a block's rows are written a cache line at a time.
-        const BLOCK: usize = 16;
-        const _: () = assert!(amx::BLOCK_PAIRS.is_multiple_of(BLOCK));
-        let rows = x.len() / depth.max(1);
-        let steps = rows.div_ceil(2).next_multiple_of(amx::BLOCK_PAIRS);
-        let fill = |out: &mut [MaybeUninit<u32>]| {
-            out.par_chunks_mut(BLOCK * steps)
-                .enumerate()
-                .for_each(|(block, out)| {
-                    let features = block * BLOCK..depth.min((block + 1) * BLOCK);
-                    let no_row = [0.0; BLOCK];
-                    let row = |r: usize| match r < rows {
-                        true => &x[r * depth..][features.clone()],
-                        false => &no_row[..features.len()],
-                    };
-                    // By step, each step's features side by side (a vector's worth), then
-                    // written out by feature.
-                    let mut pairs = [[MaybeUninit::uninit(); BLOCK]; BLOCK];
-                    for first in (0..steps).step_by(BLOCK) {
-                        for (pairs, step) in pairs.iter_mut().zip(first..) {
-                            let (low, high) = (row(2 * step), row(2 * step + 1));
-                            u32::paired_operands(low, high, &mut pairs[..features.len()]);
-                        }
-                        for (f, out) in out.chunks_exact_mut(steps).enumerate() {
-                            for (out, pairs) in out[first..first + BLOCK].iter_mut().zip(&pairs) {
-                                // SAFETY: `paired_operands` wrote every feature of each step.
-                                out.write(unsafe { pairs[f].assume_init() });
-                            }
-                        }
-                    }
-                })
-        };
-        // SAFETY: every block of features writes all its rows' steps (`steps` is a multiple
-        // of BLOCK).
-        (unsafe { operands_filled(depth * steps, fill) }.0, steps)
     }
 
     /// `activation(a · b + bias)`, `[rows, b.width]` for `a` the rows' operands
@@ -606,15 +563,9 @@ fn column_masks(columns: usize) -> [__mmask16; 4] {
 #[target_feature(enable = "avx512f,avx512bf16")]
 pub unsafe fn row_to_pairs(x: &[f32], out: *mut u32) {
     for (block, at) in x.chunks(32).zip((0..).step_by(16)) {
-        let mask = |from: usize| ((1u32 << block.len().saturating_sub(from).min(16)) - 1) as u16;
-        // SAFETY: masked loads and stores touch only the block's elements.
-        unsafe {
-            let low = _mm512_maskz_loadu_ps(mask(0), block.as_ptr());
-            let high = _mm512_maskz_loadu_ps(mask(16), block.as_ptr().add(16));
-            let pairs: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(high, low));
-            let stored = ((1u32 << block.len().div_ceil(2)) - 1) as u16;
-            _mm512_mask_storeu_epi32(out.add(at).cast(), stored, pairs);
-        }
+        let stored = ((1u32 << block.len().div_ceil(2)) - 1) as u16;
+        // SAFETY: the masked store touches only the block's pairs; the features enabled here.
+        unsafe { _mm512_mask_storeu_epi32(out.add(at).cast(), stored, transpose::pairs(block)) }
     }
 }
 
@@ -622,23 +573,14 @@ pub unsafe fn row_to_pairs(x: &[f32], out: *mut u32) {
 /// to the `low.len()` pairs at `out`.
 ///
 /// # Safety
-/// The CPU has AVX-512 F and BF16; `out` has that room; `high` is as long as `low`.
+/// The CPU has AVX-512 F, BW and BF16; `out` has that room; `high` is as long as `low`.
 #[target_feature(enable = "avx512f,avx512bf16,avx512bw")]
 pub unsafe fn rows_to_pairs(low: &[f32], high: &[f32], out: *mut u32) {
-    // Lane i of the converted vector holds low[i] (i < 16) or high[i - 16]; the pair of column
-    // i is lanes i and 16 + i side by side.
-    let interleave: [i16; 32] = std::array::from_fn(|lane| (lane / 2 + lane % 2 * 16) as i16);
-    // SAFETY: 32 i16 are one vector.
-    let interleave: __m512i = unsafe { std::mem::transmute(interleave) };
     for (at, (low, high)) in (0..).step_by(16).zip(low.chunks(16).zip(high.chunks(16))) {
         let mask = ((1u32 << low.len()) - 1) as u16;
-        // SAFETY: masked loads and stores touch only the chunk's columns.
+        // SAFETY: the masked store touches only the chunk's columns; the features enabled here.
         unsafe {
-            let low = _mm512_maskz_loadu_ps(mask, low.as_ptr());
-            let high = _mm512_maskz_loadu_ps(mask, high.as_ptr());
-            let halves: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(high, low));
-            let pairs = _mm512_permutexvar_epi16(interleave, halves);
-            _mm512_mask_storeu_epi32(out.add(at).cast(), mask, pairs);
+            _mm512_mask_storeu_epi32(out.add(at).cast(), mask, transpose::paired_rows(low, high))
         }
     }
 }
@@ -919,7 +861,7 @@ mod tests {
             ));
             let by_rows = Packed::<u32>::from_rows(depth, rows, |_| &x[..rows], &[]);
             assert!(on_a_line(&by_rows.panels));
-            let by_columns = Packed::<u32>::from_columns(depth, rows, |_| &x[..depth], &[]);
+            let by_columns = kernel.pack_columns::<u32>(depth, rows, |_| &x[..depth], &[]);
             assert!(on_a_line(&by_columns.panels));
         }
     }

@@ -127,13 +127,11 @@ pub fn input_gradient(
     let column = |k: usize| &weight[k * width..][..width];
     match precision {
         Precision::F32 => {
-            let transposed =
-                kernel.vectorised(|| Packed::<f32>::from_columns(width, depth, column, &[]));
+            let transposed = kernel.pack_columns::<f32>(width, depth, column, &[]);
             kernel.multiply(gradient, &transposed, &|_| {})
         }
         Precision::Bf16 => {
-            let transposed =
-                kernel.vectorised(|| Packed::<u32>::from_columns(width, depth, column, &[]));
+            let transposed = kernel.pack_columns::<u32>(width, depth, column, &[]);
             kernel.multiply(&kernel.to_operands(gradient, width), &transposed, &|_| {})
         }
     }

@@ -16,6 +16,8 @@ mod linear_training;
 mod operand;
 mod packing;
 mod residual_norm;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 
 use std::fmt;
 

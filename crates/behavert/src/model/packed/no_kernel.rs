@@ -34,6 +34,17 @@ impl Kernel {
     }
 
     /// Unreachable: no `Kernel` exists.
+    pub fn pack_columns<'a, E: Operand>(
+        self,
+        _: usize,
+        _: usize,
+        _: impl Fn(usize) -> &'a [f32] + Sync,
+        _: &[f32],
+    ) -> Packed<E> {
+        match self {}
+    }
+
+    /// Unreachable: no `Kernel` exists.
     pub fn to_transposed_pairs(self, _: &[f32], _: usize) -> (Operands<u32>, usize) {
         match self {}
     }

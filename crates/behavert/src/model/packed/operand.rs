@@ -3,11 +3,15 @@
 //! steps of one operand.
 
 use std::mem::MaybeUninit;
+#[cfg(target_arch = "x86_64")]
+use std::ops::Range;
 
 use super::kernel::Kernel;
 #[cfg(target_arch = "x86_64")]
 use super::kernel::Tile;
 use super::packing::to_bf16;
+#[cfg(target_arch = "x86_64")]
+use super::transpose;
 
 /// Bytes the operands of AMX tiles are aligned to: a cache line, so no tile row straddles two
 /// lines (a straddling tile load measured seven times as long as an aligned one; AVX-512's
@@ -75,12 +79,9 @@ pub trait Operand: Copy + Send + Sync + 'static {
     /// pairs are made.
     fn with_rows<R>(kernel: Kernel, x: &[f32], depth: usize, then: impl FnOnce(&[Self]) -> R) -> R;
 
-    /// Consecutive depth values `x` as the `ceil(x.len() / DEPTH)` operands of `out`: bf16
-    /// pairs rounded by AVX-512 BF16 where the CPU has it (packing runs every training step).
-    fn depth_operands(x: &[f32], out: &mut [MaybeUninit<Self>]);
-
     /// Two depth rows' values of the same columns, `low` and `high`, as the operands of `out`
-    /// (as many as columns; f32 takes `low`), as [`Self::depth_operands`] rounds them.
+    /// (as many as columns; f32 takes `low`): bf16 pairs rounded by AVX-512 BF16 where the CPU
+    /// has it (packing runs every training step).
     fn paired_operands(low: &[f32], high: &[f32], out: &mut [MaybeUninit<Self>]);
 
     /// One row of f32 as operands, written to the `ceil(x.len() / DEPTH)` operands at `out`.
@@ -89,6 +90,20 @@ pub trait Operand: Copy + Send + Sync + 'static {
     /// The CPU has AVX-512 F (and BF16 where [`Self::NEEDS_BF16`]); `out` has that room.
     #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self);
+
+    /// Up to 16 steps (`values`, a range of every column's depth values) of 16 `columns`
+    /// (`None`: zeros) written by step, each step's 16 operands side by side at `out + s ×
+    /// PANEL`, `count` steps.
+    ///
+    /// # Safety
+    /// As [`Self::convert_row`] for the CPU; `out` has room for `count` steps.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn transposed_steps(
+        columns: &[Option<&[f32]>],
+        values: Range<usize>,
+        out: *mut MaybeUninit<Self>,
+        count: usize,
+    );
 
     /// A tile of `R` rows over its depth steps.
     ///
@@ -112,20 +127,30 @@ impl Operand for f32 {
         then(x)
     }
 
-    fn depth_operands(x: &[f32], out: &mut [MaybeUninit<f32>]) {
-        out.iter_mut().zip(x).for_each(|(out, &v)| {
+    fn paired_operands(low: &[f32], _: &[f32], out: &mut [MaybeUninit<f32>]) {
+        out.iter_mut().zip(low).for_each(|(out, &v)| {
             out.write(v);
         });
-    }
-
-    fn paired_operands(low: &[f32], _: &[f32], out: &mut [MaybeUninit<f32>]) {
-        Self::depth_operands(low, out);
     }
 
     #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self) {
         // SAFETY: the caller's room for `x.len()` values.
         unsafe { std::ptr::copy_nonoverlapping(x.as_ptr(), out, x.len()) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn transposed_steps(
+        columns: &[Option<&[f32]>],
+        values: Range<usize>,
+        out: *mut MaybeUninit<Self>,
+        count: usize,
+    ) {
+        // SAFETY: the caller's; the features enabled here.
+        unsafe {
+            transpose::transposed_steps(columns, values, out, count, |x| transpose::values(x))
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -150,18 +175,6 @@ impl Operand for u32 {
         then(&kernel.rows_to_operands(x.chunks_exact(depth), depth))
     }
 
-    fn depth_operands(x: &[f32], out: &mut [MaybeUninit<u32>]) {
-        assert_eq!(out.len(), x.len().div_ceil(2), "bf16 pairs of depth values");
-        #[cfg(target_arch = "x86_64")]
-        if has_bf16() {
-            // SAFETY: the features just detected; `out` holds the pairs (asserted).
-            return unsafe { super::kernel::row_to_pairs(x, out.as_mut_ptr().cast()) };
-        }
-        for (out, pair) in out.iter_mut().zip(x.chunks(2)) {
-            out.write(Self::of(pair[0], pair.get(1).copied().unwrap_or(0.0)));
-        }
-    }
-
     fn paired_operands(low: &[f32], high: &[f32], out: &mut [MaybeUninit<u32>]) {
         assert!(
             high.len() == low.len() && out.len() == low.len(),
@@ -181,6 +194,18 @@ impl Operand for u32 {
     unsafe fn convert_row(x: &[f32], out: *mut Self) {
         // SAFETY: the caller's.
         unsafe { super::kernel::row_to_pairs(x, out) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    unsafe fn transposed_steps(
+        columns: &[Option<&[f32]>],
+        values: Range<usize>,
+        out: *mut MaybeUninit<Self>,
+        count: usize,
+    ) {
+        // SAFETY: the caller's; the features enabled here.
+        unsafe { transpose::transposed_steps(columns, values, out, count, |x| transpose::pairs(x)) }
     }
 
     #[cfg(target_arch = "x86_64")]

@@ -64,53 +64,13 @@ impl<E: Operand> Packed<E> {
         unsafe { Self::build(depth, width, bias, fill) }.0
     }
 
-    /// The matrix whose column `n` is `column(n)` (`depth` values), and `bias` (empty: zeros):
-    /// a column's values are one panel column's operands. Panels are packed in parallel, each
-    /// in blocks of depth steps whose writes stay in cache (training packs a transposed weight
-    /// matrix every step).
-    #[inline(always)]
-    pub fn from_columns<'a>(
-        depth: usize,
-        width: usize,
-        column: impl Fn(usize) -> &'a [f32] + Sync,
-        bias: &[f32],
-    ) -> Self {
-        const STEPS_PER_BLOCK: usize = 16;
-        let steps = depth.div_ceil(E::DEPTH);
-        let fill = |panel: usize, out: &mut [MaybeUninit<E>]| {
-            let columns = panel * PANEL..width.min((panel + 1) * PANEL);
-            let mut operands = [MaybeUninit::uninit(); STEPS_PER_BLOCK];
-            for first in (0..steps).step_by(STEPS_PER_BLOCK) {
-                let block = first..steps.min(first + STEPS_PER_BLOCK);
-                let operands = &mut operands[..block.len()];
-                for (j, n) in columns.clone().enumerate() {
-                    let column = column(n);
-                    assert_eq!(column.len(), depth, "packing: column depth");
-                    let values = E::DEPTH * block.start..depth.min(E::DEPTH * block.end);
-                    E::depth_operands(&column[values], operands);
-                    for (step, operand) in block.clone().zip(&*operands) {
-                        // SAFETY: `depth_operands` wrote every operand of the block.
-                        out[step * PANEL + j].write(unsafe { operand.assume_init() });
-                    }
-                }
-                for j in columns.len()..PANEL {
-                    for step in block.clone() {
-                        out[step * PANEL + j].write(E::of(0.0, 0.0));
-                    }
-                }
-            }
-        };
-        // SAFETY: every block of steps covers all of a panel's columns: values, then padding.
-        unsafe { Self::build(depth, width, bias, fill) }.0
-    }
-
     /// A `[depth, width]` matrix whose panel `p` (`[steps][PANEL]` operands) `fill(p, panel)`
     /// writes, panels in parallel, and `bias` zero-padded; what `fill` returned, by panel.
     /// Not zero-filled first: training packs matrices of megabytes every step.
     ///
     /// # Safety
     /// `fill` writes every operand of the panel it is given.
-    unsafe fn build<S: Send>(
+    pub(super) unsafe fn build<S: Send>(
         depth: usize,
         width: usize,
         bias: &[f32],
@@ -193,30 +153,40 @@ pub fn to_bf16(x: f32) -> u16 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::kernel::Kernel;
     use super::*;
 
-    /// Both constructors lay out the same matrix alike, in bf16 pairs and in f32, odd depth and a partial panel included.
+    /// Packing by rows and by columns lays out the same matrix alike, in bf16 pairs and in
+    /// f32: odd depths, depths over one block of 16 steps, partial panels and groups.
     #[test]
     fn rows_and_columns_pack_alike() {
-        let (depth, width) = (7, 70);
+        let Some(kernel) = Kernel::detect() else {
+            eprintln!("skipped: this CPU has no AVX-512 F");
+            return;
+        };
         let value = |k: usize, n: usize| (k * 100 + n) as f32 * 0.25 - 3.0;
-        let rows: Vec<Vec<f32>> = (0..depth)
-            .map(|k| (0..width).map(|n| value(k, n)).collect())
-            .collect();
-        let columns: Vec<Vec<f32>> = (0..width)
-            .map(|n| (0..depth).map(|k| value(k, n)).collect())
-            .collect();
-        let by_rows = Packed::<u32>::from_rows(depth, width, |k| &rows[k], &[1.0]);
-        let by_columns = Packed::<u32>::from_columns(depth, width, |n| &columns[n], &[1.0]);
-        assert_eq!(by_rows.panels[..], by_columns.panels[..]);
-        assert_eq!(by_rows.bias, by_columns.bias);
-        // Pair 3 of column 65 (second panel): row 6 low, the missing row 7 zero.
-        let at = (by_rows.steps() + 3) * PANEL + 1;
-        assert_eq!(by_rows.panels[at], u32::from(to_bf16(value(6, 65))));
-        let by_rows = Packed::<f32>::from_rows(depth, width, |k| &rows[k], &[]);
-        let by_columns = Packed::<f32>::from_columns(depth, width, |n| &columns[n], &[]);
-        assert_eq!(by_rows.panels[..], by_columns.panels[..]);
-        assert_eq!(by_rows.panels[(depth + 6) * PANEL + 1], value(6, 65));
+        for (depth, width) in [(7, 70), (37, 130)] {
+            let rows: Vec<Vec<f32>> = (0..depth)
+                .map(|k| (0..width).map(|n| value(k, n)).collect())
+                .collect();
+            let columns: Vec<Vec<f32>> = (0..width)
+                .map(|n| (0..depth).map(|k| value(k, n)).collect())
+                .collect();
+            if kernel.supports::<u32>() {
+                let by_rows = Packed::<u32>::from_rows(depth, width, |k| &rows[k], &[1.0]);
+                let by_columns = kernel.pack_columns::<u32>(depth, width, |n| &columns[n], &[1.0]);
+                assert_eq!(by_rows.panels[..], by_columns.panels[..], "{depth}×{width}");
+                assert_eq!(by_rows.bias, by_columns.bias);
+                // The last pair of column 65 (second panel): row `depth - 1` low, the
+                // missing row past it zero.
+                let at = (by_rows.steps() + depth / 2) * PANEL + 1;
+                assert_eq!(by_rows.panels[at], u32::from(to_bf16(value(depth - 1, 65))));
+            }
+            let by_rows = Packed::<f32>::from_rows(depth, width, |k| &rows[k], &[]);
+            let by_columns = kernel.pack_columns::<f32>(depth, width, |n| &columns[n], &[]);
+            assert_eq!(by_rows.panels[..], by_columns.panels[..], "{depth}×{width}");
+            assert_eq!(by_rows.panels[(depth + 6) * PANEL + 1], value(6, 65));
+        }
     }
 
     #[test]
