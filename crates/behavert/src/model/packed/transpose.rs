@@ -1,8 +1,9 @@
 //! Matrices packed across their layout: by columns (a transposed weight matrix for training's
 //! input gradient, attention's keys and values) and bf16 pairs down the frames (a weight
 //! gradient's activations). Both move 16 × 16 blocks of 32-bit operands through AVX-512
-//! registers: read as 16 vectors, transposed, written as 16, where one operand at a time
-//! took 3–10 times as long as packing by rows (measured on `[768, 3072]`).
+//! registers: read as 16 vectors, transposed, written as 16. Packing by columns one operand
+//! at a time took about twice as long in f32 and three to four times in bf16 pairs (measured
+//! on `[768, 3072]` and `[3072, 768]`, docs/benchmarks.md).
 
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
