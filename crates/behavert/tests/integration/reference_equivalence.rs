@@ -175,9 +175,8 @@ fn bf16_forward_stays_near_the_pytorch_reference() {
 #[test]
 fn bf16_training_pass_stays_near_f32() {
     let dir = &fixtures()[0];
-    let without_dropout =
-        std::env::temp_dir().join(format!("behavert-bf16-pass-{}", std::process::id()));
-    std::fs::create_dir_all(&without_dropout).unwrap();
+    let without_dropout = tempfile::tempdir().unwrap();
+    let without_dropout = without_dropout.path();
     let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
     let config = config
         .replace(
@@ -197,7 +196,7 @@ fn bf16_training_pass_stays_near_f32() {
     .unwrap();
     let device = Device::flex().autodiff();
     let pass = |precision: Precision| {
-        let mut model = load_checkpoint(&without_dropout, &device).unwrap();
+        let mut model = load_checkpoint(without_dropout, &device).unwrap();
         model.set_training_precision(precision)?;
         let input = reference_input(dir, &device);
         let output = model.forward(&input).unwrap();
@@ -235,9 +234,7 @@ fn bf16_training_pass_stays_near_f32() {
         Ok::<_, behavert::Error>(named.map(|(name, t)| (name, values(t))))
     };
     let f32_pass = pass(Precision::F32).unwrap();
-    let bf16_pass = pass(Precision::Bf16);
-    std::fs::remove_dir_all(&without_dropout).unwrap();
-    let bf16_pass = match bf16_pass {
+    let bf16_pass = match pass(Precision::Bf16) {
         Ok(pass) => pass,
         Err(error) => {
             println!("skipped: {error}");
