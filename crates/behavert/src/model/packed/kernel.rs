@@ -550,10 +550,7 @@ unsafe fn run_tile<E: Operand>(tile: &Tile<E>, rows: usize) {
 
 /// Per output vector of a panel, which of its 16 columns exist.
 fn column_masks(columns: usize) -> [__mmask16; 4] {
-    std::array::from_fn(|v| {
-        let present = columns.saturating_sub(16 * v).min(16);
-        ((1u32 << present) - 1) as __mmask16
-    })
+    std::array::from_fn(|v| transpose::mask(columns.saturating_sub(16 * v)))
 }
 
 /// One row of f32 as bf16 pairs, written to the `ceil(x.len() / 2)` pairs at `out`.
@@ -563,7 +560,7 @@ fn column_masks(columns: usize) -> [__mmask16; 4] {
 #[target_feature(enable = "avx512f,avx512bf16")]
 pub unsafe fn row_to_pairs(x: &[f32], out: *mut u32) {
     for (block, at) in x.chunks(32).zip((0..).step_by(16)) {
-        let stored = ((1u32 << block.len().div_ceil(2)) - 1) as u16;
+        let stored = transpose::mask(block.len().div_ceil(2));
         // SAFETY: the masked store touches only the block's pairs; the features enabled here.
         unsafe { _mm512_mask_storeu_epi32(out.add(at).cast(), stored, transpose::pairs(block)) }
     }
@@ -577,7 +574,7 @@ pub unsafe fn row_to_pairs(x: &[f32], out: *mut u32) {
 #[target_feature(enable = "avx512f,avx512bf16,avx512bw")]
 pub unsafe fn rows_to_pairs(low: &[f32], high: &[f32], out: *mut u32) {
     for (at, (low, high)) in (0..).step_by(16).zip(low.chunks(16).zip(high.chunks(16))) {
-        let mask = ((1u32 << low.len()) - 1) as u16;
+        let mask = transpose::mask(low.len());
         // SAFETY: the masked store touches only the chunk's columns; the features enabled here.
         unsafe {
             _mm512_mask_storeu_epi32(out.add(at).cast(), mask, transpose::paired_rows(low, high))

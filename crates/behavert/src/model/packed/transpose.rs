@@ -121,7 +121,8 @@ unsafe fn transposed_pairs<'a>(
     }
 }
 
-/// Columns `low` and `high` (up to 16 values each; zeros past them) as one vector of bf16 pairs, column `i`'s in lane `i`, rounded as `vcvtneps2bf16` rounds.
+/// Columns `low` and `high` (up to 16 values each; zeros past them) as one vector of bf16
+/// pairs, column `i`'s in lane `i`, rounded as `vcvtneps2bf16` rounds.
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW and BF16.
@@ -139,15 +140,10 @@ pub unsafe fn paired_rows(low: &[f32], high: &[f32]) -> __m512i {
         }
         lanes
     };
-    // SAFETY: the masked loads touch only the slices' values; 32 i16 are one vector.
+    // SAFETY: the features enabled here; 32 i16 are one vector.
     unsafe {
-        let low = _mm512_maskz_loadu_ps(mask(low.len()), low.as_ptr());
-        let high = _mm512_maskz_loadu_ps(mask(high.len()), high.as_ptr());
-        let halves: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(high, low));
-        _mm512_permutexvar_epi16(
-            std::mem::transmute::<[i16; 32], __m512i>(INTERLEAVE),
-            halves,
-        )
+        let interleave = std::mem::transmute::<[i16; 32], __m512i>(INTERLEAVE);
+        _mm512_permutexvar_epi16(interleave, rounded(low, high))
     }
 }
 
@@ -160,6 +156,18 @@ pub unsafe fn paired_rows(low: &[f32], high: &[f32]) -> __m512i {
 #[target_feature(enable = "avx512f,avx512bf16")]
 pub unsafe fn pairs(x: &[f32]) -> __m512i {
     let (low, high) = x.split_at(x.len().min(LANES));
+    // SAFETY: the features enabled here.
+    unsafe { rounded(low, high) }
+}
+
+/// `low` and `high` (up to 16 values each; zeros past them) rounded to bf16 as
+/// `vcvtne2ps2bf16` rounds: `low`'s in the lower 16 of the vector's 32 halves, `high`'s above.
+///
+/// # Safety
+/// The CPU has AVX-512 F and BF16.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn rounded(low: &[f32], high: &[f32]) -> __m512i {
     // SAFETY: the masked loads touch only the slices' values.
     unsafe {
         let low = _mm512_maskz_loadu_ps(mask(low.len()), low.as_ptr());
@@ -179,8 +187,8 @@ pub unsafe fn values(x: &[f32]) -> __m512i {
     unsafe { _mm512_castps_si512(_mm512_maskz_loadu_ps(mask(x.len()), x.as_ptr())) }
 }
 
-/// The first `count` (≤ 16) lanes.
-fn mask(count: usize) -> __mmask16 {
+/// The first `count` lanes of a vector of 16 (all of them from 16 up).
+pub fn mask(count: usize) -> __mmask16 {
     ((1u32 << count.min(LANES)) - 1) as __mmask16
 }
 
