@@ -114,7 +114,7 @@ impl BehavErt {
     /// The arithmetic of inference passes from here on (training's is
     /// [`Self::set_training_precision`]), packing the encoder's current weights for our CPU
     /// kernels: set it after loading them. f32 runs on burn's layers where the kernels cannot
-    /// (another device, a CPU without AVX-512).
+    /// (another device, a CPU other than x86-64).
     pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
         let device = self.embeddings.keypoint_projection.weight.device();
         self.packed = match precision {

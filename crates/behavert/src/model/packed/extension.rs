@@ -73,15 +73,15 @@ fn f32_kernel() -> Option<Kernel> {
     *KERNEL.get_or_init(|| Kernel::detect().filter(|k| k.supports::<f32>()))
 }
 
-/// Whether the operations below take `x`: f32 on the CPU (with or without autodiff), on a CPU
-/// with AVX-512 F. The model's parameters share its device and type.
+/// Whether the operations below take `x`: f32 on the CPU (with or without autodiff), on an
+/// x86-64 CPU. The model's parameters share its device and type.
 fn applies(x: &Tensor<3>) -> bool {
     f32_kernel().is_some() && is_cpu(&x.device()) && x.dtype() == DType::F32
 }
 
 /// `layer`'s output for `x` (then exact GELU where `gelu` is set, then `dropout`) on the
-/// kernel where it applies (f32 on the CPU, with or without autodiff, on a CPU with AVX-512
-/// F), its products in `precision` (which the caller made sure this CPU runs); `None` where
+/// kernel where it applies (f32 on the CPU, with or without autodiff, on an x86-64 CPU), its
+/// products in `precision` (which the caller made sure this CPU runs); `None` where
 /// it does not apply, for the caller's own path.
 pub fn linear(
     layer: &Linear,
@@ -598,7 +598,7 @@ mod tests {
     /// turn (held for the test); else `None` (said).
     fn autodiff_device(seed: u64) -> Option<(MutexGuard<'static, ()>, Device)> {
         if f32_kernel().is_none() {
-            eprintln!("skipped: this CPU has no AVX-512 F");
+            eprintln!("skipped: no kernel off x86-64");
             return None;
         }
         let turn = crate::device::generator_turn();

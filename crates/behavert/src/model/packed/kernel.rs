@@ -1,7 +1,7 @@
 //! `C = A·B (+ bias)` with B packed once ([`Packed`]) and A's rows as [`Operand`]s: f32
 //! accumulated by AVX-512 FMAs, or bf16 pairs by AVX-512 BF16's `vdpbf16ps` (two products per
 //! f32 lane per instruction, twice an FMA's work) and, where the CPU has them, AMX tiles
-//! ([`amx`]). Sums are always f32.
+//! ([`amx`]). Sums are always f32. Without AVX-512, f32 only, on the gemm crate ([`portable`]).
 //!
 //! A tile of [`ROWS`] × [`PANEL`] outputs lives in 24 of the 32 vector registers while the
 //! depth is run through; AMX takes whole 32 × 32 blocks of bf16 products and the vector tiles
@@ -16,11 +16,16 @@ use rayon::prelude::*;
 use super::amx::{self, Amx};
 use super::operand::{Operand, Operands, operands_filled};
 use super::packing::{PANEL, Packed};
+use super::portable::{self, Strided};
 use super::transpose;
 
 /// Set (to anything), bf16 products stay off the AMX tiles: to compare the two paths, or to
 /// rule the tiles out when something looks wrong.
 pub const NO_AMX: &str = "BEHAVERT_NO_AMX";
+
+/// Set (to anything), the kernels leave AVX-512 aside and run as on a CPU without it (f32 on
+/// the gemm crate, no bf16): to measure or test that path on a machine that has AVX-512.
+pub const NO_AVX512: &str = "BEHAVERT_NO_AVX512";
 
 /// Output rows per tile: 6 × 4 accumulators, 4 panel vectors and a broadcast fit 32 registers.
 const ROWS: usize = 6;
@@ -39,10 +44,12 @@ const BLOCK_DEPTH: usize = DEPTH * 8;
 
 const _: () = assert!(CHUNK_ROWS.is_multiple_of(amx::BLOCK_ROWS));
 
-/// Proof that this CPU has AVX-512 F: the only way to reach the kernels. bf16 operands need
-/// AVX-512 BF16 too; where the CPU has AMX tiles, whole blocks of their products run there.
+/// The kernels this CPU runs, and the only way to reach them: f32 products in AVX-512 register
+/// tiles where it has AVX-512 F, on the gemm crate where not. bf16 operands need AVX-512 BF16
+/// too; where the CPU has AMX tiles, whole blocks of their products run there.
 #[derive(Clone, Copy, Debug)]
 pub struct Kernel {
+    avx512: bool,
     bf16: bool,
     amx: Option<Amx>,
 }
@@ -57,10 +64,12 @@ enum Start {
 }
 
 impl Kernel {
-    /// The kernels, if this CPU runs them.
+    /// The kernels this CPU runs (`Option` as off x86-64, where there are none).
     pub fn detect() -> Option<Self> {
-        let bf16 = is_x86_feature_detected!("avx512bf16");
-        is_x86_feature_detected!("avx512f").then(|| Self {
+        let avx512 = is_x86_feature_detected!("avx512f") && std::env::var_os(NO_AVX512).is_none();
+        let bf16 = avx512 && is_x86_feature_detected!("avx512bf16");
+        Some(Self {
+            avx512,
             bf16,
             amx: Amx::detect().filter(|_| bf16 && std::env::var_os(NO_AMX).is_none()),
         })
@@ -75,6 +84,21 @@ impl Kernel {
     #[cfg(test)]
     pub fn without_amx(self) -> Self {
         Self { amx: None, ..self }
+    }
+
+    /// The kernel of a CPU without AVX-512: f32 on the gemm crate.
+    #[cfg(test)]
+    pub fn portable() -> Self {
+        Self {
+            avx512: false,
+            bf16: false,
+            amx: None,
+        }
+    }
+
+    /// Whether f32 products run in AVX-512 register tiles (else on the gemm crate).
+    pub fn has_avx512(self) -> bool {
+        self.avx512
     }
 
     /// The AMX tiles, where they run products of `E`.
@@ -94,6 +118,7 @@ impl Kernel {
     /// The instructions products of `E` run on, for logs and benchmarks.
     pub fn name<E: Operand>(self) -> &'static str {
         match (E::NEEDS_BF16, self.tiles::<E>()) {
+            (false, _) if !self.avx512 => "gemm crate (no AVX-512)",
             (false, _) => "AVX-512 F",
             (true, Some(_)) => "AMX tiles + AVX-512 BF16",
             (true, None) => "AVX-512 BF16",
@@ -308,6 +333,16 @@ impl Kernel {
             "packed multiply: operands of inconsistent sizes"
         );
         let rows = c.len() / width;
+        if !self.avx512 {
+            let (values, (row, step)) = match a {
+                Rows::Plain(a) => (a, (steps, 1)),
+                Rows::Transposed(a, stride) => (a, (1, stride)),
+            };
+            let (a, b) = E::as_f32(values, b).expect("without AVX-512 only f32 is supported");
+            portable::fill_rows(Strided { a, row, step }, b, c);
+            // SAFETY: `fill_rows` wrote every element of `c`.
+            return activation(unsafe { &mut *(c as *mut [MaybeUninit<f32>] as *mut [f32]) });
+        }
         // The depth in blocks whose interleaved rows of A stay in L2 while every panel runs
         // through them; AMX (bf16 from A as given) takes the whole depth at once.
         let block_depth = match self.tiles::<E>() {
@@ -424,14 +459,25 @@ impl Kernel {
     }
 
     /// `work` compiled for AVX-512 where it inlines: element-wise loops run 16 lanes wide
-    /// instead of the baseline's 4.
+    /// instead of the baseline's 4; 8 with AVX2 and FMA, where the CPU has those instead.
     pub fn vectorised<R>(self, work: impl FnOnce() -> R) -> R {
         #[target_feature(enable = "avx512f")]
         unsafe fn wide<R>(work: impl FnOnce() -> R) -> R {
             work()
         }
-        // SAFETY: `self` proves AVX-512 F.
-        unsafe { wide(work) }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn eight<R>(work: impl FnOnce() -> R) -> R {
+            work()
+        }
+        if self.avx512 {
+            // SAFETY: `self` proves AVX-512 F.
+            unsafe { wide(work) }
+        } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the features just detected.
+            unsafe { eight(work) }
+        } else {
+            work()
+        }
     }
 }
 
@@ -733,10 +779,7 @@ mod tests {
     /// a long batch stays in chunks of at most [`CHUNK_ROWS`], whole tiles or AMX blocks each.
     #[test]
     fn rows_split_into_whole_tiles_for_every_thread() {
-        let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: this CPU has no AVX-512");
-            return;
-        };
+        let kernel = Kernel::detect().expect("a kernel on x86-64");
         let threads = rayon::current_num_threads();
         for (rows, granule) in [(65, ROWS), (4_112, ROWS)] {
             let chunk = kernel.chunk_rows::<f32>(rows);
@@ -756,23 +799,23 @@ mod tests {
 
     /// Every shape edge at once: rows not a multiple of a tile, a block or a chunk, an odd depth
     /// of more than one depth pass and not a whole number of tile products, widths that end
-    /// inside a panel's second vector or at half a panel; f32, and bf16 on the AMX tiles where
-    /// this CPU has them and without.
+    /// inside a panel's second vector or at half a panel; f32 with AVX-512 and without, and
+    /// bf16 on the AMX tiles where this CPU has them and without.
     #[test]
     fn multiply_equals_the_sum_of_products() {
-        let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: this CPU has no AVX-512");
-            return;
-        };
+        let kernel = Kernel::detect().expect("a kernel on x86-64");
         let (rows, depth) = (103, 2 * DEPTH + 77);
         for width in [83, 96] {
-            // f32 also over more than one block of the depth.
+            // f32 also over more than one block of the depth, with AVX-512 and without.
             for depth in [depth, BLOCK_DEPTH + depth] {
-                let worst = worst_difference::<f32>(kernel, rows, depth, width);
-                assert!(
-                    worst < 1e-4,
-                    "f32, depth {depth}, width {width}: largest difference {worst:e}"
-                );
+                for kernel in [kernel, Kernel::portable()] {
+                    let worst = worst_difference::<f32>(kernel, rows, depth, width);
+                    let name = kernel.name::<f32>();
+                    assert!(
+                        worst < 1e-4,
+                        "{name}, depth {depth}, width {width}: largest difference {worst:e}"
+                    );
+                }
             }
             if !kernel.supports::<u32>() {
                 eprintln!("this CPU has no AVX-512 BF16: bf16 not checked");
@@ -798,10 +841,7 @@ mod tests {
     /// Rows enough for several tasks and a partial one; an activation between the products.
     #[test]
     fn feed_forward_through_blocks_equals_its_two_products() {
-        let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: this CPU has no AVX-512");
-            return;
-        };
+        let kernel = Kernel::detect().expect("a kernel on x86-64");
         let (rows, depth, inner, width) = (CHUNK_ROWS * 2 + 45, 70, 150, 40);
         let value = |i: usize| (i * 7919 % 1013) as f32 / 1013.0 - 0.5;
         let x: Vec<f32> = (0..rows * depth).map(value).collect();
@@ -827,8 +867,10 @@ mod tests {
         }
         let shape = [depth, inner, width];
         let weights = [&first[..], &second[..], &bias[..]];
-        let (through, apart) = both::<f32>(kernel, &x, shape, weights, &activation);
-        assert_eq!(through, apart);
+        for kernel in [kernel, Kernel::portable()] {
+            let (through, apart) = both::<f32>(kernel, &x, shape, weights, &activation);
+            assert_eq!(through, apart, "{}", kernel.name::<f32>());
+        }
         if kernel.supports::<u32>() {
             let (through, apart) = both::<u32>(kernel, &x, shape, weights, &activation);
             let worst = through
@@ -867,10 +909,7 @@ mod tests {
     /// itself: rows off a tile, a depth over more than one block.
     #[test]
     fn transposed_rows_multiply_as_their_plain_rows() {
-        let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: this CPU has no AVX-512");
-            return;
-        };
+        let kernel = Kernel::detect().expect("a kernel on x86-64");
         let (rows, depth, width) = (37, BLOCK_DEPTH + DEPTH + 5, 70);
         let value = |i: usize| (i * 7919 % 1013) as f32 / 1013.0 - 0.5;
         let transposed: Vec<f32> = (0..depth * rows).map(value).collect();
@@ -879,9 +918,13 @@ mod tests {
             .collect();
         let b: Vec<f32> = (0..depth * width).map(|i| value(i + 3)).collect();
         let packed = Packed::<f32>::from_rows(depth, width, |k| &b[k * width..][..width], &[]);
-        assert_eq!(
-            kernel.multiply_transposed(&transposed, &packed),
-            kernel.multiply(&plain, &packed, &|_| {}),
-        );
+        for kernel in [kernel, Kernel::portable()] {
+            assert_eq!(
+                kernel.multiply_transposed(&transposed, &packed),
+                kernel.multiply(&plain, &packed, &|_| {}),
+                "{}",
+                kernel.name::<f32>()
+            );
+        }
     }
 }

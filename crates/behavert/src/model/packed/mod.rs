@@ -1,7 +1,7 @@
-//! Inference on weights packed once for our own CPU kernels (AVX-512): every linear layer of
-//! the encoder multiplies activations by weights laid out for the kernel ([`kernel`]), in f32
-//! or, with `--precision bf16`, in bf16 rounded operands (AVX-512 BF16, AMX tiles where the CPU
-//! has them); sums are f32 either way. Attention's two products run on the same kernel
+//! Inference on weights packed once for our own CPU kernels (AVX-512; f32 on the gemm crate's
+//! on x86-64 CPUs without it): every linear layer of the encoder multiplies activations by
+//! weights laid out for the kernel ([`kernel`]), in f32 or, with `--precision bf16`, in bf16
+//! rounded operands (AVX-512 BF16, AMX tiles where the CPU has them); sums are f32 either way. Attention's two products run on the same kernel
 //! ([`attention`]). Softmax, GELU, LayerNorm, residuals, the embeddings and the heads stay f32.
 
 #[cfg(target_arch = "x86_64")]
@@ -15,6 +15,8 @@ mod kernel;
 mod linear_training;
 mod operand;
 mod packing;
+#[cfg(target_arch = "x86_64")]
+mod portable;
 mod residual_norm;
 #[cfg(target_arch = "x86_64")]
 mod transpose;
@@ -166,7 +168,7 @@ pub(super) fn detect(precision: Precision) -> Result<Kernel> {
     kernel.ok_or_else(|| Error::Device {
         name: "cpu".into(),
         reason: match precision {
-            Precision::F32 => "packed f32 inference needs a CPU with AVX-512 F".into(),
+            Precision::F32 => "packed f32 inference needs an x86-64 CPU".into(),
             Precision::Bf16 => "--precision bf16 needs a CPU with AVX-512 BF16 instructions \
                                 (AMD Zen 4 and later, Intel Cooper Lake, Sapphire Rapids and \
                                 later); this one has none, so use the default f32"

@@ -1,4 +1,4 @@
-//! Where there is no AVX-512 kernel (not x86-64): nothing to detect.
+//! Where there are no kernels (not x86-64): nothing to detect.
 
 use super::operand::{Operand, Operands};
 use super::packing::Packed;

@@ -9,7 +9,7 @@ use std::ops::Range;
 use super::kernel::Kernel;
 #[cfg(target_arch = "x86_64")]
 use super::kernel::Tile;
-use super::packing::to_bf16;
+use super::packing::{Packed, to_bf16};
 #[cfg(target_arch = "x86_64")]
 use super::transpose;
 
@@ -84,10 +84,14 @@ pub trait Operand: Copy + Send + Sync + 'static {
     /// has it (packing runs every training step).
     fn paired_operands(low: &[f32], high: &[f32], out: &mut [MaybeUninit<Self>]);
 
+    /// A's operands and B's packed panels as f32, where these operands are f32 (the only
+    /// ones multiplied without AVX-512).
+    fn as_f32<'a>(a: &'a [Self], b: &'a Packed<Self>) -> Option<(&'a [f32], &'a Packed<f32>)>;
+
     /// One row of f32 as operands, written to the `ceil(x.len() / DEPTH)` operands at `out`.
     ///
     /// # Safety
-    /// The CPU has AVX-512 F (and BF16 where [`Self::NEEDS_BF16`]); `out` has that room.
+    /// The CPU runs these operands ([`Kernel::supports`]); `out` has that room.
     #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self);
 
@@ -131,6 +135,10 @@ impl Operand for f32 {
         out.iter_mut().zip(low).for_each(|(out, &v)| {
             out.write(v);
         });
+    }
+
+    fn as_f32<'a>(a: &'a [f32], b: &'a Packed<f32>) -> Option<(&'a [f32], &'a Packed<f32>)> {
+        Some((a, b))
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -188,6 +196,10 @@ impl Operand for u32 {
         for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
             out.write(Self::of(low, high));
         }
+    }
+
+    fn as_f32<'a>(_: &'a [u32], _: &'a Packed<u32>) -> Option<(&'a [f32], &'a Packed<f32>)> {
+        None
     }
 
     #[cfg(target_arch = "x86_64")]

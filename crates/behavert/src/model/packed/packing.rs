@@ -157,11 +157,12 @@ mod tests {
     use super::*;
 
     /// Packing by rows and by columns lays out the same matrix alike, in bf16 pairs and in
-    /// f32: odd depths, depths over one block of 16 steps, partial panels and groups.
+    /// f32 (with AVX-512 and without): odd depths, depths over one block of 16 steps, partial
+    /// panels and groups.
     #[test]
     fn rows_and_columns_pack_alike() {
         let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: this CPU has no AVX-512 F");
+            eprintln!("skipped: no kernel off x86-64");
             return;
         };
         let value = |k: usize, n: usize| (k * 100 + n) as f32 * 0.25 - 3.0;
@@ -183,9 +184,16 @@ mod tests {
                 assert_eq!(by_rows.panels[at], u32::from(to_bf16(value(depth - 1, 65))));
             }
             let by_rows = Packed::<f32>::from_rows(depth, width, |k| &rows[k], &[]);
-            let by_columns = kernel.pack_columns::<f32>(depth, width, |n| &columns[n], &[]);
-            assert_eq!(by_rows.panels[..], by_columns.panels[..], "{depth}×{width}");
             assert_eq!(by_rows.panels[(depth + 6) * PANEL + 1], value(6, 65));
+            for kernel in [kernel, Kernel::portable()] {
+                let by_columns = kernel.pack_columns::<f32>(depth, width, |n| &columns[n], &[]);
+                let name = kernel.name::<f32>();
+                assert_eq!(
+                    by_rows.panels[..],
+                    by_columns.panels[..],
+                    "{name} {depth}×{width}"
+                );
+            }
         }
     }
 

@@ -15,6 +15,7 @@ use super::amx;
 use super::kernel::Kernel;
 use super::operand::{Operand, Operands, operands_filled};
 use super::packing::{PANEL, Packed};
+use super::portable;
 
 /// Rows and columns of a transposed block: one vector of 32-bit lanes.
 pub const LANES: usize = 16;
@@ -30,6 +31,9 @@ impl Kernel {
         bias: &[f32],
     ) -> Packed<E> {
         assert!(self.supports::<E>(), "operands this CPU cannot multiply");
+        if !self.has_avx512() {
+            return portable::pack_columns(depth, width, column, bias);
+        }
         let steps = depth.div_ceil(E::DEPTH);
         let fill = |panel: usize, out: &mut [MaybeUninit<E>]| {
             let columns: Vec<Option<&[f32]>> = (panel * PANEL..(panel + 1) * PANEL)

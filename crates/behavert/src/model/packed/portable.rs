@@ -1,0 +1,96 @@
+//! f32 products where the CPU has no AVX-512 (most laptops: Intel's since Alder Lake, AMD's
+//! before Zen 4): the gemm crate's kernels (AVX2 and FMA here, chosen by the CPU's features)
+//! multiply the packed layout panel by panel, so the fused training and inference operations
+//! around the products run on every x86-64 CPU instead of burn's unfused layers.
+
+use std::mem::MaybeUninit;
+
+use gemm::Parallelism;
+
+use super::operand::Operand;
+use super::packing::{PANEL, Packed};
+
+/// A's rows as a product reads them: element `(r, k)` at `r × row + k × step`.
+#[derive(Clone, Copy)]
+pub struct Strided<'a> {
+    /// The values.
+    pub a: &'a [f32],
+    /// Between rows.
+    pub row: usize,
+    /// Between depth steps.
+    pub step: usize,
+}
+
+/// Writes every element of `c` (`[rows, b.width]`) as `a · b + b.bias`, one gemm call per
+/// panel on this thread (the caller splits rows over the cores).
+pub fn fill_rows(a: Strided, b: &Packed<f32>, c: &mut [MaybeUninit<f32>]) {
+    let (depth, width) = (b.depth, b.width);
+    let rows = c.len() / width;
+    assert!(
+        b.panels.len() == width.div_ceil(PANEL) * depth * PANEL
+            && c.len() == rows * width
+            && (rows == 0 || (rows - 1) * a.row + (depth - 1) * a.step < a.a.len()),
+        "portable multiply: operands of inconsistent sizes"
+    );
+    // The bias first: gemm adds its product to what the outputs hold.
+    for row in c.chunks_exact_mut(width) {
+        for (out, &bias) in row.iter_mut().zip(&b.bias) {
+            out.write(bias);
+        }
+    }
+    for (panel, first) in (0..width).step_by(PANEL).enumerate() {
+        let columns = PANEL.min(width - first);
+        // SAFETY: the sizes asserted above keep every read inside `a` and the panel and every
+        // write inside `c` (row stride `width`, from column `first`, `columns` wide); `c` was
+        // written above, so reading it back is defined.
+        unsafe {
+            gemm::gemm::<f32>(
+                rows,
+                columns,
+                depth,
+                c[first..].as_mut_ptr().cast(),
+                1,
+                width as isize,
+                true,
+                a.a.as_ptr(),
+                a.step as isize,
+                a.row as isize,
+                b.panels[panel * depth * PANEL..].as_ptr(),
+                1,
+                PANEL as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            )
+        }
+    }
+}
+
+/// The `[depth, width]` matrix whose column `n` is `column(n)`, packed one operand at a time
+/// (there is no register transpose without AVX-512); the last panel's missing columns zero.
+pub fn pack_columns<'a, E: Operand>(
+    depth: usize,
+    width: usize,
+    column: impl Fn(usize) -> &'a [f32] + Sync,
+    bias: &[f32],
+) -> Packed<E> {
+    let fill = |panel: usize, out: &mut [MaybeUninit<E>]| {
+        for j in 0..PANEL {
+            let n = panel * PANEL + j;
+            let values = (n < width).then(|| column(n));
+            assert!(
+                values.is_none_or(|v| v.len() == depth),
+                "packing: column depth"
+            );
+            let value = |k: usize| values.and_then(|v| v.get(k)).copied().unwrap_or(0.0);
+            for (step, out) in out.iter_mut().skip(j).step_by(PANEL).enumerate() {
+                out.write(E::of(value(E::DEPTH * step), value(E::DEPTH * step + 1)));
+            }
+        }
+    };
+    // SAFETY: every step of every column of the panel is written above.
+    unsafe { Packed::build(depth, width, bias, fill) }.0
+}
