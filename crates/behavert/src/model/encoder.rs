@@ -1,8 +1,8 @@
 //! The encoder's forward pass over burn's stock post-LN layers (their parameters, and so the
-//! checkpoints' tensor names, stay burn's). Where our CPU kernels run (f32 on an x86-64 CPU,
-//! [`super::packed`]), the linear maps, self-attention and the residual joins run on
-//! them, training included (operations with their own backward passes); inference with packed
-//! weights multiplies by weights packed once. Elsewhere burn's layers: attention weights that no
+//! checkpoints' tensor names, stay burn's). On the CPU, in f32, the linear maps, self-attention
+//! and the residual joins run on our kernels ([`super::packed`]), training included
+//! (operations with their own backward passes); inference with packed weights multiplies by
+//! weights packed once. Elsewhere (another device) burn's layers: attention weights that no
 //! dropout touches through burn's fused attention op, dropout masks drawn in bulk
 //! ([`super::dropout`]).
 

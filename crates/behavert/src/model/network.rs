@@ -113,12 +113,11 @@ impl BehavErt {
 
     /// The arithmetic of inference passes from here on (training's is
     /// [`Self::set_training_precision`]), packing the encoder's current weights for our CPU
-    /// kernels: set it after loading them. f32 runs on burn's layers where the kernels cannot
-    /// (another device, a CPU other than x86-64).
+    /// kernels: set it after loading them. f32 runs on burn's layers off the CPU.
     pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
         let device = self.embeddings.keypoint_projection.weight.device();
         self.packed = match precision {
-            Precision::F32 if !is_cpu(&device) || super::packed::detect(precision).is_err() => None,
+            Precision::F32 if !is_cpu(&device) => None,
             Precision::Bf16 if !is_cpu(&device) => return Err(bf16_off_the_cpu(&device)),
             _ => Some(Arc::new(PackedEncoder::new(&self.encoder, precision)?)),
         };

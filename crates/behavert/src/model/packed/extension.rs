@@ -67,21 +67,15 @@ pub trait KernelOps: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// The f32 kernel, if this CPU runs it (asked once).
-fn f32_kernel() -> Option<Kernel> {
-    static KERNEL: OnceLock<Option<Kernel>> = OnceLock::new();
-    *KERNEL.get_or_init(|| Kernel::detect().filter(|k| k.supports::<f32>()))
-}
-
-/// Whether the operations below take `x`: f32 on the CPU (with or without autodiff), on an
-/// x86-64 CPU. The model's parameters share its device and type.
+/// Whether the operations below take `x`: f32 on the CPU (with or without autodiff). The
+/// model's parameters share its device and type.
 fn applies(x: &Tensor<3>) -> bool {
-    f32_kernel().is_some() && is_cpu(&x.device()) && x.dtype() == DType::F32
+    is_cpu(&x.device()) && x.dtype() == DType::F32
 }
 
 /// `layer`'s output for `x` (then exact GELU where `gelu` is set, then `dropout`) on the
-/// kernel where it applies (f32 on the CPU, with or without autodiff, on an x86-64 CPU), its
-/// products in `precision` (which the caller made sure this CPU runs); `None` where
+/// kernel where it applies (f32 on the CPU, with or without autodiff), its products in
+/// `precision` (which the caller made sure this CPU runs); `None` where
 /// it does not apply, for the caller's own path.
 pub fn linear(
     layer: &Linear,
@@ -228,9 +222,10 @@ fn tensor(values: Vec<f32>, shape: Shape) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
-/// The kernel, which [`linear`] made sure of before routing here.
+/// This CPU's kernel (asked once).
 fn kernel() -> Kernel {
-    f32_kernel().expect("kernel operations are routed here only where the kernel runs")
+    static KERNEL: OnceLock<Kernel> = OnceLock::new();
+    *KERNEL.get_or_init(Kernel::detect)
 }
 
 /// The forward pass on Flex tensors; the output's shape is `x`'s with the last axis `width`.
@@ -594,17 +589,13 @@ mod tests {
 
     use super::*;
 
-    /// The CPU autodiff device seeded with `seed`, where the kernel runs, and the generator's
-    /// turn (held for the test); else `None` (said).
-    fn autodiff_device(seed: u64) -> Option<(MutexGuard<'static, ()>, Device)> {
-        if f32_kernel().is_none() {
-            eprintln!("skipped: no kernel off x86-64");
-            return None;
-        }
+    /// The CPU autodiff device seeded with `seed`, and the generator's turn (held for the
+    /// test).
+    fn autodiff_device(seed: u64) -> (MutexGuard<'static, ()>, Device) {
         let turn = crate::device::generator_turn();
         let device = Device::flex().autodiff();
         device.seed(seed);
-        Some((turn, device))
+        (turn, device)
     }
 
     fn close(got: Tensor<3>, want: Tensor<3>) {
@@ -615,9 +606,7 @@ mod tests {
     /// The kernel's outputs and gradients (input, weight, bias) equal burn's own layers'.
     #[test]
     fn forward_and_backward_equal_burn_s_linear_layer() {
-        let Some((_turn, device)) = autodiff_device(3) else {
-            return;
-        };
+        let (_turn, device) = autodiff_device(3);
         let layer = LinearConfig::new(19, 70).init(&device);
         for gelu_after in [false, true] {
             let x = Tensor::<3>::random([3, 13, 19], Distribution::Default, &device).require_grad();
@@ -648,9 +637,7 @@ mod tests {
     /// attention, outputs and gradients.
     #[test]
     fn self_attention_equals_burn_s_forward_and_backward() {
-        let Some((_turn, device)) = autodiff_device(5) else {
-            return;
-        };
+        let (_turn, device) = autodiff_device(5);
         let mha = MultiHeadAttentionConfig::new(24, 3)
             .with_dropout(0.0)
             .init(&device);
@@ -686,9 +673,7 @@ mod tests {
     /// (scores, softmax, the same mask, product), and about the dropped share is dropped.
     #[test]
     fn dropped_attention_weights_are_dropped_alike_forward_and_backward() {
-        let Some((_turn, device)) = autodiff_device(9) else {
-            return;
-        };
+        let (_turn, device) = autodiff_device(9);
         let (batch, positions, heads, width) = (2, 33, 2, 8);
         let hidden = heads * width;
         let projected = Tensor::<3>::random(
@@ -750,9 +735,7 @@ mod tests {
     /// mask, outputs and the gradients at all four inputs.
     #[test]
     fn residual_join_equals_burn_s_layer_norm_of_the_dropped_sum() {
-        let Some((_turn, device)) = autodiff_device(21) else {
-            return;
-        };
+        let (_turn, device) = autodiff_device(21);
         let (batch, positions, width) = (3, 7, 40);
         let mut norm = LayerNormConfig::new(width)
             .with_epsilon(1e-12)

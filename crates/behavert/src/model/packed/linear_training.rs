@@ -253,10 +253,7 @@ mod tests {
 
     #[test]
     fn the_three_products_and_the_bias_sum_equal_their_definitions() {
-        let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: no kernel off x86-64");
-            return;
-        };
+        let kernel = Kernel::detect();
         // Sizes off every tile, panel and pair boundary, then whole AMX blocks and edges.
         for (rows, depth, width) in [(37, 19, 70), (101, 64, 130)] {
             for kernel in [kernel, Kernel::portable()] {

@@ -4,20 +4,20 @@
 //! rounded operands (AVX-512 BF16, AMX tiles where the CPU has them); sums are f32 either way. Attention's two products run on the same kernel
 //! ([`attention`]). Softmax, GELU, LayerNorm, residuals, the embeddings and the heads stay f32.
 
-#[cfg(target_arch = "x86_64")]
+#[cfg_attr(not(target_arch = "x86_64"), path = "no_amx.rs")]
 mod amx;
 mod attention;
 mod attention_training;
 mod extension;
 mod hash_dropout;
-#[cfg_attr(not(target_arch = "x86_64"), path = "no_kernel.rs")]
 mod kernel;
 mod linear_training;
 mod operand;
 mod packing;
-#[cfg(target_arch = "x86_64")]
 mod portable;
 mod residual_norm;
+#[cfg(target_arch = "x86_64")]
+mod tiles;
 #[cfg(target_arch = "x86_64")]
 mod transpose;
 
@@ -161,20 +161,17 @@ impl PackedLayer {
 
 /// Whether the packed kernels multiply in `precision` on this CPU; if not, why not.
 pub(super) fn detect(precision: Precision) -> Result<Kernel> {
-    let kernel = Kernel::detect().filter(|kernel| match precision {
-        Precision::F32 => kernel.supports::<f32>(),
-        Precision::Bf16 => kernel.supports::<u32>(),
-    });
-    kernel.ok_or_else(|| Error::Device {
-        name: "cpu".into(),
-        reason: match precision {
-            Precision::F32 => "packed f32 inference needs an x86-64 CPU".into(),
-            Precision::Bf16 => "--precision bf16 needs a CPU with AVX-512 BF16 instructions \
-                                (AMD Zen 4 and later, Intel Cooper Lake, Sapphire Rapids and \
-                                later); this one has none, so use the default f32"
+    let kernel = Kernel::detect();
+    match precision {
+        Precision::Bf16 if !kernel.supports::<u32>() => Err(Error::Device {
+            name: "cpu".into(),
+            reason: "--precision bf16 needs a CPU with AVX-512 BF16 instructions (AMD Zen 4 and \
+                     later, Intel Cooper Lake, Sapphire Rapids and later); this one has none, \
+                     so use the default f32"
                 .into(),
-        },
-    })
+        }),
+        _ => Ok(kernel),
+    }
 }
 
 /// A linear map `x W + b` with `W` packed for the kernel.

@@ -7,9 +7,9 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use super::kernel::Kernel;
-#[cfg(target_arch = "x86_64")]
-use super::kernel::Tile;
 use super::packing::{Packed, to_bf16};
+#[cfg(target_arch = "x86_64")]
+use super::tiles::Tile;
 #[cfg(target_arch = "x86_64")]
 use super::transpose;
 
@@ -92,7 +92,6 @@ pub trait Operand: Copy + Send + Sync + 'static {
     ///
     /// # Safety
     /// The CPU runs these operands ([`Kernel::supports`]); `out` has that room.
-    #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self);
 
     /// Up to 16 steps (`values`, a range of every column's depth values) of 16 `columns`
@@ -141,7 +140,6 @@ impl Operand for f32 {
         Some((a, b))
     }
 
-    #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self) {
         // SAFETY: the caller's room for `x.len()` values.
         unsafe { std::ptr::copy_nonoverlapping(x.as_ptr(), out, x.len()) }
@@ -191,7 +189,7 @@ impl Operand for u32 {
         #[cfg(target_arch = "x86_64")]
         if has_bf16() {
             // SAFETY: the features just detected; `out` holds the pairs (asserted).
-            return unsafe { super::kernel::rows_to_pairs(low, high, out.as_mut_ptr().cast()) };
+            return unsafe { super::tiles::rows_to_pairs(low, high, out.as_mut_ptr().cast()) };
         }
         for ((out, &low), &high) in out.iter_mut().zip(low).zip(high) {
             out.write(Self::of(low, high));
@@ -202,10 +200,12 @@ impl Operand for u32 {
         None
     }
 
-    #[cfg(target_arch = "x86_64")]
     unsafe fn convert_row(x: &[f32], out: *mut Self) {
         // SAFETY: the caller's.
-        unsafe { super::kernel::row_to_pairs(x, out) }
+        #[cfg(target_arch = "x86_64")]
+        return unsafe { super::tiles::row_to_pairs(x, out) };
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("bf16 operands need AVX-512 BF16: {x:p} {out:p}")
     }
 
     #[cfg(target_arch = "x86_64")]

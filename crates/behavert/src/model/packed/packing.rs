@@ -161,10 +161,7 @@ mod tests {
     /// panels and groups.
     #[test]
     fn rows_and_columns_pack_alike() {
-        let Some(kernel) = Kernel::detect() else {
-            eprintln!("skipped: no kernel off x86-64");
-            return;
-        };
+        let kernel = Kernel::detect();
         let value = |k: usize, n: usize| (k * 100 + n) as f32 * 0.25 - 3.0;
         for (depth, width) in [(7, 70), (37, 130)] {
             let rows: Vec<Vec<f32>> = (0..depth)

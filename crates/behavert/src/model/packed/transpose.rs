@@ -15,25 +15,20 @@ use super::amx;
 use super::kernel::Kernel;
 use super::operand::{Operand, Operands, operands_filled};
 use super::packing::{PANEL, Packed};
-use super::portable;
 
 /// Rows and columns of a transposed block: one vector of 32-bit lanes.
 pub const LANES: usize = 16;
 
 impl Kernel {
-    /// The matrix whose column `n` is `column(n)` (`depth` values), and `bias` (empty: zeros):
-    /// a column's values are one panel column's operands. Panels are packed in parallel.
-    pub fn pack_columns<'a, E: Operand>(
+    /// [`Kernel::pack_columns`] in registers, sixteen columns at a time (AVX-512).
+    pub(super) fn pack_columns_in_registers<'a, E: Operand>(
         self,
         depth: usize,
         width: usize,
         column: impl Fn(usize) -> &'a [f32] + Sync,
         bias: &[f32],
     ) -> Packed<E> {
-        assert!(self.supports::<E>(), "operands this CPU cannot multiply");
-        if !self.has_avx512() {
-            return portable::pack_columns(depth, width, column, bias);
-        }
+        assert!(self.avx512, "packing in registers without AVX-512");
         let steps = depth.div_ceil(E::DEPTH);
         let fill = |panel: usize, out: &mut [MaybeUninit<E>]| {
             let columns: Vec<Option<&[f32]>> = (panel * PANEL..(panel + 1) * PANEL)
@@ -299,10 +294,11 @@ mod tests {
     /// past the frames, for frame counts odd and over one block of steps.
     #[test]
     fn pairs_down_the_frames_transpose_the_frames() {
-        let Some(kernel) = Kernel::detect().filter(|kernel| kernel.supports::<u32>()) else {
+        let kernel = Kernel::detect();
+        if !kernel.supports::<u32>() {
             eprintln!("skipped: this CPU has no AVX-512 BF16");
             return;
-        };
+        }
         for (rows, depth) in [(37, 19), (4, 40), (70, 16)] {
             let x: Vec<f32> = (0..rows * depth).map(|i| i as f32 * 0.5 - 7.0).collect();
             let (pairs, steps) = kernel.to_transposed_pairs(&x, depth);
