@@ -101,17 +101,15 @@ fn forward_matches_the_pytorch_reference() {
     }
 }
 
-/// f32 on burn's layers (as loaded: training's forward pass), then on the packed kernels that
-/// inference uses where the CPU has them.
+/// f32 on the operations of training's forward pass (as loaded), then on the weights packed
+/// once for inference.
 fn forward_matches(dir: &Path) {
     let device = Device::flex();
     let mut model = load_checkpoint(dir, &device).unwrap();
-    outputs_match(&model, dir, "burn's layers");
+    outputs_match(&model, dir, "training's operations");
     model.set_precision(Precision::F32).unwrap();
-    match model.packed_instructions() {
-        Some(instructions) => outputs_match(&model, dir, instructions),
-        None => println!("no packed f32 kernel on this CPU: burn's layers only"),
-    }
+    let instructions = (model.packed_instructions()).expect("packed f32 inference on the CPU");
+    outputs_match(&model, dir, instructions);
 }
 
 fn outputs_match(model: &BehavErt, dir: &Path, path: &str) {
