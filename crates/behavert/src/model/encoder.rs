@@ -16,7 +16,6 @@ use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Tensor};
 
 use super::dropout::{self, dropout};
-use super::gelu::linear_gelu;
 use super::packed::{
     PackedEncoder, PackedLayer, kernel_linear, kernel_residual_norm, kernel_self_attention,
 };
@@ -117,8 +116,7 @@ fn inner_activations(
     let inner = match (packed, gelu) {
         (Some(packed), true) => packed.inner.forward_gelu(&x),
         (Some(packed), false) => pwff.activation.forward(packed.inner.forward(&x)),
-        (None, true) => linear_gelu(&pwff.linear_inner, x),
-        (None, false) => pwff
+        (None, _) => pwff
             .activation
             .forward(linear(&pwff.linear_inner, x, precision)),
     };

@@ -1,43 +1,7 @@
-//! The feed-forward's inner activation on the CPU where no gradient is needed: bias and exact
-//! GELU in one pass over the matmul's output, in place, with an erf that vectorises. burn adds
-//! the bias in one pass and calls libm's scalar `erff` per element in another: an eighth of an
-//! inference pass went there.
-
-use burn::nn::Linear;
-use burn::tensor::module::linear;
-use burn::tensor::{DType, Tensor};
+//! Exact GELU (the erf form) and its slope for our kernels' passes after a product, with an erf
+//! and exp that vectorise (burn calls libm's scalar `erff` per element).
 
 use super::fast_math::{erf, exp};
-use crate::device::is_cpu;
-
-/// `gelu(linear(x))` (the exact, erf form) where our kernel does not run: in one pass over
-/// burn's product for a CPU tensor outside autodiff in f32; elsewhere burn's two passes.
-pub fn linear_gelu(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
-    let device = x.device();
-    if !is_cpu(&device) || device.is_autodiff() || x.dtype() != DType::F32 {
-        return burn::tensor::activation::gelu(layer.forward(x));
-    }
-    let product = linear(x, layer.weight.val(), None);
-    let width = product.dims()[2];
-    let bias = layer.bias.as_ref().map(|b| b.val().into_data());
-    let bias = bias.as_ref().and_then(|b| b.as_slice::<f32>().ok());
-    let mut data = product.into_data();
-    let (Ok(values), Some(bias)) = (data.as_mut_slice::<f32>(), bias) else {
-        // Not plain f32 memory after all, or no bias: burn's passes.
-        let product = Tensor::from_data(data, &device);
-        let product = match &layer.bias {
-            Some(bias) => product + bias.val().unsqueeze(),
-            None => product,
-        };
-        return burn::tensor::activation::gelu(product);
-    };
-    for row in values.chunks_exact_mut(width) {
-        row.iter_mut()
-            .zip(bias)
-            .for_each(|(v, b)| *v = gelu(*v + b));
-    }
-    Tensor::from_data(data, &device)
-}
 
 /// Exact GELU of every value, in place.
 #[inline(always)]
