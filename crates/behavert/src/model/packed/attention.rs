@@ -94,7 +94,7 @@ fn head<E: Operand>(
     let scale = 1.0 / (width as f32).sqrt();
     let mut scores = kernel.multiply_rows(&query, &keys, &|_| {});
 
-    // A plain loop: an iterator's `collect` may not inline into the AVX-512 closure.
+    // A plain loop: an iterator's `collect` may not inline into the vectorised closure.
     let mut inverse_sums = Vec::with_capacity(positions);
     kernel.vectorised(|| {
         for row in scores.chunks_exact_mut(keys_width) {

@@ -75,8 +75,8 @@ fn applies(x: &Tensor<3>) -> bool {
 
 /// `layer`'s output for `x` (then exact GELU where `gelu` is set, then `dropout`) on the
 /// kernel where it applies (f32 on the CPU, with or without autodiff), its products in
-/// `precision` (which the caller made sure this CPU runs); `None` where
-/// it does not apply, for the caller's own path.
+/// `precision` (which the caller made sure this CPU runs); `None` where it does not apply,
+/// for the caller's own path.
 pub fn linear(
     layer: &Linear,
     x: &Tensor<3>,

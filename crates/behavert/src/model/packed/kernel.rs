@@ -1,11 +1,9 @@
-//! `C = A·B (+ bias)` with B packed once ([`Packed`]) and A's rows as [`Operand`]s: f32
-//! accumulated by AVX-512 FMAs, or bf16 pairs by AVX-512 BF16's `vdpbf16ps` (two products per
-//! f32 lane per instruction, twice an FMA's work) and, where the CPU has them, AMX tiles
-//! ([`amx`]). Sums are always f32. Without AVX-512, f32 only, on the gemm crate ([`portable`]).
-//!
-//! A tile of [`ROWS`] × [`PANEL`] outputs lives in 24 of the 32 vector registers while the
-//! depth is run through; AMX takes whole 32 × 32 blocks of bf16 products and the vector tiles
-//! the edges.
+//! `C = A·B (+ bias)` with B packed once ([`Packed`]) and A's rows as [`Operand`]s, on every
+//! CPU: what the products share (operands, rows split over the cores, a feed-forward layer's
+//! two products task by task) and which products run. Where the CPU has AVX-512 F, register
+//! tiles (`tiles.rs`): f32 by FMAs, or bf16 pairs by AVX-512 BF16's `vdpbf16ps` (two products
+//! per f32 lane per instruction, twice an FMA's work) and, where the CPU has them, AMX tiles
+//! ([`amx`]); elsewhere f32 on the gemm crate ([`portable`]). Sums are always f32.
 
 use std::mem::MaybeUninit;
 
@@ -337,7 +335,8 @@ impl Kernel {
     }
 
     /// `work` compiled for AVX-512 where it inlines: element-wise loops run 16 lanes wide
-    /// instead of the baseline's 4; 8 with AVX2 and FMA, where the CPU has those instead.
+    /// instead of the baseline's 4; 8 with AVX2 and FMA, where the CPU has those instead;
+    /// elsewhere as built (4 lanes of NEON on ARM).
     pub fn vectorised<R>(self, work: impl FnOnce() -> R) -> R {
         #[cfg(target_arch = "x86_64")]
         {
