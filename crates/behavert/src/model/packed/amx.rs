@@ -137,6 +137,11 @@ impl Amx {
     pub const fn columns(self) -> usize {
         BLOCK_COLUMNS
     }
+
+    /// Rows of a block.
+    pub const fn rows(self) -> usize {
+        BLOCK_ROWS
+    }
 }
 
 /// One call's operands (see [`Amx::block`]).

@@ -9,7 +9,9 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::amx::{self, Amx};
+#[cfg(target_arch = "x86_64")]
+use super::amx;
+use super::amx::Amx;
 use super::operand::{Operand, Operands, operands_filled};
 use super::packing::{PANEL, Packed};
 use super::portable::{self, Strided};
@@ -40,6 +42,7 @@ const CHUNK_ROWS: usize = ROWS * 32;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(super) const BLOCK_DEPTH: usize = DEPTH * 8;
 
+#[cfg(target_arch = "x86_64")]
 const _: () = assert!(CHUNK_ROWS.is_multiple_of(amx::BLOCK_ROWS));
 
 /// The kernels this CPU runs, and the only way to reach them: f32 products in AVX-512 register
@@ -265,10 +268,7 @@ impl Kernel {
         let tasks = rows
             .div_ceil(CHUNK_ROWS)
             .next_multiple_of(rayon::current_num_threads());
-        let granule = match self.tiles::<E>() {
-            Some(_) => amx::BLOCK_ROWS,
-            None => ROWS,
-        };
+        let granule = self.tiles::<E>().map_or(ROWS, Amx::rows);
         rows.div_ceil(tasks).next_multiple_of(granule).max(granule)
     }
 
@@ -469,7 +469,7 @@ mod tests {
             );
         }
         let chunk = kernel.chunk_rows::<u32>(65);
-        let granule = kernel.tiles::<u32>().map_or(ROWS, |_| amx::BLOCK_ROWS);
+        let granule = kernel.tiles::<u32>().map_or(ROWS, Amx::rows);
         assert!(chunk.is_multiple_of(granule) && chunk <= CHUNK_ROWS);
     }
 

@@ -1,8 +1,4 @@
-//! Off x86-64 there are no AMX tiles: nothing to detect, and their block sizes only for the
-//! kernel's task sizes.
-
-/// Rows of A per block (the kernel's tasks are whole blocks of rows).
-pub const BLOCK_ROWS: usize = 32;
+//! Off x86-64 there are no AMX tiles: nothing to detect.
 
 /// Never constructed off x86-64.
 #[derive(Clone, Copy, Debug)]
@@ -16,6 +12,11 @@ impl Amx {
 
     /// Unreachable: no `Amx` exists.
     pub const fn columns(self) -> usize {
+        match self {}
+    }
+
+    /// Unreachable: no `Amx` exists.
+    pub const fn rows(self) -> usize {
         match self {}
     }
 }
