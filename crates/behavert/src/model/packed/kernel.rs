@@ -87,6 +87,17 @@ impl Kernel {
         }
     }
 
+    /// Every f32 kernel this CPU runs, each once: `self` and, where `self` has AVX-512, the
+    /// gemm crate's path too (on other CPUs that is `self`).
+    #[cfg(test)]
+    pub fn with_portable(self) -> Vec<Self> {
+        if self.avx512 {
+            vec![self, Self::portable()]
+        } else {
+            vec![self]
+        }
+    }
+
     /// The AMX tiles, where they run products of `E`.
     pub(super) fn tiles<E: Operand>(self) -> Option<Amx> {
         self.amx.filter(|_| E::TILES)
@@ -484,7 +495,7 @@ mod tests {
         for width in [83, 96] {
             // f32 also over more than one block of the depth, with AVX-512 and without.
             for depth in [depth, BLOCK_DEPTH + depth] {
-                for kernel in [kernel, Kernel::portable()] {
+                for kernel in kernel.with_portable() {
                     let worst = worst_difference::<f32>(kernel, rows, depth, width);
                     let name = kernel.name::<f32>();
                     assert!(
@@ -543,7 +554,7 @@ mod tests {
         }
         let shape = [depth, inner, width];
         let weights = [&first[..], &second[..], &bias[..]];
-        for kernel in [kernel, Kernel::portable()] {
+        for kernel in kernel.with_portable() {
             let (through, apart) = both::<f32>(kernel, &x, shape, weights, &activation);
             assert_eq!(through, apart, "{}", kernel.name::<f32>());
         }
@@ -595,7 +606,7 @@ mod tests {
             .collect();
         let b: Vec<f32> = (0..depth * width).map(|i| value(i + 3)).collect();
         let packed = Packed::<f32>::from_rows(depth, width, |k| &b[k * width..][..width], &[]);
-        for kernel in [kernel, Kernel::portable()] {
+        for kernel in kernel.with_portable() {
             assert_eq!(
                 kernel.multiply_transposed(&transposed, &packed),
                 kernel.multiply(&plain, &packed, &|_| {}),

@@ -256,7 +256,7 @@ mod tests {
         let kernel = Kernel::detect();
         // Sizes off every tile, panel and pair boundary, then whole AMX blocks and edges.
         for (rows, depth, width) in [(37, 19, 70), (101, 64, 130)] {
-            for kernel in [kernel, Kernel::portable()] {
+            for kernel in kernel.with_portable() {
                 products_equal_their_definitions(kernel, rows, depth, width);
             }
         }

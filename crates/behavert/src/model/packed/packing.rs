@@ -182,7 +182,7 @@ mod tests {
             }
             let by_rows = Packed::<f32>::from_rows(depth, width, |k| &rows[k], &[]);
             assert_eq!(by_rows.panels[(depth + 6) * PANEL + 1], value(6, 65));
-            for kernel in [kernel, Kernel::portable()] {
+            for kernel in kernel.with_portable() {
                 let by_columns = kernel.pack_columns::<f32>(depth, width, |n| &columns[n], &[]);
                 let name = kernel.name::<f32>();
                 assert_eq!(
