@@ -75,8 +75,19 @@ fn infer_on_a_real_deeplabcut_file() {
     let model = run.join("best");
 
     let predictions = dir.path().join("predictions.csv");
-    let (ok, text) = infer(&model, &csv, &predictions, &["--no-progress"]);
+    let (ok, text) = infer(
+        &model,
+        &csv,
+        &predictions,
+        &["--no-progress", "--log-level", "info"],
+    );
     assert!(ok, "{text}");
+    // The log names the products' instructions, without colour codes off a terminal.
+    assert!(text.contains("packed inference"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "escape codes in a piped log: {text:?}"
+    );
     let (header, rows) = read_csv(&predictions);
     assert_eq!(header, ["frame", "time_s", "label", "p_moving", "p_still"]);
     assert_eq!(rows.len(), 2330);
