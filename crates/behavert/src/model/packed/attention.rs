@@ -96,21 +96,27 @@ fn head<E: Operand>(
 
     // A plain loop: an iterator's `collect` may not inline into the vectorised closure.
     let mut inverse_sums = Vec::with_capacity(positions);
-    kernel.vectorised(|| {
-        for row in scores.chunks_exact_mut(keys_width) {
-            inverse_sums.push(exponentiate(row, scale).1);
-        }
-    });
+    kernel.vectorised(
+        #[inline(always)]
+        || {
+            for row in scores.chunks_exact_mut(keys_width) {
+                inverse_sums.push(exponentiate(row, scale).1);
+            }
+        },
+    );
     let weights = kernel.rows_to_operands::<E>(scores.chunks_exact(keys_width), keys_width);
     let value = |k: usize| if k < positions { part(2, k) } else { &no_key };
-    let values = kernel.vectorised(|| Packed::<E>::from_rows(keys_width, width, value, &[]));
+    let values = Packed::<E>::from_rows(keys_width, width, value, &[]);
     let mut context = kernel.multiply_rows(&weights, &values, &|_| {});
     // Softmax's division, on a head's width of values per row instead of on every key.
-    kernel.vectorised(|| {
-        for (row, &inverse) in context.chunks_exact_mut(width).zip(&inverse_sums) {
-            row.iter_mut().for_each(|v| *v *= inverse);
-        }
-    });
+    kernel.vectorised(
+        #[inline(always)]
+        || {
+            for (row, &inverse) in context.chunks_exact_mut(width).zip(&inverse_sums) {
+                row.iter_mut().for_each(|v| *v *= inverse);
+            }
+        },
+    );
     context
 }
 

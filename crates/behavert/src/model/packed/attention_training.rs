@@ -111,22 +111,28 @@ pub fn forward(
             let mut weights = head.scores(kernel, padding);
             let mut largest = Vec::with_capacity(positions);
             let mut inverse_sums = Vec::with_capacity(positions);
-            kernel.vectorised(|| {
-                for (query, row) in weights.chunks_exact_mut(positions).enumerate() {
-                    let (top, inverse) = exponentiate(row, scale);
-                    largest.push(top);
-                    inverse_sums.push(inverse);
-                    dropout.apply([row], dropout.row_key(sequence_head * positions + query));
-                }
-            });
+            kernel.vectorised(
+                #[inline(always)]
+                || {
+                    for (query, row) in weights.chunks_exact_mut(positions).enumerate() {
+                        let (top, inverse) = exponentiate(row, scale);
+                        largest.push(top);
+                        inverse_sums.push(inverse);
+                        dropout.apply([row], dropout.row_key(sequence_head * positions + query));
+                    }
+                },
+            );
             let value = |k: usize| head.part(2, k);
             let values = Packed::<f32>::from_rows(positions, head_width, value, &[]);
             let mut context = kernel.multiply_rows(&weights, &values, &|_| {});
-            kernel.vectorised(|| {
-                for (row, &inverse) in context.chunks_exact_mut(head_width).zip(&inverse_sums) {
-                    row.iter_mut().for_each(|v| *v *= inverse);
-                }
-            });
+            kernel.vectorised(
+                #[inline(always)]
+                || {
+                    for (row, &inverse) in context.chunks_exact_mut(head_width).zip(&inverse_sums) {
+                        row.iter_mut().for_each(|v| *v *= inverse);
+                    }
+                },
+            );
             (context, largest, inverse_sums)
         })
         .collect();
@@ -198,29 +204,32 @@ pub fn backward(
                 kernel.multiply_rows(&output_gradient, &values_transposed, &|_| {});
             // The dropped weights D = P ⊙ mask, for ∂V = Dᵀ·dO.
             let mut dropped = vec![0.0; positions * positions];
-            kernel.vectorised(|| {
-                for query in 0..positions {
-                    let row = &mut weights[query * positions..][..positions];
-                    let (top, inverse) = (largest[query], inverse_sums[query]);
-                    for w in row.iter_mut() {
-                        *w = exp((*w - top) * scale) * inverse;
+            kernel.vectorised(
+                #[inline(always)]
+                || {
+                    for query in 0..positions {
+                        let row = &mut weights[query * positions..][..positions];
+                        let (top, inverse) = (largest[query], inverse_sums[query]);
+                        for w in row.iter_mut() {
+                            *w = exp((*w - top) * scale) * inverse;
+                        }
+                        let dropped_row = &mut dropped[query * positions..][..positions];
+                        dropped_row.copy_from_slice(row);
+                        // ∂P = mask ⊙ ∂D; softmax: ∂S = P ⊙ (∂P − Σ ∂P ⊙ P), and Σ ∂P ⊙ P = dO · O.
+                        let gradient_row = &mut score_gradient[query * positions..][..positions];
+                        let row_key = dropout.row_key(sequence_head * positions + query);
+                        dropout.apply([dropped_row, &mut *gradient_row], row_key);
+                        let centre: f32 = output_gradient[query * head_width..][..head_width]
+                            .iter()
+                            .zip(&output[query * head_width..][..head_width])
+                            .map(|(g, o)| g * o)
+                            .sum();
+                        for (g, &p) in gradient_row.iter_mut().zip(row.iter()) {
+                            *g = p * (*g - centre) * scale;
+                        }
                     }
-                    let dropped_row = &mut dropped[query * positions..][..positions];
-                    dropped_row.copy_from_slice(row);
-                    // ∂P = mask ⊙ ∂D; softmax: ∂S = P ⊙ (∂P − Σ ∂P ⊙ P), and Σ ∂P ⊙ P = dO · O.
-                    let gradient_row = &mut score_gradient[query * positions..][..positions];
-                    let row_key = dropout.row_key(sequence_head * positions + query);
-                    dropout.apply([dropped_row, &mut *gradient_row], row_key);
-                    let centre: f32 = output_gradient[query * head_width..][..head_width]
-                        .iter()
-                        .zip(&output[query * head_width..][..head_width])
-                        .map(|(g, o)| g * o)
-                        .sum();
-                    for (g, &p) in gradient_row.iter_mut().zip(row.iter()) {
-                        *g = p * (*g - centre) * scale;
-                    }
-                }
-            });
+                },
+            );
             let gradient_rows = |m: &[f32]| {
                 Packed::<f32>::from_rows(
                     positions,

@@ -347,7 +347,9 @@ impl Kernel {
 
     /// `work` compiled for AVX-512 where it inlines: element-wise loops run 16 lanes wide
     /// instead of the baseline's 4; 8 with AVX2 and FMA, where the CPU has those instead;
-    /// elsewhere as built (4 lanes of NEON on ARM).
+    /// elsewhere as built (4 lanes of NEON on ARM). Mark the closure `#[inline(always)]`:
+    /// LLVM compiles a large one apart, on the baseline's instructions (so it ran every
+    /// element-wise pass of training, a fifth of a `small` step, 4 lanes wide).
     pub fn vectorised<R>(self, work: impl FnOnce() -> R) -> R {
         #[cfg(target_arch = "x86_64")]
         {

@@ -60,19 +60,22 @@ pub fn forward(
         .enumerate()
         .for_each(|(task, (out, product))| {
             let mut factors = vec![0.0; width];
-            kernel.vectorised(|| {
-                for (r, (out, product)) in out
-                    .chunks_exact_mut(width)
-                    .zip(product.chunks_exact(width))
-                    .enumerate()
-                {
-                    dropout.factors(dropout.row_key(task * ROWS_PER_TASK + r), &mut factors);
-                    for ((out, &v), &f) in out.iter_mut().zip(product).zip(&factors) {
-                        let activated = if gelu_after { gelu(v) } else { v };
-                        out.write(activated * f);
+            kernel.vectorised(
+                #[inline(always)]
+                || {
+                    for (r, (out, product)) in out
+                        .chunks_exact_mut(width)
+                        .zip(product.chunks_exact(width))
+                        .enumerate()
+                    {
+                        dropout.factors(dropout.row_key(task * ROWS_PER_TASK + r), &mut factors);
+                        for ((out, &v), &f) in out.iter_mut().zip(product).zip(&factors) {
+                            let activated = if gelu_after { gelu(v) } else { v };
+                            out.write(activated * f);
+                        }
                     }
-                }
-            })
+                },
+            )
         });
     // SAFETY: every element was written above.
     unsafe { output.set_len(product.len()) };
@@ -96,21 +99,24 @@ pub fn through_activation(
         .enumerate()
         .for_each(|(task, gradient)| {
             let mut factors = vec![0.0; width];
-            kernel.vectorised(|| {
-                for (r, gradient) in gradient.chunks_exact_mut(width).enumerate() {
-                    let row = task * ROWS_PER_TASK + r;
-                    dropout.factors(dropout.row_key(row), &mut factors);
-                    match before_gelu {
-                        Some(before) => {
-                            let before = &before[row * width..][..width];
-                            for ((g, &v), &f) in gradient.iter_mut().zip(before).zip(&factors) {
-                                *g *= gelu_slope(v) * f;
+            kernel.vectorised(
+                #[inline(always)]
+                || {
+                    for (r, gradient) in gradient.chunks_exact_mut(width).enumerate() {
+                        let row = task * ROWS_PER_TASK + r;
+                        dropout.factors(dropout.row_key(row), &mut factors);
+                        match before_gelu {
+                            Some(before) => {
+                                let before = &before[row * width..][..width];
+                                for ((g, &v), &f) in gradient.iter_mut().zip(before).zip(&factors) {
+                                    *g *= gelu_slope(v) * f;
+                                }
                             }
+                            None => gradient.iter_mut().zip(&factors).for_each(|(g, f)| *g *= f),
                         }
-                        None => gradient.iter_mut().zip(&factors).for_each(|(g, f)| *g *= f),
                     }
-                }
-            })
+                },
+            )
         });
 }
 

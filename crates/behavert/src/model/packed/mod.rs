@@ -144,7 +144,12 @@ impl PackedLayer {
         let device = x.device();
         let [batch, positions, depth] = x.dims();
         let kernel = self.inner.kernel;
-        let gelu = move |values: &mut [f32]| kernel.vectorised(|| gelu_in_place(values));
+        let gelu = move |values: &mut [f32]| {
+            kernel.vectorised(
+                #[inline(always)]
+                || gelu_in_place(values),
+            )
+        };
         let (y, width) = with_values(x, |x| match (&self.inner.map, &self.outer.map) {
             (Map::F32(inner), Map::F32(outer)) => {
                 assert_eq!(depth, inner.depth, "packed feed-forward: input width");
@@ -224,7 +229,10 @@ impl PackedLinear {
     pub fn forward_gelu(&self, x: &Tensor<3>) -> Tensor<3> {
         let kernel = self.kernel;
         self.forward_then(x, &move |values| {
-            kernel.vectorised(|| gelu_in_place(values))
+            kernel.vectorised(
+                #[inline(always)]
+                || gelu_in_place(values),
+            )
         })
     }
 

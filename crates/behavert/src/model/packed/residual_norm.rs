@@ -58,34 +58,37 @@ pub fn forward(
         .for_each(|(chunk, ((output, normalized), inverse_deviations))| {
             let first = chunk * ROWS_PER_TASK;
             let mut factors = vec![0.0; width];
-            kernel.vectorised(|| {
-                for (r, ((out, norm), inverse)) in output
-                    .chunks_exact_mut(width)
-                    .zip(normalized.chunks_exact_mut(width))
-                    .zip(inverse_deviations.iter_mut())
-                    .enumerate()
-                {
-                    let row = first + r;
-                    dropout.factors(dropout.row_key(row), &mut factors);
-                    let residual = &residual[row * width..][..width];
-                    let sublayer = &sublayer[row * width..][..width];
-                    for (((n, &x), &s), &f) in
-                        norm.iter_mut().zip(residual).zip(sublayer).zip(&factors)
+            kernel.vectorised(
+                #[inline(always)]
+                || {
+                    for (r, ((out, norm), inverse)) in output
+                        .chunks_exact_mut(width)
+                        .zip(normalized.chunks_exact_mut(width))
+                        .zip(inverse_deviations.iter_mut())
+                        .enumerate()
                     {
-                        *n = x + s * f;
+                        let row = first + r;
+                        dropout.factors(dropout.row_key(row), &mut factors);
+                        let residual = &residual[row * width..][..width];
+                        let sublayer = &sublayer[row * width..][..width];
+                        for (((n, &x), &s), &f) in
+                            norm.iter_mut().zip(residual).zip(sublayer).zip(&factors)
+                        {
+                            *n = x + s * f;
+                        }
+                        let mean = lane_sum(norm, |v| v) / width as f32;
+                        norm.iter_mut().for_each(|n| *n -= mean);
+                        let variance = lane_sum(norm, |v| v * v) / width as f32;
+                        *inverse = 1.0 / (variance + epsilon).sqrt();
+                        for (((o, n), &g), &b) in
+                            out.iter_mut().zip(norm.iter_mut()).zip(gamma).zip(beta)
+                        {
+                            *n *= *inverse;
+                            *o = *n * g + b;
+                        }
                     }
-                    let mean = lane_sum(norm, |v| v) / width as f32;
-                    norm.iter_mut().for_each(|n| *n -= mean);
-                    let variance = lane_sum(norm, |v| v * v) / width as f32;
-                    *inverse = 1.0 / (variance + epsilon).sqrt();
-                    for (((o, n), &g), &b) in
-                        out.iter_mut().zip(norm.iter_mut()).zip(gamma).zip(beta)
-                    {
-                        *n *= *inverse;
-                        *o = *n * g + b;
-                    }
-                }
-            })
+                },
+            )
         });
     Forward {
         output,
@@ -117,44 +120,47 @@ pub fn backward(
             let (mut gamma_sum, mut beta_sum) = (vec![0.0f32; width], vec![0.0f32; width]);
             let mut factors = vec![0.0; width];
             let mut scaled = vec![0.0; width];
-            kernel.vectorised(|| {
-                for (r, (residual, sublayer)) in residual
-                    .chunks_exact_mut(width)
-                    .zip(sublayer.chunks_exact_mut(width))
-                    .enumerate()
-                {
-                    let row = first + r;
-                    let gradient = &output_gradient[row * width..][..width];
-                    let norm = &normalized[row * width..][..width];
-                    for ((((s, gs), bs), (&g, &n)), &gamma) in scaled
-                        .iter_mut()
-                        .zip(gamma_sum.iter_mut())
-                        .zip(beta_sum.iter_mut())
-                        .zip(gradient.iter().zip(norm))
-                        .zip(gamma)
+            kernel.vectorised(
+                #[inline(always)]
+                || {
+                    for (r, (residual, sublayer)) in residual
+                        .chunks_exact_mut(width)
+                        .zip(sublayer.chunks_exact_mut(width))
+                        .enumerate()
                     {
-                        *gs += g * n;
-                        *bs += g;
-                        *s = g * gamma;
+                        let row = first + r;
+                        let gradient = &output_gradient[row * width..][..width];
+                        let norm = &normalized[row * width..][..width];
+                        for ((((s, gs), bs), (&g, &n)), &gamma) in scaled
+                            .iter_mut()
+                            .zip(gamma_sum.iter_mut())
+                            .zip(beta_sum.iter_mut())
+                            .zip(gradient.iter().zip(norm))
+                            .zip(gamma)
+                        {
+                            *gs += g * n;
+                            *bs += g;
+                            *s = g * gamma;
+                        }
+                        // ∂z = (∂n − mean(∂n) − n · mean(∂n ⊙ n)) / deviation, ∂n = ∂y ⊙ γ.
+                        let mean = lane_sum(&scaled, |v| v) / width as f32;
+                        let along: f32 = lane_sum_of_products(&scaled, norm) / width as f32;
+                        let inverse = inverse_deviations[row];
+                        dropout.factors(dropout.row_key(row), &mut factors);
+                        for ((((res, sub), &s), &n), &f) in residual
+                            .iter_mut()
+                            .zip(sublayer.iter_mut())
+                            .zip(&scaled)
+                            .zip(norm)
+                            .zip(&factors)
+                        {
+                            let z = (s - mean - n * along) * inverse;
+                            *res = z;
+                            *sub = z * f;
+                        }
                     }
-                    // ∂z = (∂n − mean(∂n) − n · mean(∂n ⊙ n)) / deviation, ∂n = ∂y ⊙ γ.
-                    let mean = lane_sum(&scaled, |v| v) / width as f32;
-                    let along: f32 = lane_sum_of_products(&scaled, norm) / width as f32;
-                    let inverse = inverse_deviations[row];
-                    dropout.factors(dropout.row_key(row), &mut factors);
-                    for ((((res, sub), &s), &n), &f) in residual
-                        .iter_mut()
-                        .zip(sublayer.iter_mut())
-                        .zip(&scaled)
-                        .zip(norm)
-                        .zip(&factors)
-                    {
-                        let z = (s - mean - n * along) * inverse;
-                        *res = z;
-                        *sub = z * f;
-                    }
-                }
-            });
+                },
+            );
             (gamma_sum, beta_sum)
         })
         .unzip();
