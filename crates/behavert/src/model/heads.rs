@@ -7,6 +7,8 @@ use burn::tensor::{Device, Tensor};
 
 use super::config::{HeadLevel, ModelConfig};
 use super::init::bert_linear;
+use super::packed::kernel_linear;
+use super::precision::Precision;
 
 /// The reconstruction head's hidden transform (`transform.dense`, `transform.LayerNorm`).
 #[derive(Module, Debug)]
@@ -29,7 +31,11 @@ pub struct ReconstructionHead {
 impl ReconstructionHead {
     /// Pose features `[.., input_dim]` from frame tokens `[.., hidden]`.
     pub fn forward(&self, frames: Tensor<3>) -> Tensor<3> {
-        let x = gelu(self.transform.dense.forward(frames));
+        // On the CPU our kernel's GELU runs in the pass after the product, vectorised; burn's
+        // calls libm's scalar `erff` per value.
+        let dense = &self.transform.dense;
+        let x = kernel_linear(dense, &frames, true, None, Precision::F32)
+            .unwrap_or_else(|| gelu(dense.forward(frames)));
         self.decoder.forward(self.transform.layer_norm.forward(x))
     }
 }
