@@ -7,7 +7,7 @@
 # FUZZ_RUNS=N instead runs N inputs per target from a fixed seed: the same inputs every time,
 # as CI does, so a red CI always means a crash anyone can reproduce (exploring for new crashes
 # is the timed run's job).
-# Needs the nightly toolchain and cargo-fuzz (scripts/setup.sh --fuzz installs both).
+# Needs the nightly toolchain and cargo-fuzz (scripts/setup.sh --ci installs both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

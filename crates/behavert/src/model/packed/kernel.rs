@@ -115,7 +115,7 @@ impl Kernel {
     /// The instructions products of `E` run on, for logs and benchmarks.
     pub fn name<E: Operand>(self) -> &'static str {
         match (E::NEEDS_BF16, self.tiles::<E>()) {
-            (false, _) if !self.avx512 => "gemm crate (AVX2/FMA, NEON)",
+            (false, _) if !self.avx512 => portable::NAME,
             (false, _) => "AVX-512 F",
             (true, Some(_)) => "AMX tiles + AVX-512 BF16",
             (true, None) => "AVX-512 BF16",

@@ -9,6 +9,8 @@
 mod amx;
 mod attention;
 mod attention_training;
+#[cfg(any(target_os = "macos", feature = "openblas"))]
+mod blas;
 mod extension;
 mod hash_dropout;
 mod kernel;

@@ -1,12 +1,18 @@
 //! f32 products where the CPU has no AVX-512 (most laptops: Intel's since Alder Lake, AMD's
 //! before Zen 4, every ARM CPU): the gemm crate's kernels (AVX2 and FMA, or NEON, chosen by
-//! the CPU's features) multiply the packed layout panel by panel, so the fused training and
-//! inference operations around the products run on every CPU instead of burn's unfused layers.
+//! the CPU's features), or on macOS Apple's Accelerate ([`blas`](super::blas)), multiply the
+//! packed layout panel by panel, so the fused training and inference operations around the
+//! products run on every CPU instead of burn's unfused layers.
 
 use std::mem::MaybeUninit;
 
+#[cfg(not(any(target_os = "macos", feature = "openblas")))]
 use gemm::Parallelism;
 
+#[cfg(any(target_os = "macos", feature = "openblas"))]
+pub use super::blas::NAME;
+#[cfg(any(target_os = "macos", feature = "openblas"))]
+use super::blas::add_product;
 use super::operand::Operand;
 use super::packing::{PANEL, Packed};
 
@@ -40,32 +46,57 @@ pub fn fill_rows(a: Strided, b: &Packed<f32>, c: &mut [MaybeUninit<f32>]) {
     }
     for (panel, first) in (0..width).step_by(PANEL).enumerate() {
         let columns = PANEL.min(width - first);
+        let panel = &b.panels[panel * depth * PANEL..][..depth * PANEL];
         // SAFETY: the sizes asserted above keep every read inside `a` and the panel and every
         // write inside `c` (row stride `width`, from column `first`, `columns` wide); `c` was
         // written above, so reading it back is defined.
-        unsafe {
-            gemm::gemm::<f32>(
-                rows,
-                columns,
-                depth,
-                c[first..].as_mut_ptr().cast(),
-                1,
-                width as isize,
-                true,
-                a.a.as_ptr(),
-                a.step as isize,
-                a.row as isize,
-                b.panels[panel * depth * PANEL..].as_ptr(),
-                1,
-                PANEL as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            )
-        }
+        unsafe { add_product(a, rows, depth, panel, columns, &mut c[first..], width) }
+    }
+}
+
+/// The library products run on where the CPU has no AVX-512, for logs and benchmarks.
+#[cfg(not(any(target_os = "macos", feature = "openblas")))]
+pub const NAME: &str = "gemm crate (AVX2/FMA, NEON)";
+
+/// Adds `a · panel` to `c` on the gemm crate: `rows` × `columns` outputs from `depth` steps,
+/// `panel` one packed panel (`[depth, PANEL]`) and `c` with `c_stride` between its rows.
+///
+/// # Safety
+/// Every element read lies inside `a` and `panel`, every one written inside `c`, whose outputs
+/// are initialised (gemm reads them back to add to).
+#[cfg(not(any(target_os = "macos", feature = "openblas")))]
+unsafe fn add_product(
+    a: Strided,
+    rows: usize,
+    depth: usize,
+    panel: &[f32],
+    columns: usize,
+    c: &mut [MaybeUninit<f32>],
+    c_stride: usize,
+) {
+    // SAFETY: as the caller promises.
+    unsafe {
+        gemm::gemm::<f32>(
+            rows,
+            columns,
+            depth,
+            c.as_mut_ptr().cast(),
+            1,
+            c_stride as isize,
+            true,
+            a.a.as_ptr(),
+            a.step as isize,
+            a.row as isize,
+            panel.as_ptr(),
+            1,
+            PANEL as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
     }
 }
 
