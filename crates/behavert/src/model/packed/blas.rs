@@ -25,6 +25,9 @@ const TRANSPOSE: c_int = 112;
 #[cfg_attr(target_os = "macos", link(name = "Accelerate", kind = "framework"))]
 #[cfg_attr(not(target_os = "macos"), link(name = "openblas"))]
 unsafe extern "C" {
+    /// OpenBLAS's threads for every later call.
+    #[cfg(not(target_os = "macos"))]
+    fn openblas_set_num_threads(threads: c_int);
     /// `C ← alpha · op(A) · op(B) + beta · C`.
     fn cblas_sgemm(
         order: c_int,
@@ -72,6 +75,7 @@ pub unsafe fn add_product(
         (TRANSPOSE, a.step.max(rows))
     };
     let int = |n: usize| c_int::try_from(n).expect("BLAS product: a size beyond C's int");
+    on_this_thread_only();
     // SAFETY: the caller keeps every read and write inside the operands; the sizes and
     // leading dimensions are the ones the layouts above describe.
     unsafe {
@@ -91,5 +95,46 @@ pub unsafe fn add_product(
             c.as_mut_ptr().cast(),
             int(c_stride),
         )
+    }
+}
+
+/// Keeps the BLAS's work on the calling thread: products already run in tasks over every core
+/// (`Kernel::in_row_tasks`), and a BLAS splitting each task again over threads of its own ran
+/// 1.3–1.9× slower (OpenBLAS on AVX2, `small` and `base`, training and inference).
+fn on_this_thread_only() {
+    #[cfg(not(target_os = "macos"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: sets a count, for every thread, before the first product.
+        ONCE.call_once(|| unsafe { openblas_set_num_threads(1) });
+    }
+    #[cfg(target_os = "macos")]
+    {
+        use std::cell::Cell;
+        // Accelerate's switch is per thread.
+        thread_local!(static SET: Cell<bool> = const { Cell::new(false) });
+        if !SET.get() {
+            accelerate_single_threaded();
+            SET.set(true);
+        }
+    }
+}
+
+/// `BLASSetThreading(BLAS_THREADING_SINGLE_THREADED)` where Accelerate has it (macOS 15 and
+/// later); looked up at run time, so the binary still loads on older macOS.
+#[cfg(target_os = "macos")]
+fn accelerate_single_threaded() {
+    /// `BLAS_THREADING_SINGLE_THREADED` in vecLib's `thread_api.h`.
+    const SINGLE_THREADED: std::ffi::c_uint = 1;
+    // SAFETY: looks a name up among the loaded libraries' symbols.
+    let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"BLASSetThreading".as_ptr()) };
+    if !symbol.is_null() {
+        // SAFETY: the symbol is vecLib's `int BLASSetThreading(BLAS_THREADING)`, an enum of
+        // C's unsigned int; it returns -1 where the model is unsupported, which leaves the
+        // default.
+        unsafe {
+            let set: unsafe extern "C" fn(std::ffi::c_uint) -> c_int = std::mem::transmute(symbol);
+            set(SINGLE_THREADED);
+        }
     }
 }
