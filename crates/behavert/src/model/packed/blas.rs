@@ -100,7 +100,7 @@ pub unsafe fn add_product(
 
 /// Keeps the BLAS's work on the calling thread: products already run in tasks over every core
 /// (`Kernel::in_row_tasks`), and a BLAS splitting each task again over threads of its own ran
-/// 1.3–1.9× slower (OpenBLAS on AVX2, `small` and `base`, training and inference).
+/// 1.3–1.8× slower (OpenBLAS on AVX2, `small` and `base`, training and inference).
 fn on_this_thread_only() {
     #[cfg(not(target_os = "macos"))]
     {
