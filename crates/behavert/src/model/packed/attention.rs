@@ -108,16 +108,21 @@ fn head<E: Operand>(
     let value = |k: usize| if k < positions { part(2, k) } else { &no_key };
     let values = Packed::<E>::from_rows(keys_width, width, value, &[]);
     let mut context = kernel.multiply_rows(&weights, &values, &|_| {});
-    // Softmax's division, on a head's width of values per row instead of on every key.
+    divide_rows(kernel, &mut context, width, &inverse_sums);
+    context
+}
+
+/// Softmax's division, on a head's width of context values per query (`inverse_sums` from
+/// [`exponentiate`]) instead of on every key's weight.
+pub(super) fn divide_rows(kernel: Kernel, context: &mut [f32], width: usize, inverse_sums: &[f32]) {
     kernel.vectorised(
         #[inline(always)]
         || {
-            for (row, &inverse) in context.chunks_exact_mut(width).zip(&inverse_sums) {
+            for (row, &inverse) in context.chunks_exact_mut(width).zip(inverse_sums) {
                 row.iter_mut().for_each(|v| *v *= inverse);
             }
         },
     );
-    context
 }
 
 /// Softmax of `scale × row` but for its division: `exp(scale × (v − max))` in place; the

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::model::fast_math::exp;
 
-use super::attention::{Shape, exponentiate};
+use super::attention::{Shape, divide_rows, exponentiate};
 use super::hash_dropout::HashDropout;
 use super::kernel::Kernel;
 use super::packing::Packed;
@@ -125,14 +125,7 @@ pub fn forward(
             let value = |k: usize| head.part(2, k);
             let values = Packed::<f32>::from_rows(positions, head_width, value, &[]);
             let mut context = kernel.multiply_rows(&weights, &values, &|_| {});
-            kernel.vectorised(
-                #[inline(always)]
-                || {
-                    for (row, &inverse) in context.chunks_exact_mut(head_width).zip(&inverse_sums) {
-                        row.iter_mut().for_each(|v| *v *= inverse);
-                    }
-                },
-            );
+            divide_rows(kernel, &mut context, head_width, &inverse_sums);
             (context, largest, inverse_sums)
         })
         .collect();

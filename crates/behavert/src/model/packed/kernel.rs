@@ -3,7 +3,8 @@
 //! two products task by task) and which products run. Where the CPU has AVX-512 F, register
 //! tiles (`tiles.rs`): f32 by FMAs, or bf16 pairs by AVX-512 BF16's `vdpbf16ps` (two products
 //! per f32 lane per instruction, twice an FMA's work) and, where the CPU has them, AMX tiles
-//! ([`amx`]); elsewhere f32 on the gemm crate ([`portable`]). Sums are always f32.
+//! ([`amx`]); elsewhere f32 on the gemm crate or, on macOS, Accelerate ([`portable`]). Sums
+//! are always f32.
 
 use std::mem::MaybeUninit;
 
@@ -46,8 +47,9 @@ pub(super) const BLOCK_DEPTH: usize = DEPTH * 8;
 const _: () = assert!(CHUNK_ROWS.is_multiple_of(amx::BLOCK_ROWS));
 
 /// The kernels this CPU runs, and the only way to reach them: f32 products in AVX-512 register
-/// tiles where it has AVX-512 F, on the gemm crate where not. bf16 operands need AVX-512 BF16
-/// too; where the CPU has AMX tiles, whole blocks of their products run there.
+/// tiles where it has AVX-512 F, on the gemm crate (on macOS, Accelerate) where not. bf16
+/// operands need AVX-512 BF16 too; where the CPU has AMX tiles, whole blocks of their products
+/// run there.
 #[derive(Clone, Copy, Debug)]
 pub struct Kernel {
     pub(super) avx512: bool,

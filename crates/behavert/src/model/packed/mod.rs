@@ -1,9 +1,9 @@
 //! Inference on weights packed once for our own CPU kernels (AVX-512 where the CPU has it, the
-//! gemm crate's f32 products where not): every linear layer of the encoder multiplies
-//! activations by weights laid out for the kernel ([`kernel`]), in f32 or, with `--precision
-//! bf16`, in bf16 rounded operands (AVX-512 BF16, AMX tiles where the CPU has them); sums are
-//! f32 either way. Attention's two products run on the same kernel ([`attention`]). Softmax,
-//! GELU, LayerNorm, residuals, the embeddings and the heads stay f32.
+//! gemm crate's or, on macOS, Accelerate's f32 products where not): every linear layer of the
+//! encoder multiplies activations by weights laid out for the kernel ([`kernel`]), in f32 or,
+//! with `--precision bf16`, in bf16 rounded operands (AVX-512 BF16, AMX tiles where the CPU has
+//! them); sums are f32 either way. Attention's two products run on the same kernel
+//! ([`attention`]). Softmax, GELU, LayerNorm, residuals, the embeddings and the heads stay f32.
 
 #[cfg_attr(not(target_arch = "x86_64"), path = "no_amx.rs")]
 mod amx;

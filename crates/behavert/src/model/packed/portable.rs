@@ -1,6 +1,6 @@
 //! f32 products where the CPU has no AVX-512 (most laptops: Intel's since Alder Lake, AMD's
 //! before Zen 4, every ARM CPU): the gemm crate's kernels (AVX2 and FMA, or NEON, chosen by
-//! the CPU's features), or on macOS Apple's Accelerate ([`blas`](super::blas)), multiply the
+//! the CPU's features), or on macOS Apple's Accelerate (`blas.rs`), multiply the
 //! packed layout panel by panel, so the fused training and inference operations around the
 //! products run on every CPU instead of burn's unfused layers.
 
@@ -38,7 +38,7 @@ pub fn fill_rows(a: Strided, b: &Packed<f32>, c: &mut [MaybeUninit<f32>]) {
             && (rows == 0 || (rows - 1) * a.row + (depth - 1) * a.step < a.a.len()),
         "portable multiply: operands of inconsistent sizes"
     );
-    // The bias first: gemm adds its product to what the outputs hold.
+    // The bias first: the products are added to what the outputs hold.
     for row in c.chunks_exact_mut(width) {
         for (out, &bias) in row.iter_mut().zip(&b.bias) {
             out.write(bias);
