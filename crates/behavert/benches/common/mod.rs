@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+use behavert::model::Precision;
+
 /// Threads for both sides: the laptop-CPU setting.
 pub const THREADS: &str = "2";
 
@@ -97,16 +99,37 @@ pub fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// The CPU's model name (Linux), for the results' header: ratios differ between CPUs.
+/// The CPU's model name and what its f32 products run on, for the results' header: ratios
+/// differ between CPUs and between those paths.
 pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
-                .map(|(_, name)| name.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
+    let linux = || {
+        let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+        info.lines()
+            .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+            .map(|(_, name)| name.trim().to_string())
+    };
+    // macOS (e.g. "Apple M2 Pro"), and ARM Linux, whose /proc/cpuinfo names no model.
+    let command = |program: &str, args: &[&str], key: Option<&str>| {
+        let output = Command::new(program).args(args).output().ok()?;
+        let text = String::from_utf8(output.stdout).ok()?;
+        let name = match key {
+            Some(key) => text
+                .lines()
+                .find_map(|l| l.strip_prefix(key))?
+                .trim()
+                .to_string(),
+            None => text.trim().to_string(),
+        };
+        (!name.is_empty()).then_some(name)
+    };
+    let name = linux()
+        .or_else(|| command("sysctl", &["-n", "machdep.cpu.brand_string"], None))
+        .or_else(|| command("lscpu", &[], Some("Model name:")))
+        .unwrap_or_else(|| "unknown CPU".into());
+    match Precision::F32.products() {
+        Ok(products) => format!("{name} (f32 products: {products})"),
+        Err(_) => name,
+    }
 }
 
 /// Median of `times` (the upper one for an even count).

@@ -29,6 +29,12 @@ impl Precision {
             Self::Bf16 => super::packed::detect(self).map(|_| ()),
         }
     }
+
+    /// What this CPU's products run on in this precision (e.g. `AVX-512 F`, `Accelerate
+    /// (CBLAS)`), for logs and benchmarks; why not, where it cannot.
+    pub fn products(self) -> Result<&'static str> {
+        super::packed::detect(self).map(|kernel| super::packed::products(kernel, self))
+    }
 }
 
 impl FromStr for Precision {

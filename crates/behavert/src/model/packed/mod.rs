@@ -75,10 +75,7 @@ impl PackedEncoder {
     /// instructions.
     pub fn new(encoder: &TransformerEncoder, precision: Precision) -> Result<Self> {
         let kernel = detect(precision)?;
-        let instructions = match precision {
-            Precision::F32 => kernel.name::<f32>(),
-            Precision::Bf16 => kernel.name::<u32>(),
-        };
+        let instructions = products(kernel, precision);
         tracing::info!(%precision, instructions, "packed inference");
         let linear = |layers: &[&Linear]| PackedLinear::new(kernel, precision, layers);
         let layers = encoder
@@ -179,6 +176,14 @@ pub(super) fn detect(precision: Precision) -> Result<Kernel> {
                 .into(),
         }),
         _ => Ok(kernel),
+    }
+}
+
+/// The instructions (or library) `kernel`'s products run on in `precision`.
+pub(super) fn products(kernel: Kernel, precision: Precision) -> &'static str {
+    match precision {
+        Precision::F32 => kernel.name::<f32>(),
+        Precision::Bf16 => kernel.name::<u32>(),
     }
 }
 
