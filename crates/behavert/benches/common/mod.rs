@@ -126,10 +126,12 @@ pub fn cpu_model() -> String {
         .or_else(|| command("sysctl", &["-n", "machdep.cpu.brand_string"], None))
         .or_else(|| command("lscpu", &[], Some("Model name:")))
         .unwrap_or_else(|| "unknown CPU".into());
-    match Precision::F32.products() {
-        Ok(products) => format!("{name} (f32 products: {products})"),
-        Err(_) => name,
-    }
+    let products = |precision: Precision| precision.products().unwrap_or("none on this CPU");
+    format!(
+        "{name} (products: f32 on {}, bf16 on {})",
+        products(Precision::F32),
+        products(Precision::Bf16)
+    )
 }
 
 /// Median of `times` (the upper one for an even count).
