@@ -99,8 +99,8 @@ pub fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// The CPU's model name and what its f32 products run on, for the results' header: ratios
-/// differ between CPUs and between those paths.
+/// The CPU's model name and what its products run on in f32 and bf16, for the results'
+/// header: ratios differ between CPUs and between those paths.
 pub fn cpu_model() -> String {
     let linux = || {
         let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;

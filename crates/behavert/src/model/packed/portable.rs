@@ -1,8 +1,8 @@
 //! f32 products where the CPU has no AVX-512 (most laptops: Intel's since Alder Lake, AMD's
 //! before Zen 4, every ARM CPU): the gemm crate's kernels (AVX2 and FMA, or NEON, chosen by
-//! the CPU's features), or on macOS Apple's Accelerate (`blas.rs`), multiply the
-//! packed layout panel by panel, so the fused training and inference operations around the
-//! products run on every CPU instead of burn's unfused layers.
+//! the CPU's features), or on macOS Apple's Accelerate (`blas.rs`), multiply the packed layout
+//! panel by panel, so the fused training and inference operations around the products run on
+//! every CPU instead of burn's unfused layers.
 
 use std::mem::MaybeUninit;
 
